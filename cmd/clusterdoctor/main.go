@@ -1,0 +1,49 @@
+// Command clusterdoctor finds, explains and fixes the host-side network problems that
+// break Tomcat session replication. This package only parses flags, builds settings,
+// runs and renders; the logic lives in probes/, fixes/ and netcfg/.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/clusterdoctor/clusterdoctor/probes"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// exitError carries an exit code out of a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+
+func run(args []string) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return probes.ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(os.Stderr, "clusterdoctor: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	// cobra's own errors: unknown command or flag, bad flag value
+	fmt.Fprintf(os.Stderr, "clusterdoctor: %v (see clusterdoctor --help)\n", err)
+	return probes.ExitUsage
+}
+
+// usage wraps bad input: exit 2, nothing ran.
+func usage(err error) error { return &exitError{code: probes.ExitUsage, err: err} }
+
+// incomplete wraps a failure of the run itself: exit 3.
+func incomplete(err error) error { return &exitError{code: probes.ExitIncomplete, err: err} }

@@ -1,0 +1,138 @@
+// Package hosts reads and writes hosts(5) files (/etc/hosts) the way glibc's "files"
+// NSS module reads them, keeping every line, comment and blank as it was.
+package hosts
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+)
+
+// MaxSize caps the input; real hosts files are kilobytes, ad-block lists a few megabytes.
+const MaxSize = 16 << 20
+
+// File is a parsed hosts file. Lines keep their original text so Write round-trips.
+type File struct {
+	Lines []Line
+}
+
+// Line is one line of the file. Entry lines have a valid Addr and at least one name;
+// everything else (blank, comment, malformed) has Addr invalid and is kept verbatim.
+type Line struct {
+	// Raw is the line as read, without its newline.
+	Raw string
+	// Number is the 1-based line number.
+	Number int
+	// Addr is the address; invalid for non-entry lines.
+	Addr netip.Addr
+	// Names are the canonical name then aliases.
+	Names []string
+	// Problem says why a non-blank, non-comment line is not an entry (glibc skips it).
+	Problem string
+}
+
+// IsEntry reports whether the line maps names to an address.
+func (l Line) IsEntry() bool { return l.Addr.IsValid() && len(l.Names) > 0 }
+
+// Parse reads a hosts file. It fails only on I/O errors and oversized input: malformed
+// lines are kept with Problem set, as glibc ignores them rather than failing.
+func Parse(r io.Reader) (*File, error) {
+	sc := bufio.NewScanner(io.LimitReader(r, MaxSize+1))
+	sc.Buffer(make([]byte, 0, 64<<10), MaxSize+1)
+	f := &File{}
+	size := 0
+	for n := 1; sc.Scan(); n++ {
+		raw := sc.Text()
+		size += len(raw) + 1
+		if size > MaxSize+1 {
+			return nil, fmt.Errorf("hosts file larger than %d bytes", MaxSize)
+		}
+		f.Lines = append(f.Lines, parseLine(raw, n))
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read hosts file: %w", err)
+	}
+	return f, nil
+}
+
+func parseLine(raw string, n int) Line {
+	l := Line{Raw: raw, Number: n}
+	text, _, _ := strings.Cut(raw, "#")
+	fields := strings.Fields(text)
+	if len(fields) == 0 {
+		return l
+	}
+	addr, err := netip.ParseAddr(fields[0])
+	switch {
+	case err != nil:
+		l.Problem = fmt.Sprintf("%q is not an IP address", fields[0])
+	case addr.Zone() != "" && !addr.Is6():
+		l.Problem = "zone on an IPv4 address"
+	case len(fields) == 1:
+		l.Problem = "address without a name"
+	default:
+		l.Addr, l.Names = addr.Unmap(), fields[1:]
+	}
+	return l
+}
+
+// Write writes the file back, byte for byte as read except for lines changed by the caller.
+func (f *File) Write(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	for _, l := range f.Lines {
+		bw.WriteString(l.Raw)
+		bw.WriteByte('\n')
+	}
+	return bw.Flush()
+}
+
+// Lookup returns the addresses of name in file order, each once, matching names
+// case-insensitively as glibc does.
+func (f *File) Lookup(name string) []netip.Addr {
+	var out []netip.Addr
+	for _, l := range f.Entries(name) {
+		if !containsAddr(out, l.Addr) {
+			out = append(out, l.Addr)
+		}
+	}
+	return out
+}
+
+// Entries returns the entry lines that carry name.
+func (f *File) Entries(name string) []Line {
+	var out []Line
+	for _, l := range f.Lines {
+		if !l.IsEntry() {
+			continue
+		}
+		for _, n := range l.Names {
+			if strings.EqualFold(n, name) {
+				out = append(out, l)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Names returns the names given to addr, in file order.
+func (f *File) Names(addr netip.Addr) []string {
+	var out []string
+	for _, l := range f.Lines {
+		if l.IsEntry() && l.Addr == addr.Unmap() {
+			out = append(out, l.Names...)
+		}
+	}
+	return out
+}
+
+func containsAddr(list []netip.Addr, a netip.Addr) bool {
+	for _, v := range list {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,87 @@
+package probes
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+	"github.com/vishvananda/netlink"
+)
+
+// Env is the only way a probe reaches the host: files under Root, the kernel through a
+// netlink handle, the system D-Bus, the clock. Tests build one around a temp dir and a
+// network namespace; production builds one around "/" and the current namespace.
+type Env struct {
+	// Root is where /etc, /proc and /sys are read ("/" on a live host).
+	Root string
+	// Netlink talks to the network namespace being checked.
+	Netlink *netlink.Handle
+	// Now is the clock.
+	Now func() time.Time
+	// SystemBus connects to the system D-Bus (timedated, later firewalld and NetworkManager).
+	SystemBus func(ctx context.Context) (*dbus.Conn, error)
+	// Hostname returns the host name the way gethostname(2) would.
+	Hostname func() (string, error)
+	// Adjtimex reads the kernel clock discipline state (adjtimex(2) with modes 0).
+	Adjtimex func() (KernelClock, error)
+	// IsRoot tells whether the process may see other users' sockets and processes.
+	IsRoot bool
+}
+
+// KernelClock is the part of the kernel's adjtimex state that says whether the clock is
+// disciplined. Equivalent to: adjtimex --print (or `chronyc tracking`'s kernel view).
+type KernelClock struct {
+	// Unsynchronised is the STA_UNSYNC status bit.
+	Unsynchronised bool
+	// MaxError is the kernel's maximum error estimate (maxerror), which reaches 16 s when
+	// no daemon has updated it.
+	MaxError time.Duration
+	// EstError is the kernel's estimated error (esterror).
+	EstError time.Duration
+	// Offset is the remaining offset being slewed.
+	Offset time.Duration
+}
+
+// Path maps an absolute host path such as /etc/hosts into Root.
+func (e *Env) Path(p string) string {
+	if e.Root == "" || e.Root == "/" {
+		return p
+	}
+	return filepath.Join(e.Root, p)
+}
+
+// LiveRoot reports whether Root is the running host's own "/", so live-only sources
+// (DNS, daemons' sockets) describe the same host as the files.
+func (e *Env) LiveRoot() bool { return e.Root == "" || e.Root == "/" }
+
+// ReadFile reads a host file under Root, refusing files over limit bytes so a
+// hostile or broken file cannot exhaust memory.
+func (e *Env) ReadFile(p string, limit int64) ([]byte, error) {
+	f, err := os.Open(e.Path(p))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", p, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes", p, limit)
+	}
+	return b, nil
+}
+
+// ReadTrimmed reads a small file such as /proc/sys/net/ipv4/conf/all/rp_filter.
+func (e *Env) ReadTrimmed(p string) (string, error) {
+	b, err := e.ReadFile(p, 64<<10)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(b)), nil
+}

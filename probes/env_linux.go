@@ -1,0 +1,88 @@
+package probes
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// NewEnv builds the Env of the running host: files under root, netlink in the current
+// network namespace, the system bus from DBUS_SYSTEM_BUS_ADDRESS or its standard socket.
+// Close releases it.
+func NewEnv(root string) (*Env, error) {
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("open netlink socket: %w", err)
+	}
+	e := &Env{
+		Root:      root,
+		Netlink:   h,
+		Now:       time.Now,
+		SystemBus: dialSystemBus,
+		Adjtimex:  adjtimex,
+		IsRoot:    os.Geteuid() == 0,
+	}
+	e.Hostname = e.hostname
+	return e, nil
+}
+
+// Close releases the netlink handle.
+func (e *Env) Close() {
+	if e.Netlink != nil {
+		e.Netlink.Close()
+	}
+}
+
+// hostname is gethostname(2) on a live root; for an image under --root it is the name the
+// image would boot with (/etc/hostname).
+func (e *Env) hostname() (string, error) {
+	if e.LiveRoot() {
+		var u unix.Utsname
+		if err := unix.Uname(&u); err != nil {
+			return "", fmt.Errorf("uname: %w", err)
+		}
+		return unix.ByteSliceToString(u.Nodename[:]), nil
+	}
+	s, err := e.ReadTrimmed("/etc/hostname")
+	if err != nil {
+		return "", fmt.Errorf("read host name: %w", err)
+	}
+	if s = strings.Fields(s + " ")[0]; s == "" {
+		return "", fmt.Errorf("%s is empty", e.Path("/etc/hostname"))
+	}
+	return s, nil
+}
+
+// dialSystemBus connects without the auth/Hello round trips failing the caller's deadline.
+func dialSystemBus(ctx context.Context) (*dbus.Conn, error) {
+	conn, err := dbus.ConnectSystemBus(dbus.WithContext(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("connect to the system bus: %w", err)
+	}
+	return conn, nil
+}
+
+// adjtimex reads without changing anything (modes 0). Equivalent to: adjtimex --print.
+func adjtimex() (KernelClock, error) {
+	var tx unix.Timex
+	state, err := unix.Adjtimex(&tx)
+	if err != nil {
+		return KernelClock{}, fmt.Errorf("adjtimex: %w", err)
+	}
+	offset := time.Duration(tx.Offset) * time.Microsecond
+	if tx.Status&unix.STA_NANO != 0 {
+		offset = time.Duration(tx.Offset)
+	}
+	return KernelClock{
+		Unsynchronised: tx.Status&unix.STA_UNSYNC != 0 || state == unix.TIME_ERROR,
+		MaxError:       time.Duration(tx.Maxerror) * time.Microsecond,
+		EstError:       time.Duration(tx.Esterror) * time.Microsecond,
+		Offset:         offset,
+	}, nil
+}

@@ -1,0 +1,34 @@
+// Package preflight builds the list of host checks from the settings: probes as data,
+// no registry. It also derives the cluster interface when none is given.
+package preflight
+
+import (
+	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/hostnames"
+	"github.com/clusterdoctor/clusterdoctor/probes/network"
+	"github.com/clusterdoctor/clusterdoctor/probes/ntp"
+	"github.com/clusterdoctor/clusterdoctor/probes/ports"
+)
+
+// Checks returns every preflight check for the settings, whose Iface must already be
+// derived (see ClusterIface).
+func Checks(s probes.Settings, guess bool) []probes.Probe {
+	return []probes.Probe{
+		network.Link{Iface: s.Iface, Source: s.IfaceSource, Guess: guess},
+		network.Route{Iface: s.Iface, Group: s.Group, Port: s.McastPort},
+		network.RPFilter{Iface: s.Iface},
+		hostnames.Hostname{Iface: s.Iface},
+		hostnames.Peers{Iface: s.Iface, Peers: s.Peers},
+		ntp.Sync{},
+		ports.Receiver{Range: s.ReceiverPorts},
+	}
+}
+
+// IDs lists the IDs of every check, for validating --skip and --ignore.
+func IDs() []string {
+	var out []string
+	for _, p := range Checks(probes.Defaults(), false) {
+		out = append(out, p.ID())
+	}
+	return out
+}

@@ -1,0 +1,120 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/clusterdoctor/clusterdoctor/probes"
+)
+
+var colors = map[probes.Status]string{
+	probes.Pass: "\x1b[32m", probes.Warn: "\x1b[33m", probes.Fail: "\x1b[31m",
+	probes.Skip: "\x1b[2m", probes.Unknown: "\x1b[35m",
+}
+
+const reset = "\x1b[0m"
+
+// Text writes one aligned line per check, then the fixes for the problems found, then a
+// one-line verdict:
+//
+//	PASS  link.cluster     cl0 is up with 10.99.0.1/24 (--iface)
+//	FAIL  route.multicast  228.0.0.4 would leave via pub0 (default route), not ...
+//
+//	To fix:
+//	  route.multicast  ip route replace 224.0.0.0/4 dev cl0 ...
+//
+//	1 of 7 checks failed, 1 warning (host was1, 12 ms)
+func Text(w io.Writer, rep *probes.Report, opt Options) error {
+	bw := bufio.NewWriter(w)
+	width := 0
+	for _, r := range rep.Checks {
+		width = max(width, len(r.ID))
+	}
+	paint := func(s probes.Status, text string) string {
+		if !opt.Color {
+			return text
+		}
+		return colors[s] + text + reset
+	}
+	for _, r := range rep.Checks {
+		fmt.Fprintf(bw, "%s  %-*s  %s\n", paint(r.Status, fmt.Sprintf("%-7s", strings.ToUpper(string(r.Status)))), width, r.ID, r.Summary)
+		if opt.Verbose || r.Status == probes.Fail || r.Status == probes.Warn {
+			if r.Detail != "" {
+				fmt.Fprintf(bw, "%9s  %-*s  %s\n", "", width, "", r.Detail)
+			}
+		}
+		if opt.Verbose && len(r.Evidence) > 0 {
+			fmt.Fprintf(bw, "%9s  %-*s  %s\n", "", width, "", evidence(r.Evidence))
+		}
+	}
+	var fixes []probes.Result
+	for _, r := range rep.Checks {
+		if r.Remediation != "" && (r.Status == probes.Fail || r.Status == probes.Warn || r.Status == probes.Unknown) {
+			fixes = append(fixes, r)
+		}
+	}
+	if len(fixes) > 0 {
+		fmt.Fprintln(bw, "\nTo fix:")
+		for _, r := range fixes {
+			fmt.Fprintf(bw, "  %-*s  %s\n", width, r.ID, r.Remediation)
+		}
+	}
+	fmt.Fprintf(bw, "\n%s\n", verdict(rep, opt))
+	return bw.Flush()
+}
+
+func verdict(rep *probes.Report, opt Options) string {
+	s := rep.Summary
+	total := len(rep.Checks)
+	var head string
+	var st probes.Status
+	switch {
+	case s.Fail > 0:
+		head, st = fmt.Sprintf("%d of %d checks failed", s.Fail, total), probes.Fail
+	case s.Warn > 0:
+		head, st = fmt.Sprintf("no check failed, %d %s", s.Warn, plural(s.Warn, "warning", "warnings")), probes.Warn
+	default:
+		head, st = fmt.Sprintf("all %d checks passed or did not apply", total), probes.Pass
+	}
+	var extra []string
+	if s.Fail > 0 && s.Warn > 0 {
+		extra = append(extra, fmt.Sprintf("%d %s", s.Warn, plural(s.Warn, "warning", "warnings")))
+	}
+	if s.Unknown > 0 {
+		extra = append(extra, fmt.Sprintf("%d could not be checked", s.Unknown))
+	}
+	if s.Skip > 0 {
+		extra = append(extra, fmt.Sprintf("%d skipped", s.Skip))
+	}
+	if len(extra) > 0 {
+		head += ", " + strings.Join(extra, ", ")
+	}
+	line := fmt.Sprintf("%s (host %s, %d ms)", head, rep.Host, rep.DurationMs)
+	if opt.Color {
+		return colors[st] + line + reset
+	}
+	return line
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func evidence(ev map[string]any) string {
+	keys := make([]string, 0, len(ev))
+	for k := range ev {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%v", k, ev[k])
+	}
+	return strings.Join(parts, " ")
+}
