@@ -45,7 +45,6 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	}{plain(r), r.Duration.Milliseconds()})
 }
 
-
 // newResult keeps the constructors below to one line each.
 func newResult(id string, s Status, summary string) Result {
 	return Result{ID: id, Status: s, Summary: summary}

@@ -1,0 +1,211 @@
+package main_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/lab"
+)
+
+// binary is the clusterdoctor built once for the end-to-end tests, run as a user would.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "clusterdoctor-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "clusterdoctor")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build clusterdoctor: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// run is one invocation of the binary: its exit code, stdout and stderr.
+type run struct {
+	code           int
+	stdout, stderr string
+}
+
+func execute(t *testing.T, cmd *exec.Cmd) run {
+	t.Helper()
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	code := 0
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", cmd.Args, err)
+	}
+	return run{code, out.String(), errb.String()}
+}
+
+// preflightJSON runs `clusterdoctor preflight -o json ARGS` on a lab host and decodes it.
+func preflightJSON(t *testing.T, h *lab.Host, priv lab.Private, args ...string) (probes.Report, run) {
+	t.Helper()
+	r := execute(t, h.Command(priv, binary, append([]string{"preflight", "-o", "json"}, args...)...))
+	var rep probes.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("preflight %v: exit %d, output is not JSON: %v\nstdout: %s\nstderr: %s", args, r.code, err, r.stdout, r.stderr)
+	}
+	return rep, r
+}
+
+func check(t *testing.T, rep probes.Report, id string) probes.Result {
+	t.Helper()
+	for _, c := range rep.Checks {
+		if c.ID == id {
+			return c
+		}
+	}
+	t.Fatalf("report has no check %s: %+v", id, rep.Checks)
+	return probes.Result{}
+}
+
+func TestRouteMulticastInLab(t *testing.T) {
+	l := lab.New(t)
+	a := l.AddHost("a", 1)
+	a.AddPublic()
+
+	cases := []struct {
+		name       string
+		setup      func()
+		wantStatus probes.Status
+		wantText   []string
+		wantEgress string
+	}{
+		{"route on cluster interface", a.AddMulticastRoute, probes.Pass, []string{"leaves via cl0", "224.0.0.0/4 dev cl0"}, "cl0"},
+		{"only the default route on pub0", a.DelMulticastRoute, probes.Fail, []string{"via pub0 (default route)", "not the cluster interface cl0"}, "pub0"},
+		{"no route at all", func() {
+			pub, _ := a.NL().LinkByName("pub0")
+			if err := a.NL().LinkDel(pub); err != nil {
+				t.Fatal(err)
+			}
+		}, probes.Fail, []string{"no route for 228.0.0.4", "No such device"}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.setup()
+			rep, r := preflightJSON(t, a, lab.Private{}, "--iface", "cl0", "--skip", "ntp.sync")
+			got := check(t, rep, "route.multicast")
+			if got.Status != c.wantStatus {
+				t.Fatalf("route.multicast = %s (%s); want %s", got.Status, got.Summary, c.wantStatus)
+			}
+			for _, w := range c.wantText {
+				if !strings.Contains(got.Summary, w) {
+					t.Errorf("summary %q does not say %q", got.Summary, w)
+				}
+			}
+			if eg, _ := got.Evidence["egress"].(string); eg != c.wantEgress {
+				t.Errorf("evidence egress = %q; want %q", eg, c.wantEgress)
+			}
+			wantCode := 0
+			if rep.Summary.Fail > 0 {
+				wantCode = 1
+			}
+			if r.code != wantCode {
+				t.Errorf("exit code %d with %d failures; want %d", r.code, rep.Summary.Fail, wantCode)
+			}
+			if got.Status == probes.Fail && !strings.Contains(got.Remediation, "224.0.0.0/4 dev cl0") {
+				t.Errorf("remediation %q does not give the route", got.Remediation)
+			}
+		})
+	}
+}
+
+func TestHostnameInLab(t *testing.T) {
+	l := lab.New(t)
+	a := l.AddHost("a", 1)
+	a.AddMulticastRoute()
+	const name = "was1"
+	hostsWith := func(line string) string {
+		return "127.0.0.1\tlocalhost\n" + line + "\n10.99.0.2\twas2\n"
+	}
+	cases := []struct {
+		name  string
+		hosts string
+		want  probes.Status
+		says  string
+	}{
+		{"mapped to 127.0.0.1", hostsWith("127.0.0.1\twas1.cluster.lab was1"), probes.Fail, "loopback 127.0.0.1"},
+		{"mapped to Debian's 127.0.1.1", hostsWith("127.0.1.1\twas1.cluster.lab was1"), probes.Fail, "loopback 127.0.1.1"},
+		{"mapped to an address nobody here holds", hostsWith("10.99.0.77\twas1"), probes.Fail, "no local interface holds"},
+		{"mapped to the cluster address", hostsWith("10.99.0.1\twas1.cluster.lab was1"), probes.Pass, "resolves to 10.99.0.1 on cl0"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rep, _ := preflightJSON(t, a, lab.Private{Hosts: c.hosts, Hostname: name}, "--iface", "cl0", "--skip", "ntp.sync")
+			got := check(t, rep, "hosts.hostname")
+			if got.Status != c.want || !strings.Contains(got.Summary, c.says) {
+				t.Fatalf("hosts.hostname = %s %q; want %s saying %q", got.Status, got.Summary, c.want, c.says)
+			}
+		})
+	}
+	// The real /etc/hosts was not touched by any of it.
+	if b, err := os.ReadFile("/etc/hosts"); err == nil && strings.Contains(string(b), "was1.cluster.lab") {
+		t.Fatal("the real /etc/hosts was modified")
+	}
+}
+
+func TestNTPSyncInLab(t *testing.T) {
+	lab.RequireCommands(t, "chronyd", "chronyc")
+	if _, err := os.Stat("/etc/chrony/chrony.conf"); err != nil {
+		t.Skip("skipped: /etc/chrony/chrony.conf is missing (install the chrony package)")
+	}
+	l := lab.New(t)
+	a, b := l.AddHost("a", 1), l.AddHost("b", 2)
+	b.StartChronyServer()
+
+	t.Run("synchronised client", func(t *testing.T) {
+		client := a.StartChronyClient(b.Addr.String())
+		priv := lab.Private{Binds: map[string]string{"/etc/chrony/chrony.conf": client.Conf}}
+		var got probes.Result
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			rep, _ := preflightJSON(t, a, priv, "--iface", "cl0")
+			if got = check(t, rep, "ntp.sync"); got.Status == probes.Pass {
+				break
+			}
+		}
+		if got.Status != probes.Pass || !strings.Contains(got.Summary, "synchronised by chronyd") {
+			t.Fatalf("ntp.sync = %s %q; want pass by chronyd (chronyc says %q)", got.Status, got.Summary, client.Tracking())
+		}
+		// chronyc's own view of the same daemon: reference ID 0A630002 is 10.99.0.2.
+		if ref := fmt.Sprint(got.Evidence["refid"]); !strings.Contains(client.Tracking(), ref) {
+			t.Errorf("evidence refid %q does not match chronyc tracking %q", ref, client.Tracking())
+		}
+		t.Logf("ntp.sync: %s %v", got.Summary, got.Evidence)
+	})
+	t.Run("no reachable source", func(t *testing.T) {
+		c := l.AddHost("c", 3)
+		client := c.StartChronyClient("10.99.0.250") // nobody there
+		priv := lab.Private{Binds: map[string]string{"/etc/chrony/chrony.conf": client.Conf}}
+		time.Sleep(1500 * time.Millisecond) // several polls at 250 ms, all unanswered
+		rep, r := preflightJSON(t, c, priv, "--iface", "cl0")
+		got := check(t, rep, "ntp.sync")
+		if got.Status != probes.Fail || !strings.Contains(got.Summary, "not synchronised") || !strings.Contains(got.Summary, "0 of 1 sources reachable") {
+			t.Fatalf("ntp.sync = %s %q; want fail, not synchronised, 0 of 1 reachable (chronyc says %q)", got.Status, got.Summary, client.Tracking())
+		}
+		if r.code != 1 {
+			t.Errorf("exit code %d; want 1", r.code)
+		}
+	})
+}
