@@ -1,5 +1,5 @@
 // Package chronyconf reads chrony.conf(5) far enough to find chronyd's command channel
-// (bindcmdaddress, cmdport) and the files it includes (include, confdir).
+// (bindcmdaddress, cmdport). Callers follow include and confdir themselves.
 package chronyconf
 
 import (
@@ -44,10 +44,6 @@ type Command struct {
 	Socket string
 	// Port is the UDP command port on localhost (cmdport, default 323; 0 disables it).
 	Port int
-	// Includes are the include and confdir/sourcedir-style arguments, for the caller to read.
-	Includes []string
-	// ConfDirs are confdir arguments (directories of *.conf files).
-	ConfDirs []string
 }
 
 // DefaultSocket is chronyd's compiled-in socket on Debian, Ubuntu and RHEL 8+.
@@ -72,10 +68,6 @@ func CommandChannel(ds []Directive) (Command, error) {
 				return c, fmt.Errorf("line %d: bad cmdport %q", d.Line, d.Args[0])
 			}
 			c.Port = p
-		case "include":
-			c.Includes = append(c.Includes, d.Args...)
-		case "confdir":
-			c.ConfDirs = append(c.ConfDirs, d.Args...)
 		}
 	}
 	return c, nil

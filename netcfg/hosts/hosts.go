@@ -16,12 +16,14 @@ const MaxSize = 16 << 20
 // File is a parsed hosts file. Lines keep their original text so Write round-trips.
 type File struct {
 	Lines []Line
+	// NoFinalNewline records that the last line had no newline, so Write keeps it so.
+	NoFinalNewline bool
 }
 
 // Line is one line of the file. Entry lines have a valid Addr and at least one name;
 // everything else (blank, comment, malformed) has Addr invalid and is kept verbatim.
 type Line struct {
-	// Raw is the line as read, without its newline.
+	// Raw is the line as read, without its newline (a CR before it is kept).
 	Raw string
 	// Number is the 1-based line number.
 	Number int
@@ -39,20 +41,25 @@ func (l Line) IsEntry() bool { return l.Addr.IsValid() && len(l.Names) > 0 }
 // Parse reads a hosts file. It fails only on I/O errors and oversized input: malformed
 // lines are kept with Problem set, as glibc ignores them rather than failing.
 func Parse(r io.Reader) (*File, error) {
-	sc := bufio.NewScanner(io.LimitReader(r, MaxSize+1))
-	sc.Buffer(make([]byte, 0, 64<<10), MaxSize+1)
-	f := &File{}
-	size := 0
-	for n := 1; sc.Scan(); n++ {
-		raw := sc.Text()
-		size += len(raw) + 1
-		if size > MaxSize+1 {
-			return nil, fmt.Errorf("hosts file larger than %d bytes", MaxSize)
-		}
-		f.Lines = append(f.Lines, parseLine(raw, n))
-	}
-	if err := sc.Err(); err != nil {
+	b, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+	if err != nil {
 		return nil, fmt.Errorf("read hosts file: %w", err)
+	}
+	if len(b) > MaxSize {
+		return nil, fmt.Errorf("hosts file larger than %d bytes", MaxSize)
+	}
+	f := &File{}
+	text := string(b)
+	if text != "" && !strings.HasSuffix(text, "\n") {
+		f.NoFinalNewline = true
+		text += "\n"
+	}
+	n := 0
+	for text != "" {
+		raw, rest, _ := strings.Cut(text, "\n")
+		n++
+		f.Lines = append(f.Lines, parseLine(raw, n))
+		text = rest
 	}
 	return f, nil
 }
@@ -81,9 +88,11 @@ func parseLine(raw string, n int) Line {
 // Write writes the file back, byte for byte as read except for lines changed by the caller.
 func (f *File) Write(w io.Writer) error {
 	bw := bufio.NewWriter(w)
-	for _, l := range f.Lines {
+	for i, l := range f.Lines {
 		bw.WriteString(l.Raw)
-		bw.WriteByte('\n')
+		if i < len(f.Lines)-1 || !f.NoFinalNewline {
+			bw.WriteByte('\n')
+		}
 	}
 	return bw.Flush()
 }

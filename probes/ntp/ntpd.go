@@ -71,7 +71,7 @@ func readFragments(conn net.Conn, seq uint16) ([]byte, error) {
 		if err != nil {
 			continue // not ours (stale sequence) or garbage: keep waiting until the deadline
 		}
-		got[off] = frag
+		got[off] = append([]byte(nil), frag...) // buf is reused by the next read
 		if !more {
 			total = off + len(frag)
 		}

@@ -1,0 +1,94 @@
+package probes
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		mod     func(*Settings)
+		wantErr string // substring naming the flag; "" for valid
+	}{
+		{"defaults", func(*Settings) {}, ""},
+		{"unicast group", func(s *Settings) { s.Group = netip.MustParseAddr("10.0.0.1") }, "--group"},
+		{"ipv6 group", func(s *Settings) { s.Group = netip.MustParseAddr("ff02::1") }, "--group"},
+		{"edge of 224/4", func(s *Settings) { s.Group = netip.MustParseAddr("239.255.255.255") }, ""},
+		{"past 224/4", func(s *Settings) { s.Group = netip.MustParseAddr("240.0.0.1") }, "--group"},
+		{"port 0", func(s *Settings) { s.McastPort = 0 }, "--mcast-port"},
+		{"port 65536", func(s *Settings) { s.AJPPort = 65536 }, "--ajp-port"},
+		{"reversed range", func(s *Settings) { s.ReceiverPorts = PortRange{4100, 4000} }, "--receiver-ports"},
+		{"path in iface", func(s *Settings) { s.Iface = "../../etc/passwd" }, "--iface"},
+		{"16-char iface", func(s *Settings) { s.Iface = "abcdefghijklmnop" }, "--iface"},
+		{"15-char iface", func(s *Settings) { s.Iface = "abcdefghijklmno" }, ""},
+		{"peer with space", func(s *Settings) { s.Peers = []string{"was 2"} }, "--peer"},
+		{"zero timeout", func(s *Settings) { s.Timeout = 0 }, "--timeout"},
+	}
+	for _, tt := range tests {
+		s := Defaults()
+		tt.mod(&s)
+		err := s.Validate()
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("%s: Validate() = %v; want nil", tt.name, err)
+		case tt.wantErr != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.wantErr)):
+			t.Errorf("%s: Validate() = %v; want an error naming %s", tt.name, err, tt.wantErr)
+		}
+	}
+}
+
+func TestParsePortRange(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    PortRange
+		wantErr bool
+	}{
+		{"4000-4100", PortRange{4000, 4100}, false},
+		{" 4000 - 4100 ", PortRange{4000, 4100}, false},
+		{"4000", PortRange{4000, 4000}, false},
+		{"4100-4000", PortRange{}, true},
+		{"0-10", PortRange{}, true},
+		{"1-65536", PortRange{}, true},
+		{"a-b", PortRange{}, true},
+		{"", PortRange{}, true},
+	}
+	for _, tt := range tests {
+		got, err := ParsePortRange(tt.in)
+		if (err != nil) != tt.wantErr || (!tt.wantErr && got != tt.want) {
+			t.Errorf("ParsePortRange(%q) = %v, %v; want %v, err=%v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	in := `# clusterdoctor settings
+iface: cl0
+group: 228.0.0.5
+mcastPort: 45565
+receiverPorts: 4000-4010
+peers: [was2, 10.0.0.13]
+timeout: 5s
+`
+	s, err := LoadConfig(strings.NewReader(in), Defaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Iface != "cl0" || s.Group.String() != "228.0.0.5" || s.McastPort != 45565 ||
+		s.ReceiverPorts != (PortRange{4000, 4010}) || len(s.Peers) != 2 || time.Duration(s.Timeout) != 5*time.Second {
+		t.Fatalf("LoadConfig = %+v", s)
+	}
+	if s.AJPPort != 8009 {
+		t.Errorf("unset key changed the default: ajpPort %d", s.AJPPort)
+	}
+	for _, bad := range []string{"ifcae: cl0\n", "group: nope\n", "receiverPorts: 9-1\n", "timeout: soon\n", "peers: {a: b}\n"} {
+		if _, err := LoadConfig(strings.NewReader(bad), Defaults()); err == nil {
+			t.Errorf("LoadConfig(%q) succeeded; want an error", bad)
+		}
+	}
+	if s, err := LoadConfig(strings.NewReader(""), Defaults()); err != nil || s.McastPort != 45564 {
+		t.Errorf("empty config: %v, %+v", err, s)
+	}
+}
