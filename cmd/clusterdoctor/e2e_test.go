@@ -12,6 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"net"
+	"os/user"
+	"strconv"
+
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/lab"
 )
@@ -20,6 +24,10 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	if port := os.Getenv("CLUSTERDOCTOR_TEST_LISTEN"); port != "" {
+		listenForever(port) // helper mode: a process that holds a TCP port (see holdPort)
+		return
+	}
 	dir, err := os.MkdirTemp("", "clusterdoctor-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -208,4 +216,157 @@ func TestNTPSyncInLab(t *testing.T) {
 			t.Errorf("exit code %d; want 1", r.code)
 		}
 	})
+}
+
+// listenForever holds a TCP port until killed: the squatter in the receiver-range tests.
+func listenForever(port string) {
+	ln, err := net.Listen("tcp", ":"+port)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println("listening")
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			os.Exit(0)
+		}
+		c.Close()
+	}
+}
+
+// holdPort starts this test binary in helper mode inside the host, holding port. Extra
+// args only end up in its command line, which is what ports.receiver reads.
+func holdPort(t *testing.T, h *lab.Host, port int, args ...string) *exec.Cmd {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := h.Command(lab.Private{}, "env", append([]string{"CLUSTERDOCTOR_TEST_LISTEN=" + strconv.Itoa(port), self}, args...)...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	buf := make([]byte, 16)
+	if n, _ := out.Read(buf); !strings.HasPrefix(string(buf[:n]), "listening") {
+		t.Fatalf("helper did not listen on %d", port)
+	}
+	return cmd
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		says string
+	}{
+		{[]string{"preflight", "--group", "10.0.0.1"}, `--group "10.0.0.1": not an IPv4 multicast address`},
+		{[]string{"preflight", "--group", "x"}, `--group "x": not an IP address`},
+		{[]string{"preflight", "--mcast-port", "70000"}, `--mcast-port "70000": port must be between 1 and 65535`},
+		{[]string{"preflight", "--mcast-port", "abc"}, `--mcast-port "abc": not a valid value`},
+		{[]string{"preflight", "--receiver-ports", "4100-4000"}, `--receiver-ports "4100-4000"`},
+		{[]string{"preflight", "--iface", "no-such-if0"}, `--iface "no-such-if0": no such interface`},
+		{[]string{"preflight", "--iface", "../../etc/passwd"}, `--iface "../../etc/passwd": interface names`},
+		{[]string{"preflight", "--iface", "../eth0"}, `--iface "../eth0": interface names cannot contain`},
+		{[]string{"preflight", "--iface", "abcdefghijklmnopqrst"}, `--iface "abcdefghijklmnopqrst": interface names are at most 15 characters`},
+		{[]string{"preflight", "--skip", "route.multicas"}, `--skip "route.multicas": unknown check id`},
+		{[]string{"preflight", "-o", "xml"}, `--output "xml": unknown format`},
+		{[]string{"preflight", "--config", "/nonexistent/cd.yaml"}, "--config: open /nonexistent/cd.yaml"},
+		{[]string{"preflight", "--root", "/nonexistent"}, `--root "/nonexistent": not a directory`},
+		{[]string{"preflight", "extra"}, "unknown command"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+	}
+	for _, tt := range tests {
+		r := execute(t, exec.Command(binary, tt.args...))
+		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+		if r.code != 2 || len(lines) != 1 || !strings.Contains(lines[0], tt.says) || r.stdout != "" {
+			t.Errorf("clusterdoctor %v: exit %d, stderr %q, stdout %q; want exit 2 and one line saying %q", tt.args, r.code, r.stderr, r.stdout, tt.says)
+		}
+		if strings.Contains(r.stderr, "goroutine") || strings.Contains(r.stderr, "panic") {
+			t.Errorf("clusterdoctor %v crashed: %s", tt.args, r.stderr)
+		}
+	}
+}
+
+func TestConfigFileAndFlagsWin(t *testing.T) {
+	l := lab.New(t)
+	a := l.AddHost("a", 1)
+	a.AddMulticastRoute()
+	conf := l.WriteFile("cd.yaml", "iface: cl0\ngroup: 228.0.0.9\nreceiverPorts: 4000-4010\n")
+	rep, _ := preflightJSON(t, a, lab.Private{}, "--config", conf, "--group", "228.0.0.4", "--skip", "ntp.sync")
+	s := rep.Settings
+	if s.Iface != "cl0" || s.Group.String() != "228.0.0.4" || s.ReceiverPorts.String() != "4000-4010" {
+		t.Fatalf("settings %+v; want iface and range from the file, group from the flag", s)
+	}
+	bad := l.WriteFile("bad.yaml", "ifcae: cl0\n")
+	r := execute(t, a.Command(lab.Private{}, binary, "preflight", "--config", bad))
+	if r.code != 2 || !strings.Contains(r.stderr, "ifcae") {
+		t.Errorf("typo in config: exit %d %q; want 2 naming the key", r.code, r.stderr)
+	}
+}
+
+func TestReceiverPortsInLab(t *testing.T) {
+	l := lab.New(t)
+	a := l.AddHost("a", 1)
+	a.AddMulticastRoute()
+	args := []string{"--iface", "cl0", "--skip", "ntp.sync"}
+
+	rep, _ := preflightJSON(t, a, lab.Private{}, args...)
+	if got := check(t, rep, "ports.receiver"); got.Status != probes.Pass || !strings.Contains(got.Summary, "is free") {
+		t.Fatalf("empty namespace: ports.receiver = %s %q; want pass, free", got.Status, got.Summary)
+	}
+
+	squatter := holdPort(t, a, 4001)
+	rep, _ = preflightJSON(t, a, lab.Private{}, args...)
+	got := check(t, rep, "ports.receiver")
+	want := fmt.Sprintf("4001 by %s (pid %d)", "e2e.test", squatter.Process.Pid)
+	if got.Status != probes.Warn || !strings.Contains(got.Summary, fmt.Sprintf("(pid %d)", squatter.Process.Pid)) {
+		t.Fatalf("ports.receiver = %s %q; want warn like %q", got.Status, got.Summary, want)
+	}
+
+	// A JVM started by catalina.sh carries this class on its command line.
+	tomcat := holdPort(t, a, 4000, "-Dcatalina.base=/opt/tomcat", "org.apache.catalina.startup.Bootstrap", "start")
+	rep, _ = preflightJSON(t, a, lab.Private{}, append(args, "--receiver-ports", "4000")...)
+	got = check(t, rep, "ports.receiver")
+	if got.Status != probes.Pass || !strings.Contains(got.Summary, fmt.Sprintf("only Tomcat listens (4000 (pid %d))", tomcat.Process.Pid)) {
+		t.Fatalf("ports.receiver = %s %q; want pass naming Tomcat's pid", got.Status, got.Summary)
+	}
+}
+
+// TestNonRoot runs preflight as nobody: checks that need root say unknown with the
+// reason, and nothing crashes.
+func TestNonRoot(t *testing.T) {
+	lab.RequireCommands(t, "setpriv")
+	nobody, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skip("skipped: no user nobody")
+	}
+	l := lab.New(t)
+	a := l.AddHost("a", 1)
+	a.AddMulticastRoute()
+	holdPort(t, a, 4002) // root's process: nobody cannot see who holds it
+	os.Chmod(filepath.Dir(binary), 0o755)
+	r := execute(t, a.Command(lab.Private{}, "setpriv", "--reuid="+nobody.Uid, "--regid="+nobody.Gid, "--clear-groups",
+		binary, "preflight", "-o", "json", "--iface", "cl0"))
+	var rep probes.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("non-root run: exit %d, not JSON (%v): %s %s", r.code, err, r.stdout, r.stderr)
+	}
+	if r.code > 1 || r.stderr != "" {
+		t.Errorf("non-root run: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if len(rep.Checks) != 7 {
+		t.Errorf("non-root run reported %d checks; want all 7", len(rep.Checks))
+	}
+	got := check(t, rep, "ports.receiver")
+	if got.Status != probes.Unknown || !strings.Contains(got.Summary, "only root can see") {
+		t.Errorf("ports.receiver as nobody = %s %q; want unknown, only root can see", got.Status, got.Summary)
+	}
+	if rt := check(t, rep, "route.multicast"); rt.Status != probes.Pass {
+		t.Errorf("route.multicast as nobody = %s %q; netlink reads need no root", rt.Status, rt.Summary)
+	}
 }

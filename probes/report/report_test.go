@@ -1,0 +1,111 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"reflect"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/clusterdoctor/clusterdoctor/probes"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func sample() *probes.Report {
+	checks := []probes.Result{
+		{ID: "link.cluster", Status: probes.Pass, Summary: "cl0 is up with 10.99.0.1/24 (--iface)", Duration: 1200 * time.Microsecond,
+			Evidence: map[string]any{"iface": "cl0", "mtu": 1500}},
+		{ID: "route.multicast", Status: probes.Fail, Summary: "228.0.0.4 would leave via pub0 (default route), not the cluster interface cl0",
+			Detail: "no route covers 224.0.0.0/4; the kernel falls back to the default route", Remediation: "ip route replace 224.0.0.0/4 dev cl0",
+			Evidence: map[string]any{"group": "228.0.0.4", "egress": "pub0", "want": "cl0"}, Duration: time.Millisecond},
+		{ID: "hosts.peers", Status: probes.Skip, Summary: "no --peer given"},
+		{ID: "ntp.sync", Status: probes.Unknown, Summary: "no time source could be asked"},
+		{ID: "sysctl.rp_filter", Status: probes.Warn, Summary: "strict reverse-path filtering", Remediation: "sysctl -w net.ipv4.conf.all.rp_filter=2"},
+	}
+	sort.Slice(checks, func(i, j int) bool { return checks[i].ID < checks[j].ID })
+	s := probes.Defaults()
+	s.Iface, s.IfaceSource = "cl0", "--iface"
+	return &probes.Report{SchemaVersion: 1, Tool: "clusterdoctor", Version: "1.0.0", Host: "was1",
+		StartedAt: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC), DurationMs: 12, Settings: s,
+		Summary: probes.Summarize(checks), Checks: checks}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := "testdata/" + name
+	if *update {
+		os.WriteFile(path, got, 0o644)
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func TestTextGolden(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		opt  Options
+	}{{"text.golden", Options{}}, {"text-verbose.golden", Options{Verbose: true}}, {"text-color.golden", Options{Color: true}}} {
+		var b bytes.Buffer
+		if err := Text(&b, sample(), c.opt); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, c.name, b.Bytes())
+	}
+}
+
+func TestJSONGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := JSON(&b, sample()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.json", b.Bytes())
+}
+
+// TestJSONShape pins the API: the top-level keys and a check's keys of the design.
+func TestJSONShape(t *testing.T) {
+	var b bytes.Buffer
+	JSON(&b, sample())
+	var doc map[string]any
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	keys := func(m map[string]any) []string {
+		var out []string
+		for k := range m {
+			out = append(out, k)
+		}
+		sort.Strings(out)
+		return out
+	}
+	wantTop := []string{"checks", "durationMs", "host", "schemaVersion", "settings", "startedAt", "summary", "tool", "version"}
+	if got := keys(doc); !reflect.DeepEqual(got, wantTop) {
+		t.Errorf("top-level keys %v; want %v", got, wantTop)
+	}
+	if got := keys(doc["summary"].(map[string]any)); !reflect.DeepEqual(got, []string{"fail", "pass", "skip", "unknown", "warn"}) {
+		t.Errorf("summary keys %v", got)
+	}
+	checks := doc["checks"].([]any)
+	route := checks[3].(map[string]any) // sorted by id
+	wantCheck := []string{"detail", "durationMs", "evidence", "id", "remediation", "status", "summary"}
+	if got := keys(route); !reflect.DeepEqual(got, wantCheck) {
+		t.Errorf("check keys %v; want %v", got, wantCheck)
+	}
+	if route["durationMs"] != float64(1) || route["status"] != "fail" {
+		t.Errorf("route check %v", route)
+	}
+}
+
+func TestRenderUnknownFormat(t *testing.T) {
+	if err := Render(&bytes.Buffer{}, "yaml", sample(), Options{}); err == nil {
+		t.Fatal("Render(yaml) succeeded")
+	}
+}
