@@ -44,6 +44,14 @@ failed, 2 usage or input error, 3 the run could not complete.`,
 	fs.BoolVar(&f.strict, "strict", false, "treat warnings as failures (exit 1)")
 	fs.StringSliceVar(&f.skip, "skip", nil, "check IDs not to run (comma-separated)")
 	fs.StringSliceVar(&f.ignore, "ignore", nil, "check IDs whose failure is only a warning, or all")
+	completeIDs := func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return preflight.IDs(), cobra.ShellCompDirectiveNoFileComp
+	}
+	c.RegisterFlagCompletionFunc("skip", completeIDs)
+	c.RegisterFlagCompletionFunc("ignore", completeIDs)
+	c.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return report.Formats, cobra.ShellCompDirectiveNoFileComp
+	})
 	return c
 }
 

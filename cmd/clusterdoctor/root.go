@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"runtime/debug"
 
@@ -42,7 +43,7 @@ func newVersionCmd() *cobra.Command {
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		Run: func(c *cobra.Command, _ []string) {
-			c.Printf("clusterdoctor %s\n", buildVersion())
+			fmt.Fprintf(c.OutOrStdout(), "clusterdoctor %s\n", buildVersion())
 		},
 	}
 }

@@ -60,7 +60,8 @@ func TestDecidePeers(t *testing.T) {
 		want      probes.Status
 		says      string
 	}{
-		{"all fine", []peerFacts{pf("was2", "10.0.0.2", "", "cl0"), pf("was3", "10.0.0.3", "", "cl0")}, nil, probes.Pass, "2 peers"},
+		{"all fine", []peerFacts{pf("was2", "10.0.0.2", "", "cl0"), pf("was3", "10.0.0.3", "", "cl0")}, nil, probes.Pass, "2 peers resolve to distinct addresses via cl0"},
+		{"one peer", []peerFacts{pf("was2", "10.0.0.2", "", "cl0")}, nil, probes.Pass, "1 peer resolves to an address via cl0: was2=10.0.0.2"},
 		{"unresolvable", []peerFacts{{name: "was9", err: resolve.ErrNotFound}}, nil, probes.Fail, "was9 does not resolve"},
 		{"loopback", []peerFacts{pf("was2", "127.0.1.1", "", "lo")}, nil, probes.Fail, "loopback"},
 		{"self", []peerFacts{pf("was2", "10.0.0.1", "cl0", "lo")}, nil, probes.Fail, "this host's own address"},

@@ -108,6 +108,10 @@ func decidePeers(iface string, facts []peerFacts, conflicting []string) probes.R
 		return probes.WarnResult(id, strings.Join(warns, "; ")).
 			With("", fmt.Sprintf("keep one /etc/hosts entry per peer, with an address reached via %s", iface), ev)
 	}
-	return probes.PassResult(id, fmt.Sprintf("%d peers resolve to distinct addresses via %s: %s", len(facts), iface, strings.Join(oks, ", "))).
+	what := "peers resolve to distinct addresses"
+	if len(facts) == 1 {
+		what = "peer resolves to an address"
+	}
+	return probes.PassResult(id, fmt.Sprintf("%d %s via %s: %s", len(facts), what, iface, strings.Join(oks, ", "))).
 		With("", "", ev)
 }

@@ -1,0 +1,31 @@
+# clusterdoctor. `make test` is the whole suite (as root it also runs the real-kernel and
+# real-daemon tests in throwaway network namespaces); `make` builds the static binary.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+
+.PHONY: all build test deps fuzz bench clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o clusterdoctor ./cmd/clusterdoctor
+
+deps:
+	./.ci/deps
+
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+# Short coverage-guided runs of every fuzz target (the seeds already run in `make test`).
+fuzz:
+	@for t in netcfg/hosts:FuzzParse netcfg/nsswitch:FuzzParseHosts netcfg/chronyconf:FuzzParse \
+	          probes/ports:FuzzParseProcNet probes/ntp:FuzzDecodeFragment; do \
+	  $(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime 30s || exit 1; done
+
+bench: build
+	./bench/preflight.sh
+
+clean:
+	rm -f clusterdoctor
