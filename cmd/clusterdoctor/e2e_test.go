@@ -370,3 +370,48 @@ func TestNonRoot(t *testing.T) {
 		t.Errorf("route.multicast as nobody = %s %q; netlink reads need no root", rt.Status, rt.Summary)
 	}
 }
+
+func TestLinkAndRPFilterInLab(t *testing.T) {
+	l := lab.New(t)
+	a := l.AddHost("a", 1)
+	a.AddPublic() // two IPv4 interfaces: multihomed
+	a.AddMulticastRoute()
+	args := []string{"--iface", "cl0", "--skip", "ntp.sync"}
+
+	// rp_filter is per network namespace: this changes the lab host only.
+	sysctl := func(v string) {
+		for _, key := range []string{"net.ipv4.conf.all.rp_filter", "net.ipv4.conf.cl0.rp_filter"} {
+			if out, err := a.Command(lab.Private{}, "sysctl", "-qw", key+"="+v).CombinedOutput(); err != nil {
+				t.Fatalf("sysctl %s=%s: %v %s", key, v, err, out)
+			}
+		}
+	}
+	sysctl("1")
+	rep, _ := preflightJSON(t, a, lab.Private{}, args...)
+	if got := check(t, rep, "sysctl.rp_filter"); got.Status != probes.Warn || !strings.Contains(got.Summary, "strict") {
+		t.Errorf("rp_filter=1 on a multihomed host: %s %q; want warn", got.Status, got.Summary)
+	}
+	sysctl("2")
+	rep, _ = preflightJSON(t, a, lab.Private{}, args...)
+	if got := check(t, rep, "sysctl.rp_filter"); got.Status != probes.Pass || !strings.Contains(got.Summary, "loose") {
+		t.Errorf("rp_filter=2: %s %q; want pass, loose", got.Status, got.Summary)
+	}
+
+	cl0, err := a.NL().LinkByName("cl0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.NL().LinkSetDown(cl0); err != nil {
+		t.Fatal(err)
+	}
+	rep, r := preflightJSON(t, a, lab.Private{}, args...)
+	if got := check(t, rep, "link.cluster"); got.Status != probes.Fail || got.Summary != "cl0 is down" {
+		t.Errorf("cl0 down: link.cluster = %s %q; want fail, cl0 is down", got.Status, got.Summary)
+	}
+	if got := check(t, rep, "route.multicast"); got.Status != probes.Skip || got.Summary != "skipped: link.cluster failed" {
+		t.Errorf("cl0 down: route.multicast = %s %q; want skipped for link.cluster", got.Status, got.Summary)
+	}
+	if r.code != 1 {
+		t.Errorf("exit %d; want 1", r.code)
+	}
+}
