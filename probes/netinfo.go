@@ -17,13 +17,9 @@ type IfaceAddr struct {
 // InterfaceAddrs lists every IPv4 and IPv6 address on every interface, in ifindex order.
 // Equivalent to: ip -br addr.
 func (e *Env) InterfaceAddrs() ([]IfaceAddr, error) {
-	links, err := e.Netlink.LinkList()
+	names, err := e.LinkNames()
 	if err != nil {
-		return nil, fmt.Errorf("list links: %w", err)
-	}
-	names := make(map[int]string, len(links))
-	for _, l := range links {
-		names[l.Attrs().Index] = l.Attrs().Name
+		return nil, err
 	}
 	addrs, err := e.Netlink.AddrList(nil, netlink.FAMILY_ALL)
 	if err != nil {
@@ -50,4 +46,17 @@ func HolderOf(addrs []IfaceAddr, addr netip.Addr) string {
 		}
 	}
 	return ""
+}
+
+// LinkNames maps interface indexes to names, for reading routes. Equivalent to: ip -br link.
+func (e *Env) LinkNames() (map[int]string, error) {
+	links, err := e.Netlink.LinkList()
+	if err != nil {
+		return nil, fmt.Errorf("list links: %w", err)
+	}
+	names := make(map[int]string, len(links))
+	for _, l := range links {
+		names[l.Attrs().Index] = l.Attrs().Name
+	}
+	return names, nil
 }

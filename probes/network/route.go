@@ -61,7 +61,7 @@ type coveringRoute struct {
 // Run implements probes.Probe.
 func (p Route) Run(ctx context.Context, env *probes.Env) probes.Result {
 	f := routeFacts{iface: p.Iface, group: p.Group.String()}
-	names, err := linkNames(env)
+	names, err := env.LinkNames()
 	if err != nil {
 		return probes.UnknownResult(p.ID(), err.Error())
 	}
@@ -118,18 +118,6 @@ func decideRoute(f routeFacts) probes.Result {
 			With("no 224.0.0.0/4 route exists; a change of the default route will silently move the cluster's multicast", fix, ev)
 	}
 	return probes.PassResult(id, fmt.Sprintf("%s leaves via %s (route %s dev %s)", f.group, f.iface, f.covering.dst, f.covering.iface)).With("", "", ev)
-}
-
-func linkNames(env *probes.Env) (map[int]string, error) {
-	links, err := env.Netlink.LinkList()
-	if err != nil {
-		return nil, fmt.Errorf("list links: %w", err)
-	}
-	names := make(map[int]string, len(links))
-	for _, l := range links {
-		names[l.Attrs().Index] = l.Attrs().Name
-	}
-	return names, nil
 }
 
 // coveringRoutes finds, in the main table, the most specific non-default route that
