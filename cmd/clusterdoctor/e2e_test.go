@@ -16,6 +16,8 @@ import (
 	"os/user"
 	"strconv"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/lab"
 )
@@ -414,4 +416,55 @@ func TestLinkAndRPFilterInLab(t *testing.T) {
 	if r.code != 1 {
 		t.Errorf("exit %d; want 1", r.code)
 	}
+}
+
+func TestNtpdInLab(t *testing.T) {
+	lab.RequireCommands(t, "chronyd")
+	if _, err := os.Stat("/etc/chrony/chrony.conf"); err != nil {
+		t.Skip("skipped: /etc/chrony/chrony.conf is missing (install the chrony package)")
+	}
+	// The clock is not namespaced: prove the daemons left the kernel's state alone.
+	var before unix.Timex
+	if _, err := unix.Adjtimex(&before); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		var after unix.Timex
+		unix.Adjtimex(&after)
+		if after.Status != before.Status || after.Freq != before.Freq {
+			t.Errorf("kernel clock state changed: status %#x -> %#x, freq %d -> %d", before.Status, after.Status, before.Freq, after.Freq)
+		}
+	})
+	l := lab.New(t)
+	a, b, c := l.AddHost("a", 1), l.AddHost("b", 2), l.AddHost("c", 3)
+	b.StartChronyServer()
+	// No chronyd on the clients: their chrony.conf names a socket nobody opened, so
+	// preflight goes on to ntpd, as on a host that runs ntpd instead of chrony.
+	noChrony := lab.Private{Binds: map[string]string{"/etc/chrony/chrony.conf": l.WriteFile("no-chrony.conf", "bindcmdaddress "+l.Path("absent.sock")+"\ncmdport 0\n")}}
+
+	t.Run("unsynchronised", func(t *testing.T) {
+		c.StartNtpd("10.99.0.250") // nobody there
+		rep, _ := preflightJSON(t, c, noChrony, "--iface", "cl0")
+		got := check(t, rep, "ntp.sync")
+		if got.Status != probes.Fail || !strings.Contains(got.Summary, "ntpd is not synchronised") {
+			t.Fatalf("ntp.sync = %s %q; want fail from ntpd", got.Status, got.Summary)
+		}
+	})
+	t.Run("synchronised", func(t *testing.T) {
+		a.StartNtpd(b.Addr.String())
+		var got probes.Result
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+			rep, _ := preflightJSON(t, a, noChrony, "--iface", "cl0")
+			if got = check(t, rep, "ntp.sync"); got.Status == probes.Pass {
+				break
+			}
+		}
+		if got.Status != probes.Pass || !strings.Contains(got.Summary, "synchronised by ntpd") {
+			t.Fatalf("ntp.sync = %s %q; want pass by ntpd", got.Status, got.Summary)
+		}
+		// The server is chronyd at stratum 8, so ntpd is at 9 with the server as reference.
+		if fmt.Sprint(got.Evidence["stratum"]) != "9" || got.Evidence["refid"] != b.Addr.String() {
+			t.Errorf("evidence stratum %v refid %v; want 9 and %s", got.Evidence["stratum"], got.Evidence["refid"], b.Addr)
+		}
+	})
 }

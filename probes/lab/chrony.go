@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// Chrony is a chronyd the lab started. It runs with -x, so it never touches the clock
-// shared with the real host, and with its own command socket under the lab directory.
+// Chrony is a chronyd the lab started. It runs with -x and without CAP_SYS_TIME, so it
+// never touches the clock shared with the real host, and with its own command socket
+// under the lab directory.
 type Chrony struct {
 	// Conf is its chrony.conf; Socket its command socket.
 	Conf, Socket string
@@ -41,10 +42,12 @@ func (h *Host) startChrony(role, body string) *Chrony {
 		"bindcmdaddress " + c.Socket,
 		"cmdport 0", ""}, "\n")
 	l.must(os.WriteFile(c.Conf, []byte(conf), 0o644), "write %s", c.Conf)
-	c.Cmd = h.Start(Private{}, "chronyd-"+h.Name+"-"+role, "chronyd", "-x", "-n", "-u", "root", "-f", c.Conf)
+	// -x: chronyd never adjusts the clock; NoClock: the kernel would refuse if it tried.
+	c.Cmd = h.Start(Private{NoClock: true}, "chronyd-"+h.Name+"-"+role, "chronyd", "-x", "-n", "-u", "root", "-f", c.Conf)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if _, err := os.Stat(c.Socket); err == nil {
+			l.requireNoClock(c.Cmd)
 			return c
 		}
 		if time.Now().After(deadline) {

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -236,6 +237,10 @@ type Private struct {
 	Hosts    string            // content of /etc/hosts; empty keeps the real one
 	Hostname string            // host name; empty keeps the real one
 	Binds    map[string]string // e.g. "/etc/chrony/chrony.conf" -> lab file
+	// NoClock drops CAP_SYS_TIME from the command's bounding set, so the kernel refuses
+	// any change to the clock and its discipline state, which namespaces do not isolate.
+	// Every time daemon the lab starts runs so.
+	NoClock bool
 }
 
 // Command returns a command run inside the host's namespace (and private view).
@@ -256,6 +261,9 @@ func (h *Host) Command(priv Private, name string, args ...string) *exec.Cmd {
 	if len(script) > 0 {
 		argv = append(argv, "unshare", "--mount", "--uts", "--propagation", "private", "sh", "-ec",
 			strings.Join(append(script, `exec "$@"`), "\n"), "sh")
+	}
+	if priv.NoClock {
+		argv = append(argv, "setpriv", "--bounding-set=-sys_time", "--inh-caps=-sys_time")
 	}
 	cmd := exec.Command("ip", append(append(argv, name), args...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -307,4 +315,26 @@ func (l *Lab) WriteFile(name, content string) string {
 	p := l.Path(name)
 	l.must(os.WriteFile(p, []byte(content), 0o644), "write %s", p)
 	return p
+}
+
+// capSysTime is CAP_SYS_TIME's bit in /proc/PID/status capability masks.
+const capSysTime = 25
+
+// requireNoClock fails the test unless the process cannot change the clock.
+func (l *Lab) requireNoClock(c *exec.Cmd) {
+	l.t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.Process.Pid))
+	l.must(err, "read status of pid %d", c.Process.Pid)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapBnd:"); ok {
+			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			l.must(err, "parse CapBnd %q", v)
+			if mask&(1<<capSysTime) != 0 {
+				stop(c)
+				l.t.Fatalf("lab: pid %d (%v) could change the clock: CAP_SYS_TIME in its bounding set", c.Process.Pid, c.Args)
+			}
+			return
+		}
+	}
+	l.t.Fatalf("lab: no CapBnd in /proc/%d/status", c.Process.Pid)
 }
