@@ -468,3 +468,32 @@ func TestNtpdInLab(t *testing.T) {
 		}
 	})
 }
+
+// TestTimedatedInLab: with neither chronyd nor ntpd, ntp.sync asks systemd-timedated over
+// a private system bus, whose NTPSynchronized mirrors the kernel's adjtimex state.
+func TestTimedatedInLab(t *testing.T) {
+	if _, err := os.Stat("/etc/chrony/chrony.conf"); err != nil {
+		t.Skip("skipped: /etc/chrony/chrony.conf is missing (install the chrony package)")
+	}
+	l := lab.New(t)
+	a := l.AddHost("a", 1)
+	bus := a.StartSystemBus()
+	a.StartTimedated(bus)
+	priv := lab.Private{
+		Binds: map[string]string{"/etc/chrony/chrony.conf": l.WriteFile("no-chrony.conf", "bindcmdaddress "+l.Path("absent.sock")+"\ncmdport 0\n")},
+		Env:   []string{"DBUS_SYSTEM_BUS_ADDRESS=" + bus},
+	}
+	rep, _ := preflightJSON(t, a, priv, "--iface", "cl0")
+	got := check(t, rep, "ntp.sync")
+	var tx unix.Timex
+	if _, err := unix.Adjtimex(&tx); err != nil {
+		t.Fatal(err)
+	}
+	want, says := probes.Pass, "systemd-timedated reports the clock is NTP-synchronised"
+	if tx.Status&unix.STA_UNSYNC != 0 || tx.Maxerror >= 16000000 {
+		want, says = probes.Fail, "systemd-timedated reports the clock is not NTP-synchronised"
+	}
+	if got.Status != want || got.Summary != says || got.Evidence["source"] != "timedated" {
+		t.Fatalf("ntp.sync = %s %q (%v); want %s %q", got.Status, got.Summary, got.Evidence, want, says)
+	}
+}

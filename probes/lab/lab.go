@@ -241,6 +241,8 @@ type Private struct {
 	// any change to the clock and its discipline state, which namespaces do not isolate.
 	// Every time daemon the lab starts runs so.
 	NoClock bool
+	// Env adds environment variables (NAME=value) to the command.
+	Env []string
 }
 
 // Command returns a command run inside the host's namespace (and private view).
@@ -264,6 +266,9 @@ func (h *Host) Command(priv Private, name string, args ...string) *exec.Cmd {
 	}
 	if priv.NoClock {
 		argv = append(argv, "setpriv", "--bounding-set=-sys_time", "--inh-caps=-sys_time")
+	}
+	if len(priv.Env) > 0 {
+		argv = append(append(argv, "env"), priv.Env...)
 	}
 	cmd := exec.Command("ip", append(append(argv, name), args...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -320,7 +325,8 @@ func (l *Lab) WriteFile(name, content string) string {
 // capSysTime is CAP_SYS_TIME's bit in /proc/PID/status capability masks.
 const capSysTime = 25
 
-// requireNoClock fails the test unless the process cannot change the clock.
+// requireNoClock fails the test unless the process cannot change the clock. Call it once
+// the daemon is up: until then the PID may still be running ip or setpriv.
 func (l *Lab) requireNoClock(c *exec.Cmd) {
 	l.t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.Process.Pid))
