@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/mcast"
+	"github.com/clusterdoctor/clusterdoctor/probes/preflight"
+	"github.com/clusterdoctor/clusterdoctor/probes/report"
+	"github.com/clusterdoctor/clusterdoctor/probes/resolve"
+)
+
+type mcastFlags struct {
+	settingsFlags
+	output   string
+	ttl      int
+	interval time.Duration
+	count    int
+	duration time.Duration
+	wait     time.Duration
+	key      string
+	keyFile  string
+	maxLoss  float64
+	size     int
+}
+
+func newMcastTestCmd() *cobra.Command {
+	var f mcastFlags
+	c := &cobra.Command{
+		Use:   "mcast-test --peer HOST [--peer HOST ...]",
+		Short: "Test multicast and unicast between cluster hosts, both ways, and say why a path fails",
+		Long: `Run the same command on every host, naming the others (like omping). Each host sends
+unicast and multicast echo requests, answers its peers, and reports per peer and path what
+arrived in both directions, loss, duplicates, reordering, round-trip times and the hop distance,
+with a verdict: ok, peer-not-running, unreachable, multicast-blocked, one-way, lossy, ttl-too-low.
+
+Sockets are opened as Tomcat's McastService opens them (no interface: the kernel's route
+decides), so a missing 224.0.0.0/4 route shows up as it would in Tomcat; when multicast fails, a
+short second pass sets the interface explicitly to tell a route problem from a network one.
+
+Exit codes: 0 every peer ok, 1 some peer not ok, 2 usage error, 3 the test could not run.`,
+		Example: `  clusterdoctor mcast-test --peer was2 --peer was3
+  clusterdoctor mcast-test --peer 10.0.0.12 --count 200 --interval 10ms -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return runMcastTest(c, &f) },
+	}
+	fs := c.Flags()
+	f.register(fs)
+	fs.StringVarP(&f.output, "output", "o", "text", "output format: text, json")
+	fs.IntVar(&f.ttl, "ttl", 1, "multicast TTL (Java's default is 1)")
+	fs.DurationVar(&f.interval, "interval", 100*time.Millisecond, "time between rounds of requests")
+	fs.IntVar(&f.count, "count", 30, "rounds of requests")
+	fs.DurationVar(&f.duration, "duration", 0, "run this long instead of --count rounds")
+	fs.DurationVar(&f.wait, "wait", 10*time.Second, "how long to wait for peers to start and to finish")
+	fs.StringVar(&f.key, "key", "", "shared secret: authenticate every packet (prefer --key-file)")
+	fs.StringVar(&f.keyFile, "key-file", "", "read the shared secret from this file")
+	fs.Float64Var(&f.maxLoss, "max-loss", 1, "loss in percent above which a path is lossy")
+	fs.IntVar(&f.size, "size", 0, "pad requests to this many bytes")
+	return c
+}
+
+func (f *mcastFlags) validate() error {
+	switch {
+	case f.ttl < 1 || f.ttl > 255:
+		return &probes.UsageError{Flag: "--ttl", Value: fmt.Sprint(f.ttl), Problem: "must be between 1 and 255"}
+	case f.interval < time.Millisecond:
+		return &probes.UsageError{Flag: "--interval", Value: f.interval.String(), Problem: "must be at least 1ms"}
+	case f.count < 1 || f.count > 1_000_000:
+		return &probes.UsageError{Flag: "--count", Value: fmt.Sprint(f.count), Problem: "must be between 1 and 1000000"}
+	case f.duration < 0:
+		return &probes.UsageError{Flag: "--duration", Value: f.duration.String(), Problem: "must be positive"}
+	case f.wait < 0:
+		return &probes.UsageError{Flag: "--wait", Value: f.wait.String(), Problem: "must be positive"}
+	case f.maxLoss < 0 || f.maxLoss > 100:
+		return &probes.UsageError{Flag: "--max-loss", Value: fmt.Sprint(f.maxLoss), Problem: "must be a percentage between 0 and 100"}
+	case f.size < 0 || f.size > mcast.MaxPacket-100:
+		return &probes.UsageError{Flag: "--size", Value: fmt.Sprint(f.size), Problem: fmt.Sprintf("must be between 0 and %d", mcast.MaxPacket-100)}
+	case f.output != "text" && f.output != "json":
+		return &probes.UsageError{Flag: "--output", Value: f.output, Problem: "unknown format (want text or json)"}
+	case f.key != "" && f.keyFile != "":
+		return &probes.UsageError{Flag: "--key", Problem: "give --key or --key-file, not both"}
+	}
+	return nil
+}
+
+func runMcastTest(c *cobra.Command, f *mcastFlags) error {
+	s, err := f.settings(c.Flags())
+	if err != nil {
+		return usage(err)
+	}
+	if err := f.validate(); err != nil {
+		return usage(err)
+	}
+	if len(s.Peers) == 0 {
+		return usage(&probes.UsageError{Flag: "--peer", Problem: "name at least one other cluster host"})
+	}
+	key := []byte(f.key)
+	if f.keyFile != "" {
+		b, err := os.ReadFile(f.keyFile)
+		if err != nil {
+			return usage(fmt.Errorf("--key-file: %w", err))
+		}
+		key = []byte(strings.TrimSpace(string(b)))
+	}
+	env, err := probes.NewEnv(s.Root)
+	if err != nil {
+		return incomplete(err)
+	}
+	defer env.Close()
+	ctx := c.Context()
+	peers, err := resolvePeers(ctx, env, s.Peers)
+	if err != nil {
+		return usage(err)
+	}
+	choice, err := preflight.ClusterIface(ctx, env, s)
+	var ue *probes.UsageError
+	if errors.As(err, &ue) {
+		return usage(err)
+	}
+	count := f.count
+	if f.duration > 0 {
+		count = max(1, int(f.duration/f.interval))
+	}
+	cfg := mcast.Config{Group: s.Group, Port: s.McastPort, TTL: f.ttl, Iface: choice.Iface, Peers: peers,
+		Interval: f.interval, Count: count, Wait: f.wait, Key: key, MaxLoss: f.maxLoss, Size: f.size}
+	if colorWanted(os.Stderr) && f.output == "text" {
+		cfg.Progress = progressLine(os.Stderr)
+	}
+	start := time.Now()
+	node, err := mcast.Listen(cfg)
+	if err != nil {
+		return incomplete(err)
+	}
+	defer node.Close()
+	results := node.Mesh(ctx)
+	if cfg.Progress != nil {
+		fmt.Fprint(os.Stderr, "\r\x1b[K")
+	}
+	host, _ := os.Hostname()
+	rep := &mcast.Report{SchemaVersion: 1, Tool: "clusterdoctor", Mode: "mesh", Host: host, Group: s.Group.String(),
+		Port: s.McastPort, TTL: f.ttl, StartedAt: start.UTC(), DurationMs: time.Since(start).Milliseconds(),
+		Route: node.RouteString(), Foreign: node.Foreign(), Peers: results}
+	if f.output == "json" {
+		err = report.MeshJSON(os.Stdout, rep)
+	} else {
+		err = report.MeshText(os.Stdout, rep, report.Options{Color: colorWanted(os.Stdout)})
+	}
+	if err != nil {
+		return incomplete(fmt.Errorf("write report: %w", err))
+	}
+	if !rep.AllOK() {
+		return &exitError{code: probes.ExitFailed}
+	}
+	return nil
+}
+
+// resolvePeers resolves names the way the JVM would (the same resolver as preflight).
+func resolvePeers(ctx context.Context, env *probes.Env, names []string) ([]mcast.Peer, error) {
+	r, err := resolve.New(env)
+	if err != nil {
+		return nil, err
+	}
+	var out []mcast.Peer
+	for _, name := range names {
+		addr, err := netip.ParseAddr(name)
+		if err != nil {
+			ans, lerr := r.Lookup(ctx, name)
+			if lerr != nil {
+				return nil, &probes.UsageError{Flag: "--peer", Value: name, Problem: "does not resolve (add it to /etc/hosts or DNS)"}
+			}
+			addr = ans.First()
+		}
+		if !addr.Is4() {
+			return nil, &probes.UsageError{Flag: "--peer", Value: name, Problem: "has no IPv4 address (Tomcat's McastService is IPv4)"}
+		}
+		out = append(out, mcast.Peer{Name: name, Addr: addr.Unmap()})
+	}
+	return out, nil
+}
+
+// progressLine shows one live line on a terminal: the round and replies per peer.
+func progressLine(w *os.File) func(mcast.Progress) {
+	last := time.Time{}
+	return func(p mcast.Progress) {
+		if time.Since(last) < 100*time.Millisecond && p.Round != p.Rounds {
+			return
+		}
+		last = time.Now()
+		var b strings.Builder
+		fmt.Fprintf(&b, "\r\x1b[Kround %d/%d", p.Round, p.Rounds)
+		for name, u := range p.Unicast {
+			fmt.Fprintf(&b, "  %s uni %d mc %d", name, u, p.Multicast[name])
+		}
+		fmt.Fprint(w, b.String())
+	}
+}

@@ -1,0 +1,35 @@
+package mcast
+
+import "time"
+
+// Report is one mcast-test run, the JSON document of `mcast-test -o json`.
+type Report struct {
+	SchemaVersion int       `json:"schemaVersion"`
+	Tool          string    `json:"tool"`
+	Mode          string    `json:"mode"` // mesh (listen and send come later)
+	Host          string    `json:"host"`
+	Group         string    `json:"group"`
+	Port          int       `json:"port"`
+	TTL           int       `json:"ttl"`
+	StartedAt     time.Time `json:"startedAt"`
+	DurationMs    int64     `json:"durationMs"`
+	// Route is this host's own multicast route as the kernel sees it.
+	Route string `json:"route"`
+	// Foreign counts datagrams on the port that were not this run's (Tomcat heartbeats,
+	// junk, forged or unauthenticated packets): counted and ignored.
+	Foreign uint64       `json:"foreign"`
+	Peers   []PeerResult `json:"peers"`
+}
+
+// AllOK reports whether every peer's verdict is ok: the exit code 0 condition.
+func (r *Report) AllOK() bool {
+	for _, p := range r.Peers {
+		if p.Verdict != VerdictOK {
+			return false
+		}
+	}
+	return len(r.Peers) > 0
+}
+
+// RouteString is this node's route state in words, for the report.
+func (n *Node) RouteString() string { return n.route.String() }

@@ -1,0 +1,176 @@
+package mcast
+
+import (
+	"encoding/binary"
+	"errors"
+)
+
+// Path is one way a request travels.
+type Path uint8
+
+// Paths, in the order they are counted.
+const (
+	Unicast   Path = iota // to the peer's address
+	Multicast             // to the group, the way Tomcat sends (no interface set)
+	Explicit              // to the group with the interface set (the diagnosis pass)
+	numPaths
+)
+
+func pathOf(flags uint8) Path {
+	switch {
+	case flags&FlagExplicit != 0:
+		return Explicit
+	case flags&FlagMulticast != 0:
+		return Multicast
+	}
+	return Unicast
+}
+
+func (p Path) flags() uint8 {
+	switch p {
+	case Multicast:
+		return FlagMulticast
+	case Explicit:
+		return FlagMulticast | FlagExplicit
+	}
+	return 0
+}
+
+// Inbound is what one host received of another's requests on one path.
+type Inbound struct {
+	Received   uint32
+	Duplicates uint32
+	Reordered  uint32
+	// FirstSeq is the first seq received (0: none), for loss after the first packet.
+	FirstSeq uint32
+	// MaxSeq is the highest seq received.
+	MaxSeq uint32
+	// TTL is the TTL seen on the last packet.
+	TTL uint8
+}
+
+// RouteState is what a host knows of its own multicast route, sent to its peers so each
+// side can name the host at fault.
+type RouteState struct {
+	// Code: 0 fine, 1 the group leaves by another interface, 2 no route, 3 join failed.
+	Code   uint8
+	Egress string
+}
+
+// Route state codes.
+const (
+	RouteOK    uint8 = 0
+	RouteWrong uint8 = 1
+	RouteNone  uint8 = 2
+	RouteJoin  uint8 = 3
+)
+
+// Stats is a Stats message: what the sender received of the asker's requests, how many it
+// sent the asker, and its route state.
+type Stats struct {
+	In    [numPaths]Inbound
+	Sent  [numPaths]uint32
+	Done  bool
+	Route RouteState
+}
+
+const inboundLen = 4*5 + 1
+
+func appendStats(dst []byte, s *Stats) []byte {
+	for _, in := range s.In {
+		for _, v := range []uint32{in.Received, in.Duplicates, in.Reordered, in.FirstSeq, in.MaxSeq} {
+			dst = binary.BigEndian.AppendUint32(dst, v)
+		}
+		dst = append(dst, in.TTL)
+	}
+	for _, v := range s.Sent {
+		dst = binary.BigEndian.AppendUint32(dst, v)
+	}
+	done := byte(0)
+	if s.Done {
+		done = 1
+	}
+	egress := s.Route.Egress
+	if len(egress) > 15 {
+		egress = egress[:15]
+	}
+	dst = append(dst, done, s.Route.Code, byte(len(egress)))
+	return append(dst, egress...)
+}
+
+var errStats = errors.New("malformed stats")
+
+func decodeStats(b []byte) (Stats, error) {
+	var s Stats
+	fixed := int(numPaths)*inboundLen + int(numPaths)*4 + 3
+	if len(b) < fixed {
+		return s, errStats
+	}
+	for i := range s.In {
+		in := &s.In[i]
+		for _, v := range []*uint32{&in.Received, &in.Duplicates, &in.Reordered, &in.FirstSeq, &in.MaxSeq} {
+			*v = binary.BigEndian.Uint32(b)
+			b = b[4:]
+		}
+		in.TTL, b = b[0], b[1:]
+	}
+	for i := range s.Sent {
+		s.Sent[i], b = binary.BigEndian.Uint32(b), b[4:]
+	}
+	s.Done, s.Route.Code = b[0] == 1, b[1]
+	n := int(b[2])
+	if b = b[3:]; len(b) != n || n > 15 {
+		return s, errStats
+	}
+	s.Route.Egress = string(b)
+	return s, nil
+}
+
+// maxTracked bounds the sequence numbers remembered per sender and path (4 Mi packets,
+// 512 KiB of bits): far beyond any test, and a forged seq cannot grow memory past it.
+const maxTracked = 1 << 22
+
+// tracker counts one sender's requests on one path: received, duplicates, reordering.
+type tracker struct {
+	in   Inbound
+	seen []uint64 // bitset by seq
+}
+
+func (t *tracker) add(seq uint32, ttl int) {
+	if seq == 0 || seq >= maxTracked {
+		return
+	}
+	w, bit := int(seq/64), uint64(1)<<(seq%64)
+	for len(t.seen) <= w {
+		t.seen = append(t.seen, 0)
+	}
+	if t.seen[w]&bit != 0 {
+		t.in.Duplicates++
+		return
+	}
+	t.seen[w] |= bit
+	t.in.Received++
+	if t.in.FirstSeq == 0 {
+		t.in.FirstSeq = seq
+	}
+	if seq < t.in.MaxSeq {
+		t.in.Reordered++
+	} else {
+		t.in.MaxSeq = seq
+	}
+	if ttl > 0 {
+		t.in.TTL = uint8(ttl)
+	}
+}
+
+// countUpTo is how many distinct seqs <= max were received: the fair count against a
+// sender that has sent exactly max requests so far.
+func (t *tracker) countUpTo(max uint32) uint32 {
+	var n uint32
+	for seq := uint32(1); seq <= max && int(seq/64) < len(t.seen); seq++ {
+		if t.seen[seq/64]&(1<<(seq%64)) != 0 {
+			n++
+		}
+	}
+	return n
+}
