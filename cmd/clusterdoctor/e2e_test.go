@@ -30,6 +30,10 @@ func TestMain(m *testing.M) {
 		listenForever(port) // helper mode: a process that holds a TCP port (see holdPort)
 		return
 	}
+	if target := os.Getenv("CLUSTERDOCTOR_TEST_JUNK"); target != "" {
+		sendJunk(target) // helper mode: foreign and forged datagrams (see mcast tests)
+		return
+	}
 	dir, err := os.MkdirTemp("", "clusterdoctor-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

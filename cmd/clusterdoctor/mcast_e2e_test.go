@@ -2,11 +2,16 @@ package main_test
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"net"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/clusterdoctor/clusterdoctor/probes/lab"
 	"github.com/clusterdoctor/clusterdoctor/probes/mcast"
@@ -153,5 +158,140 @@ func TestMeshPeerNotRunning(t *testing.T) {
 	}
 	if r.code != 1 || len(rep.Peers) != 1 || rep.Peers[0].Verdict != mcast.VerdictNotRunning || !strings.Contains(rep.Peers[0].Reason, "nothing listens on udp/45564") {
 		t.Fatalf("exit %d, %+v; want 1 and peer-not-running (refused)", r.code, rep.Peers)
+	}
+}
+
+// nft runs an nft command inside the host's namespace; the table dies with it.
+func nft(t *testing.T, h *lab.Host, args ...string) {
+	t.Helper()
+	if out, err := h.Command(lab.Private{}, "nft", args...).CombinedOutput(); err != nil {
+		t.Fatalf("nft %v: %v %s", args, err, out)
+	}
+}
+
+func TestMeshMulticastDroppedByFirewall(t *testing.T) {
+	lab.RequireCommands(t, "nft")
+	_, hosts := threeHosts(t)
+	b := hosts[1]
+	nft(t, b, "add", "table", "inet", "cdtest")
+	nft(t, b, "add", "chain", "inet", "cdtest", "in", "{ type filter hook input priority 0; }")
+	nft(t, b, "add", "rule", "inet", "cdtest", "in", "ip", "daddr", "228.0.0.4", "udp", "dport", "45564", "drop")
+	runs := runMesh(t, hosts, "--count", "20", "--interval", "20ms")
+
+	// b receives no multicast; what b sends arrives: one-way, from both sides' view.
+	for _, peer := range []string{"a", "c"} {
+		p := peerOf(t, runs[peer], b.Addr.String())
+		if p.Verdict != mcast.VerdictOneWay || !strings.Contains(p.Reason, "multicast from here does not reach the peer") || !strings.Contains(p.Reason, "network:") {
+			t.Errorf("%s -> b: %s (%s); want one-way, from here, network", peer, p.Verdict, p.Reason)
+		}
+		if p.Unicast.Received != p.Unicast.Sent || p.Multicast.Inbound.Received != p.Multicast.Inbound.Sent {
+			t.Errorf("%s -> b: unicast %d/%d, multicast in %d/%d; want complete", peer, p.Unicast.Received, p.Unicast.Sent, p.Multicast.Inbound.Received, p.Multicast.Inbound.Sent)
+		}
+	}
+	for _, p := range runs["b"].rep.Peers {
+		if p.Verdict != mcast.VerdictOneWay || !strings.Contains(p.Reason, "multicast from the peer does not arrive here") {
+			t.Errorf("b -> %s: %s (%s); want one-way, from the peer", p.Address, p.Verdict, p.Reason)
+		}
+	}
+	if p := peerOf(t, runs["a"], hosts[2].Addr.String()); p.Verdict != mcast.VerdictOK {
+		t.Errorf("a -> c: %s (%s); want ok", p.Verdict, p.Reason)
+	}
+}
+
+// TestMeshLoss injects 10% random loss on b's input (nftables numgen; this kernel has no
+// netem) and expects the measured loss within 3 points of 10% over 1000 probes.
+func TestMeshLoss(t *testing.T) {
+	lab.RequireCommands(t, "nft")
+	l := lab.New(t)
+	a, b := l.AddHost("a", 1), l.AddHost("b", 2)
+	a.AddMulticastRoute()
+	b.AddMulticastRoute()
+	nft(t, b, "add", "table", "inet", "cdtest")
+	nft(t, b, "add", "chain", "inet", "cdtest", "in", "{ type filter hook input priority 0; }")
+	nft(t, b, "add", "rule", "inet", "cdtest", "in", "meta", "l4proto", "udp", "numgen", "random", "mod", "100", "<", "10", "drop")
+	runs := runMesh(t, []*lab.Host{a, b}, "--count", "1000", "--interval", "2ms")
+	p := peerOf(t, runs["a"], b.Addr.String())
+	if p.Verdict != mcast.VerdictLossy {
+		t.Errorf("a -> b: %s (%s); want lossy", p.Verdict, p.Reason)
+	}
+	for name, loss := range map[string]float64{"unicast": p.Unicast.LossPct, "multicast": p.Multicast.LossPct} {
+		if loss < 7 || loss > 13 {
+			t.Errorf("a -> b %s: measured loss %.2f%%; want 10 +- 3", name, loss)
+		}
+	}
+	if p.Unicast.Inbound.LossPct > 1 {
+		t.Errorf("b -> a unicast: %.2f%% loss; a drops nothing", p.Unicast.Inbound.LossPct)
+	}
+	t.Logf("a -> b: unicast loss %.2f%%, multicast loss %.2f%% (1000 probes each)", p.Unicast.LossPct, p.Multicast.LossPct)
+}
+
+// tribesHeartbeat is a real heartbeat of Tomcat 10.1 (probes/mcast/testdata).
+const tribesHeartbeat = "5452494245532d420100000000350000000000002" +
+	"93b00000fa0ffffffffffffffff040a4d000c00000000000000001bfa42eee82947318f7fd755284a90f7000000005452494245532d450100"
+
+// sendJunk is the helper process of TestMeshIgnoresJunk: until stopped (at most a minute) it sends what
+// else may land on the port (real Tomcat heartbeats, random bytes, well-formed packets
+// under another key, forged replies and stats from unknown senders) to target and to
+// the group.
+func sendJunk(target string) {
+	dsts := []string{target, "228.0.0.4:45564"}
+	conns := make([]net.Conn, 0, 2)
+	for _, d := range dsts {
+		if c, err := net.Dial("udp4", d); err == nil {
+			conns = append(conns, c)
+		}
+	}
+	heartbeat, _ := hex.DecodeString(tribesHeartbeat)
+	forged := [][]byte{
+		heartbeat,
+		[]byte("hello, this is not for you"),
+		mcast.Encode(nil, &mcast.Packet{Kind: mcast.KindEcho, Sender: 42, Seq: 1}, []byte("wrong key")),
+		mcast.Encode(nil, &mcast.Packet{Kind: mcast.KindReply, Sender: 43, EchoSeq: 1, EchoSent: 1}, nil),
+		mcast.Encode(nil, &mcast.Packet{Kind: mcast.KindStats, Sender: 44, Body: []byte{1, 2, 3}}, nil),
+		mcast.Encode(nil, &mcast.Packet{Kind: mcast.KindHelloAck, Sender: 45}, nil),
+	}
+	random := make([]byte, 200)
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		rand.Read(random)
+		for _, c := range conns {
+			for _, f := range forged {
+				c.Write(f)
+			}
+			c.Write(random)
+		}
+	}
+}
+
+func TestMeshIgnoresJunk(t *testing.T) {
+	l := lab.New(t)
+	a, b, d := l.AddHost("a", 1), l.AddHost("b", 2), l.AddHost("d", 4)
+	for _, h := range []*lab.Host{a, b, d} {
+		h.AddMulticastRoute()
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hb, err := hex.DecodeString(tribesHeartbeat); err != nil || len(hb) != 77 || !bytes.HasPrefix(hb, []byte("TRIBES-B")) {
+		t.Fatalf("heartbeat constant: %v, %d bytes", err, len(hb))
+	}
+	d.Start(lab.Private{Env: []string{"CLUSTERDOCTOR_TEST_JUNK=" + a.Addr.String() + ":45564"}}, "junk", self)
+	for _, key := range []string{"", "s3cret"} {
+		extra := []string{"--count", "30", "--interval", "20ms"}
+		if key != "" {
+			extra = append(extra, "--key", key)
+		}
+		runs := runMesh(t, []*lab.Host{a, b}, extra...)
+		for _, name := range []string{"a", "b"} {
+			r := runs[name]
+			p := r.rep.Peers[0]
+			if r.code != 0 || p.Verdict != mcast.VerdictOK || p.Unicast.Received != 30 || p.Multicast.Received != 30 || p.Multicast.Inbound.Received != 30 {
+				t.Errorf("key %q: %s: exit %d, %s (%s), unicast %d, multicast %d/%d; want ok with exact counts despite junk",
+					key, name, r.code, p.Verdict, p.Reason, p.Unicast.Received, p.Multicast.Received, p.Multicast.Inbound.Received)
+			}
+		}
+		if runs["a"].rep.Foreign == 0 {
+			t.Errorf("key %q: a counted no foreign datagrams while being sent junk", key)
+		}
 	}
 }

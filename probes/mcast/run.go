@@ -26,18 +26,31 @@ func (n *Node) Mesh(ctx context.Context) []PeerResult {
 	n.handshake(ctx)
 	n.echoRounds(ctx)
 	n.collectStats(ctx)
-	if n.needsDiagnosis() {
+	diagnose := n.needsDiagnosis()
+	if diagnose {
 		n.explicitPass(ctx)
 		n.collectStats(ctx)
 	}
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	out := make([]PeerResult, 0, len(n.cfg.Peers))
 	for _, p := range n.cfg.Peers {
 		out = append(out, n.result(n.peers[p.Addr]))
 	}
+	n.mu.Unlock()
+	if diagnose {
+		// The peers saw the same failure and run their own diagnosis pass now: keep
+		// answering long enough for them to count it and ask for our stats.
+		select {
+		case <-time.After(linger):
+		case <-ctx.Done():
+		}
+	}
 	return out
 }
+
+// linger covers a peer's diagnosis pass (diagnosisCount requests 10 ms apart), its settle
+// time and a stats round trip.
+const linger = 1500 * time.Millisecond
 
 // handshake sends Hello to every peer from a connected socket, so ICMP errors surface:
 // "connection refused" means the host is up and nothing listens (peer-not-running),

@@ -122,8 +122,8 @@ func Decode(b []byte, key []byte) (Packet, error) {
 		EchoSent:  int64(binary.BigEndian.Uint64(b[32:])),
 		EchoFlags: b[40],
 	}
-	if p.Kind < KindHello || p.Kind > KindStats {
-		return Packet{}, ErrForeign
+	if p.Kind < KindHello || p.Kind > KindStats || b[41] != 0 {
+		return Packet{}, ErrForeign // unknown kind, or a reserved byte version 1 never sets
 	}
 	n := int(binary.BigEndian.Uint16(b[42:]))
 	end := headerLen + n

@@ -28,9 +28,9 @@ func MeshText(w io.Writer, rep *mcast.Report, opt Options) error {
 	fmt.Fprintln(tw, "PEER\tADDRESS\tVERDICT\tUNICAST out/in\tMULTICAST out/in\tRTT ms uni/mc\tMC TTL/HOPS")
 	for _, p := range rep.Peers {
 		u, m := p.Unicast, p.Multicast
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s %s\t%.2f/%.2f\t%d/%d\n", p.Peer, p.Address, paintVerdict(p.Verdict, opt),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s %s\t%s/%s\t%s\n", p.Peer, p.Address, paintVerdict(p.Verdict, opt),
 			frac(u.Received, u.Sent), frac(u.Inbound.Received, u.Inbound.Sent),
-			frac(m.Received, m.Sent), frac(m.Inbound.Received, m.Inbound.Sent), u.RTT.Avg, m.RTT.Avg, m.TTL, m.Hops)
+			frac(m.Received, m.Sent), frac(m.Inbound.Received, m.Inbound.Sent), ms(u.RTT.Avg), ms(m.RTT.Avg), ttlHops(m))
 	}
 	tw.Flush()
 	fmt.Fprintln(bw)
@@ -51,6 +51,21 @@ func MeshText(w io.Writer, rep *mcast.Report, opt Options) error {
 }
 
 func frac(a, b uint32) string { return fmt.Sprintf("%d/%d", a, b) }
+
+// ms shows an average RTT, or "-" when no reply came back to measure it.
+func ms(v float64) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+func ttlHops(p mcast.PathResult) string {
+	if p.TTL == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d/%d", p.TTL, p.Hops)
+}
 
 func paintVerdict(v string, opt Options) string {
 	if !opt.Color {
