@@ -84,6 +84,20 @@ func preflightJSON(t *testing.T, h *lab.Host, priv lab.Private, args ...string) 
 	return rep, r
 }
 
+// pollUntilPass reruns preflight until check id passes or the limit passes (a daemon
+// that synchronises takes its time), and returns the last result.
+func pollUntilPass(t *testing.T, h *lab.Host, priv lab.Private, id string, limit time.Duration) probes.Result {
+	t.Helper()
+	var got probes.Result
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		rep, _ := preflightJSON(t, h, priv, "--iface", "cl0")
+		if got = check(t, rep, id); got.Status == probes.Pass {
+			break
+		}
+	}
+	return got
+}
+
 func check(t *testing.T, rep probes.Report, id string) probes.Result {
 	t.Helper()
 	for _, c := range rep.Checks {
@@ -192,13 +206,7 @@ func TestNTPSyncInLab(t *testing.T) {
 	t.Run("synchronised client", func(t *testing.T) {
 		client := a.StartChronyClient(b.Addr.String())
 		priv := lab.Private{Binds: map[string]string{"/etc/chrony/chrony.conf": client.Conf}}
-		var got probes.Result
-		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-			rep, _ := preflightJSON(t, a, priv, "--iface", "cl0")
-			if got = check(t, rep, "ntp.sync"); got.Status == probes.Pass {
-				break
-			}
-		}
+		got := pollUntilPass(t, a, priv, "ntp.sync", 15*time.Second)
 		if got.Status != probes.Pass || !strings.Contains(got.Summary, "synchronised by chronyd") {
 			t.Fatalf("ntp.sync = %s %q; want pass by chronyd (chronyc says %q)", got.Status, got.Summary, client.Tracking())
 		}
@@ -456,13 +464,7 @@ func TestNtpdInLab(t *testing.T) {
 	})
 	t.Run("synchronised", func(t *testing.T) {
 		a.StartNtpd(b.Addr.String())
-		var got probes.Result
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
-			rep, _ := preflightJSON(t, a, noChrony, "--iface", "cl0")
-			if got = check(t, rep, "ntp.sync"); got.Status == probes.Pass {
-				break
-			}
-		}
+		got := pollUntilPass(t, a, noChrony, "ntp.sync", 30*time.Second)
 		if got.Status != probes.Pass || !strings.Contains(got.Summary, "synchronised by ntpd") {
 			t.Fatalf("ntp.sync = %s %q; want pass by ntpd", got.Status, got.Summary)
 		}

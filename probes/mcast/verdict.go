@@ -35,16 +35,11 @@ type PeerResult struct {
 // the peer (sent by us, received by it); Inbound is the peer's requests to us. TTL and
 // Hops are what we saw on the peer's packets.
 type PathResult struct {
-	Sent              uint32    `json:"sent"`
-	Received          uint32    `json:"received"`
-	LossPct           float64   `json:"lossPct"`
-	LossAfterFirstPct float64   `json:"lossAfterFirstPct"`
-	Duplicates        uint32    `json:"duplicates"`
-	Reordered         uint32    `json:"reordered"`
-	RTT               RTTStats  `json:"rttMs"`
-	TTL               int       `json:"ttl"`
-	Hops              int       `json:"hops"`
-	Inbound           Direction `json:"inbound"`
+	Direction           // our requests: sent by us, received by the peer
+	RTT       RTTStats  `json:"rttMs"`
+	TTL       int       `json:"ttl"`
+	Hops      int       `json:"hops"`
+	Inbound   Direction `json:"inbound"`
 	// Explicit is the diagnosis pass with the interface set, when one ran.
 	Explicit *Direction `json:"explicit,omitempty"`
 }
@@ -130,9 +125,7 @@ func (n *Node) result(ps *peerState) PeerResult {
 		in   Direction
 		ttl0 int
 	}{{&r.Unicast, Unicast, f.outUni, f.inUni, unicastTTL}, {&r.Multicast, Multicast, f.outMc, f.inMc, n.cfg.TTL}} {
-		*pr.out = PathResult{Sent: pr.dir.Sent, Received: pr.dir.Received, LossPct: pr.dir.LossPct,
-			LossAfterFirstPct: pr.dir.LossAfterFirstPct, Duplicates: pr.dir.Duplicates, Reordered: pr.dir.Reordered,
-			RTT: rttStats(ps.replies[pr.path].rtt), Inbound: pr.in}
+		*pr.out = PathResult{Direction: pr.dir, RTT: rttStats(ps.replies[pr.path].rtt), Inbound: pr.in}
 		if t != nil && ps.id != 0 && t[pr.path].in.TTL > 0 {
 			pr.out.TTL = int(t[pr.path].in.TTL)
 			pr.out.Hops = pr.ttl0 - pr.out.TTL
