@@ -4,7 +4,7 @@ GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test deps fuzz bench clean
+.PHONY: all build test deps fuzz bench bench-mcast clean
 
 all: build
 
@@ -26,6 +26,9 @@ fuzz:
 
 bench: build
 	./bench/preflight.sh
+
+bench-mcast: build
+	./bench/mcast.sh
 
 clean:
 	rm -f clusterdoctor

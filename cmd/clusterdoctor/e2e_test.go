@@ -293,6 +293,11 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"preflight", "--root", "/nonexistent"}, `--root "/nonexistent": not a directory`},
 		{[]string{"preflight", "extra"}, "unknown command"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"mcast-test"}, "--peer: name at least one other cluster host"},
+		{[]string{"mcast-test", "--listen", "--send"}, "give --listen or --send, not both"},
+		{[]string{"mcast-test", "--peer", "x", "--rate", "100"}, "--rate: goes with --send"},
+		{[]string{"mcast-test", "--send", "--ttl", "300"}, `--ttl "300": must be between 1 and 255`},
+		{[]string{"mcast-test", "--send", "--size", "100000"}, `--size "100000"`},
 	}
 	for _, tt := range tests {
 		r := execute(t, exec.Command(binary, tt.args...))

@@ -146,6 +146,17 @@ func TestMeshMissingRoute(t *testing.T) {
 	}
 }
 
+// TestMeshUnresolvablePeer runs in a lab host: the name goes through files, then DNS,
+// and the namespace has no route to any resolver, so no query leaves it.
+func TestMeshUnresolvablePeer(t *testing.T) {
+	l := lab.New(t)
+	a := l.AddHost("a", 1)
+	r := execute(t, a.Command(lab.Private{Hosts: "127.0.0.1 localhost\n"}, binary, "mcast-test", "--peer", "no-such-host.invalid"))
+	if r.code != 2 || !strings.Contains(r.stderr, `--peer "no-such-host.invalid": does not resolve`) {
+		t.Fatalf("exit %d %q; want 2 and a line saying the peer does not resolve", r.code, r.stderr)
+	}
+}
+
 func TestMeshPeerNotRunning(t *testing.T) {
 	l := lab.New(t)
 	a, b := l.AddHost("a", 1), l.AddHost("b", 2)
@@ -293,5 +304,36 @@ func TestMeshIgnoresJunk(t *testing.T) {
 		if runs["a"].rep.Foreign == 0 {
 			t.Errorf("key %q: a counted no foreign datagrams while being sent junk", key)
 		}
+	}
+}
+
+// TestListenSend is the seeds' iperf workflow: --listen on one host, --send on another.
+func TestListenSend(t *testing.T) {
+	l := lab.New(t)
+	a, b := l.AddHost("a", 1), l.AddHost("b", 2)
+	a.AddMulticastRoute()
+	b.AddMulticastRoute()
+	listener := b.Command(lab.Private{}, binary, "mcast-test", "--listen", "--iface", "cl0", "--duration", "3s", "-o", "json")
+	var lout bytes.Buffer
+	listener.Stdout = &lout
+	if err := listener.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // joined before the first packet
+	s := execute(t, a.Command(lab.Private{}, binary, "mcast-test", "--send", "--iface", "cl0", "--rate", "5000", "--count", "5000", "--size", "200", "--ttl", "3", "-o", "json"))
+	listener.Wait()
+	var sent, heard mcast.Report
+	if err := json.Unmarshal([]byte(s.stdout), &sent); err != nil || s.code != 0 || sent.Send == nil || sent.Send.Sent != 5000 || sent.Send.Size != 200 {
+		t.Fatalf("--send: exit %d, %v, %s", s.code, err, s.stdout)
+	}
+	if err := json.Unmarshal(lout.Bytes(), &heard); err != nil || len(heard.Senders) != 1 {
+		t.Fatalf("--listen: %v, %s", err, lout.String())
+	}
+	got := heard.Senders[0]
+	if got.Sender != a.Addr.String() || got.Received != 5000 || got.Lost != 0 || got.Duplicates != 0 || got.TTL != 3 {
+		t.Fatalf("--listen heard %+v; want 5000 from %s, none lost, TTL 3", got, a.Addr)
+	}
+	if heard.Mode != "listen" || sent.Mode != "send" {
+		t.Errorf("modes %q / %q", heard.Mode, sent.Mode)
 	}
 }

@@ -30,6 +30,9 @@ type mcastFlags struct {
 	keyFile  string
 	maxLoss  float64
 	size     int
+	listen   bool
+	send     bool
+	rate     int
 }
 
 func newMcastTestCmd() *cobra.Command {
@@ -64,6 +67,9 @@ Exit codes: 0 every peer ok, 1 some peer not ok, 2 usage error, 3 the test could
 	fs.StringVar(&f.keyFile, "key-file", "", "read the shared secret from this file")
 	fs.Float64Var(&f.maxLoss, "max-loss", 1, "loss in percent above which a path is lossy")
 	fs.IntVar(&f.size, "size", 0, "pad requests to this many bytes")
+	fs.BoolVar(&f.listen, "listen", false, "receive and report only, like iperf -s -u -B GROUP (no --peer)")
+	fs.BoolVar(&f.send, "send", false, "send only, like iperf -c GROUP -u -T TTL (no --peer)")
+	fs.IntVar(&f.rate, "rate", 0, "with --send: packets per second (default one per --interval)")
 	return c
 }
 
@@ -87,8 +93,24 @@ func (f *mcastFlags) validate() error {
 		return &probes.UsageError{Flag: "--output", Value: f.output, Problem: "unknown format (want text or json)"}
 	case f.key != "" && f.keyFile != "":
 		return &probes.UsageError{Flag: "--key", Problem: "give --key or --key-file, not both"}
+	case f.listen && f.send:
+		return &probes.UsageError{Flag: "--listen", Problem: "give --listen or --send, not both (without either, the test runs both ways)"}
+	case f.rate < 0 || f.rate > 10_000_000:
+		return &probes.UsageError{Flag: "--rate", Value: fmt.Sprint(f.rate), Problem: "must be between 1 and 10000000 packets per second"}
+	case f.rate > 0 && !f.send:
+		return &probes.UsageError{Flag: "--rate", Problem: "goes with --send"}
 	}
 	return nil
+}
+
+func (f *mcastFlags) mode() string {
+	switch {
+	case f.listen:
+		return "listen"
+	case f.send:
+		return "send"
+	}
+	return "mesh"
 }
 
 func runMcastTest(c *cobra.Command, f *mcastFlags) error {
@@ -99,8 +121,8 @@ func runMcastTest(c *cobra.Command, f *mcastFlags) error {
 	if err := f.validate(); err != nil {
 		return usage(err)
 	}
-	if len(s.Peers) == 0 {
-		return usage(&probes.UsageError{Flag: "--peer", Problem: "name at least one other cluster host"})
+	if len(s.Peers) == 0 && f.mode() == "mesh" {
+		return usage(&probes.UsageError{Flag: "--peer", Problem: "name at least one other cluster host (or use --listen / --send)"})
 	}
 	key := []byte(f.key)
 	if f.keyFile != "" {
@@ -126,12 +148,15 @@ func runMcastTest(c *cobra.Command, f *mcastFlags) error {
 		return usage(err)
 	}
 	count := f.count
-	if f.duration > 0 {
+	switch {
+	case f.duration > 0 && f.rate > 0:
+		count = max(1, int(f.duration.Seconds()*float64(f.rate)))
+	case f.duration > 0:
 		count = max(1, int(f.duration/f.interval))
 	}
 	cfg := mcast.Config{Group: s.Group, Port: s.McastPort, TTL: f.ttl, Iface: choice.Iface, Peers: peers,
 		Interval: f.interval, Count: count, Wait: f.wait, Key: key, MaxLoss: f.maxLoss, Size: f.size}
-	if colorWanted(os.Stderr) && f.output == "text" {
+	if colorWanted(os.Stderr) && f.output == "text" && f.mode() == "mesh" {
 		cfg.Progress = progressLine(os.Stderr)
 	}
 	start := time.Now()
@@ -140,14 +165,28 @@ func runMcastTest(c *cobra.Command, f *mcastFlags) error {
 		return incomplete(err)
 	}
 	defer node.Close()
-	results := node.Mesh(ctx)
-	if cfg.Progress != nil {
-		fmt.Fprint(os.Stderr, "\r\x1b[K")
-	}
 	host, _ := os.Hostname()
-	rep := &mcast.Report{SchemaVersion: 1, Tool: "clusterdoctor", Mode: "mesh", Host: host, Group: s.Group.String(),
-		Port: s.McastPort, TTL: f.ttl, StartedAt: start.UTC(), DurationMs: time.Since(start).Milliseconds(),
-		Route: node.RouteString(), Foreign: node.Foreign(), Peers: results}
+	rep := &mcast.Report{SchemaVersion: 1, Tool: "clusterdoctor", Mode: f.mode(), Host: host, Group: s.Group.String(),
+		Port: s.McastPort, TTL: f.ttl, StartedAt: start.UTC(), Route: node.RouteString(), Peers: []mcast.PeerResult{}}
+	switch f.mode() {
+	case "send":
+		sr := node.SendOnly(ctx, count, f.rate)
+		rep.Send = &sr
+	case "listen":
+		// Until --duration, or 2 s after the last packet once one arrived (--wait for the first).
+		limit, idle := f.wait+time.Duration(count)*f.interval, 2*time.Second
+		if f.duration > 0 {
+			limit, idle = f.duration, 0
+		}
+		rep.Senders, rep.Foreign = node.ListenOnly(ctx, limit, idle)
+	default:
+		rep.Peers = node.Mesh(ctx)
+		rep.Foreign = node.Foreign()
+		if cfg.Progress != nil {
+			fmt.Fprint(os.Stderr, "\r\x1b[K")
+		}
+	}
+	rep.DurationMs = time.Since(start).Milliseconds()
 	if f.output == "json" {
 		err = report.MeshJSON(os.Stdout, rep)
 	} else {
@@ -156,7 +195,7 @@ func runMcastTest(c *cobra.Command, f *mcastFlags) error {
 	if err != nil {
 		return incomplete(fmt.Errorf("write report: %w", err))
 	}
-	if !rep.AllOK() {
+	if !rep.OK(f.maxLoss) {
 		return &exitError{code: probes.ExitFailed}
 	}
 	return nil

@@ -18,6 +18,9 @@ import (
 // unicastTTL is the TTL of unicast requests, so the receiver can tell the hop distance.
 const unicastTTL = 64
 
+// recvBuffer is the socket receive buffer asked for (the kernel doubles it for overhead).
+const recvBuffer = 8 << 20
+
 // Config is one mcast-test run.
 type Config struct {
 	Group netip.Addr
@@ -100,6 +103,12 @@ func Listen(cfg Config) (*Node, error) {
 		var serr error
 		err := c.Control(func(fd uintptr) {
 			serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+			// A receive buffer of a few hundred milliseconds of traffic at high rates, so a
+			// scheduling pause does not turn into loss we would blame on the network. As
+			// root beyond net.core.rmem_max; otherwise the kernel caps it silently.
+			if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, recvBuffer) != nil {
+				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, recvBuffer)
+			}
 		})
 		return errors.Join(err, serr)
 	}}

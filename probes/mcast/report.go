@@ -6,7 +6,7 @@ import "time"
 type Report struct {
 	SchemaVersion int       `json:"schemaVersion"`
 	Tool          string    `json:"tool"`
-	Mode          string    `json:"mode"` // mesh (listen and send come later)
+	Mode          string    `json:"mode"` // mesh, listen or send
 	Host          string    `json:"host"`
 	Group         string    `json:"group"`
 	Port          int       `json:"port"`
@@ -19,10 +19,25 @@ type Report struct {
 	// junk, forged or unauthenticated packets): counted and ignored.
 	Foreign uint64       `json:"foreign"`
 	Peers   []PeerResult `json:"peers"`
+	// Send is the --send mode's result; Senders the --listen mode's, one per sender seen.
+	Send    *SendReport    `json:"send,omitempty"`
+	Senders []SenderReport `json:"senders,omitempty"`
 }
 
-// AllOK reports whether every peer's verdict is ok: the exit code 0 condition.
-func (r *Report) AllOK() bool {
+// OK is the exit code 0 condition: in mesh mode every peer ok; with --send everything
+// sent; with --listen some sender heard, each within maxLoss.
+func (r *Report) OK(maxLoss float64) bool {
+	switch r.Mode {
+	case "send":
+		return r.Send != nil && r.Send.Sent > 0 && r.Send.Errors == 0
+	case "listen":
+		for _, s := range r.Senders {
+			if s.LossPct > maxLoss {
+				return false
+			}
+		}
+		return len(r.Senders) > 0
+	}
 	for _, p := range r.Peers {
 		if p.Verdict != VerdictOK {
 			return false

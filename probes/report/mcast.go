@@ -23,6 +23,12 @@ func MeshJSON(w io.Writer, rep *mcast.Report) error {
 //	PEER  ADDRESS    VERDICT  UNICAST out/in  MULTICAST out/in  RTT ms uni/mc  TTL/HOPS
 //	was2  10.0.0.12  ok       30/30 30/30     30/30 30/30       0.07/0.08      1/0
 func MeshText(w io.Writer, rep *mcast.Report, opt Options) error {
+	switch rep.Mode {
+	case "send":
+		return sendText(w, rep)
+	case "listen":
+		return listenText(w, rep)
+	}
 	bw := bufio.NewWriter(w)
 	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PEER\tADDRESS\tVERDICT\tUNICAST out/in\tMULTICAST out/in\tRTT ms uni/mc\tMC TTL/HOPS")
@@ -76,4 +82,27 @@ func paintVerdict(v string, opt Options) string {
 		c = "\x1b[32m"
 	}
 	return c + v + reset
+}
+
+func sendText(w io.Writer, rep *mcast.Report) error {
+	s := rep.Send
+	_, err := fmt.Fprintf(w, "sent %d packets of %d bytes to %s:%d (ttl %d) in %d ms: %.0f packets/s, %d send errors\n",
+		s.Sent, s.Size, rep.Group, rep.Port, rep.TTL, s.DurationMs, s.RatePPS, s.Errors)
+	return err
+}
+
+func listenText(w io.Writer, rep *mcast.Report) error {
+	bw := bufio.NewWriter(w)
+	if len(rep.Senders) == 0 {
+		fmt.Fprintf(bw, "nothing from a clusterdoctor sender arrived on %s:%d (%d foreign datagrams); here %s\n", rep.Group, rep.Port, rep.Foreign, rep.Route)
+		return bw.Flush()
+	}
+	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SENDER\tRECEIVED\tLOST\tLOSS %\tDUPS\tREORDERED\tJITTER ms\tTTL")
+	for _, s := range rep.Senders {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.2f\t%d\t%d\t%.3f\t%d\n", s.Sender, s.Received, s.Lost, s.LossPct, s.Duplicates, s.Reordered, s.JitterMs, s.TTL)
+	}
+	tw.Flush()
+	fmt.Fprintf(bw, "\n%d senders heard on %s:%d (host %s, %d ms, %d foreign datagrams ignored)\n", len(rep.Senders), rep.Group, rep.Port, rep.Host, rep.DurationMs, rep.Foreign)
+	return bw.Flush()
 }
