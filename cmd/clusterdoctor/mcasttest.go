@@ -156,8 +156,9 @@ func runMcastTest(c *cobra.Command, f *mcastFlags) error {
 	}
 	cfg := mcast.Config{Group: s.Group, Port: s.McastPort, TTL: f.ttl, Iface: choice.Iface, Peers: peers,
 		Interval: f.interval, Count: count, Wait: f.wait, Key: key, MaxLoss: f.maxLoss, Size: f.size}
+	clearProgress := func() {}
 	if colorWanted(os.Stderr) && f.output == "text" && f.mode() == "mesh" {
-		cfg.Progress = progressLine(os.Stderr)
+		cfg.Progress, clearProgress = progressLines(os.Stderr, peers)
 	}
 	start := time.Now()
 	node, err := mcast.Listen(cfg)
@@ -182,9 +183,7 @@ func runMcastTest(c *cobra.Command, f *mcastFlags) error {
 	default:
 		rep.Peers = node.Mesh(ctx)
 		rep.Foreign = node.Foreign()
-		if cfg.Progress != nil {
-			fmt.Fprint(os.Stderr, "\r\x1b[K")
-		}
+		clearProgress()
 	}
 	rep.DurationMs = time.Since(start).Milliseconds()
 	if f.output == "json" {
@@ -225,19 +224,31 @@ func resolvePeers(ctx context.Context, env *probes.Env, names []string) ([]mcast
 	return out, nil
 }
 
-// progressLine shows one live line on a terminal: the round and replies per peer.
-func progressLine(w *os.File) func(mcast.Progress) {
-	last := time.Time{}
-	return func(p mcast.Progress) {
+// progressLines keeps one live line per peer on a terminal (replies so far on each path),
+// redrawn in place at most ten times a second; clearProgress removes them at the end.
+func progressLines(w *os.File, peers []mcast.Peer) (update func(mcast.Progress), clear func()) {
+	var last time.Time
+	drawn := 0
+	update = func(p mcast.Progress) {
 		if time.Since(last) < 100*time.Millisecond && p.Round != p.Rounds {
 			return
 		}
 		last = time.Now()
 		var b strings.Builder
-		fmt.Fprintf(&b, "\r\x1b[Kround %d/%d", p.Round, p.Rounds)
-		for name, u := range p.Unicast {
-			fmt.Fprintf(&b, "  %s uni %d mc %d", name, u, p.Multicast[name])
+		if drawn > 0 {
+			fmt.Fprintf(&b, "\x1b[%dA", drawn) // back to the first line
 		}
+		for _, peer := range peers {
+			fmt.Fprintf(&b, "\r\x1b[K%-20s round %d/%d  unicast replies %d  multicast replies %d\n",
+				peer.Name, p.Round, p.Rounds, p.Unicast[peer.Name], p.Multicast[peer.Name])
+		}
+		drawn = len(peers)
 		fmt.Fprint(w, b.String())
 	}
+	clear = func() {
+		if drawn > 0 {
+			fmt.Fprintf(w, "\x1b[%dA\x1b[J", drawn)
+		}
+	}
+	return update, clear
 }
