@@ -337,3 +337,25 @@ func TestListenSend(t *testing.T) {
 		t.Errorf("modes %q / %q", heard.Mode, sent.Mode)
 	}
 }
+
+// TestMeshTTLTooLow: the peer is one routed hop away; unicast crosses the router,
+// multicast sent with TTL 1 (Java's default) does not.
+func TestMeshTTLTooLow(t *testing.T) {
+	l := lab.New(t)
+	l.EnableRouting()
+	a := l.AddHost("a", 1)
+	a.AddMulticastRoute()
+	a.RouteToPublic()
+	far := l.AddRemoteHost("far", 9)
+	far.AddMulticastRoute()
+	runs := runMesh(t, []*lab.Host{a, far}, "--count", "10", "--interval", "20ms")
+	for _, name := range []string{"a", "far"} {
+		p := runs[name].rep.Peers[0]
+		if p.Verdict != mcast.VerdictTTLTooLow || !strings.Contains(p.Reason, "1 hop away and multicast is sent with TTL 1") {
+			t.Errorf("%s: %s (%s); want ttl-too-low, 1 hop", name, p.Verdict, p.Reason)
+		}
+		if p.Unicast.TTL != 63 || p.Unicast.Hops != 1 || p.Unicast.Received != p.Unicast.Sent {
+			t.Errorf("%s: unicast ttl %d hops %d, %d/%d; want 63, 1 hop, all through", name, p.Unicast.TTL, p.Unicast.Hops, p.Unicast.Received, p.Unicast.Sent)
+		}
+	}
+}

@@ -344,3 +344,40 @@ func (l *Lab) requireNoClock(c *exec.Cmd) {
 	}
 	l.t.Fatalf("lab: no CapBnd in /proc/%d/status", c.Process.Pid)
 }
+
+// EnableRouting makes the bridge namespace a router between the cluster LAN (gateway
+// 10.99.0.254 on br0) and the public LAN (10.99.1.254 on br1), as a WAN link between two
+// sites would be. It forwards unicast only: there is no multicast routing, so multicast
+// with TTL 1 never crosses, which is what ttl-too-low is about.
+func (l *Lab) EnableRouting() {
+	l.t.Helper()
+	br0, err := l.bridge.nl.LinkByName("br0")
+	l.must(err, "find br0")
+	l.must(l.bridge.nl.AddrAdd(br0, addr(ClusterNet, 254)), "address br0")
+	cmd := exec.Command("ip", "netns", "exec", l.bridge.name, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+	out, err := cmd.CombinedOutput()
+	l.must(err, "enable forwarding: %s", out)
+}
+
+// AddRemoteHost adds a host on the public LAN only: cl0 = 10.99.1.index/24 on br1, with
+// its default route via 10.99.1.254, one routed hop away from the cluster LAN.
+func (l *Lab) AddRemoteHost(name string, index byte) *Host {
+	l.t.Helper()
+	h := &Host{Name: name, lab: l, index: index, ns: l.newNS(name)}
+	l.hosts = append(l.hosts, h)
+	a := addr(PublicNet, index)
+	h.Addr = netip.AddrFrom4([4]byte(a.IP.To4()))
+	h.veth("cl0", fmt.Sprintf("v%d-%s", index, "rm"), "br1", a)
+	cl0, err := h.nl.LinkByName("cl0")
+	l.must(err, "find cl0")
+	l.must(h.nl.RouteReplace(&netlink.Route{LinkIndex: cl0.Attrs().Index, Gw: addr(PublicNet, 254).IP}), "default route via the router")
+	return h
+}
+
+// RouteToPublic sends the public LAN through the router (10.99.0.254) from a cluster host.
+func (h *Host) RouteToPublic() {
+	cl0, err := h.nl.LinkByName("cl0")
+	h.lab.must(err, "find cl0")
+	dst := &net.IPNet{IP: PublicNet.Addr().AsSlice(), Mask: net.CIDRMask(PublicNet.Bits(), 32)}
+	h.lab.must(h.nl.RouteReplace(&netlink.Route{LinkIndex: cl0.Attrs().Index, Dst: dst, Gw: addr(ClusterNet, 254).IP}), "route to the public LAN")
+}

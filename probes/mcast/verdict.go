@@ -157,7 +157,11 @@ func decide(f peerFacts, port int) (string, string) {
 		why := multicastWhy(f)
 		switch {
 		case !outOK && !inOK && f.uniHops >= f.ttl && f.uniHops > 0:
-			return VerdictTTLTooLow, fmt.Sprintf("the peer is %d hops away and multicast is sent with TTL %d: raise McastService ttl (and --ttl)", f.uniHops, f.ttl)
+			hops := "hops"
+			if f.uniHops == 1 {
+				hops = "hop"
+			}
+			return VerdictTTLTooLow, fmt.Sprintf("the peer is %d %s away and multicast is sent with TTL %d: raise McastService ttl (and --ttl)", f.uniHops, hops, f.ttl)
 		case !outOK && !inOK:
 			return VerdictMulticastBlocked, why
 		case !outOK:
