@@ -170,11 +170,17 @@ func (h *Host) Namespace() string { return h.name }
 // connected one: call AddMulticastRoute or AddPublic as the case needs.
 func (l *Lab) AddHost(name string, index byte) *Host {
 	l.t.Helper()
+	return l.addHost(name, index, "br0", ClusterNet, "cl")
+}
+
+// addHost creates the host's namespace and its cl0 on bridge with net's address index.
+func (l *Lab) addHost(name string, index byte, bridge string, net netip.Prefix, peerTag string) *Host {
+	l.t.Helper()
 	h := &Host{Name: name, lab: l, index: index, ns: l.newNS(name)}
 	l.hosts = append(l.hosts, h)
-	a := addr(ClusterNet, index)
+	a := addr(net, index)
 	h.Addr = netip.AddrFrom4([4]byte(a.IP.To4()))
-	h.veth("cl0", fmt.Sprintf("v%d-%s", index, "cl"), "br0", a)
+	h.veth("cl0", fmt.Sprintf("v%d-%s", index, peerTag), bridge, a)
 	return h
 }
 
@@ -363,11 +369,7 @@ func (l *Lab) EnableRouting() {
 // its default route via 10.99.1.254, one routed hop away from the cluster LAN.
 func (l *Lab) AddRemoteHost(name string, index byte) *Host {
 	l.t.Helper()
-	h := &Host{Name: name, lab: l, index: index, ns: l.newNS(name)}
-	l.hosts = append(l.hosts, h)
-	a := addr(PublicNet, index)
-	h.Addr = netip.AddrFrom4([4]byte(a.IP.To4()))
-	h.veth("cl0", fmt.Sprintf("v%d-%s", index, "rm"), "br1", a)
+	h := l.addHost(name, index, "br1", PublicNet, "rm")
 	cl0, err := h.nl.LinkByName("cl0")
 	l.must(err, "find cl0")
 	l.must(h.nl.RouteReplace(&netlink.Route{LinkIndex: cl0.Attrs().Index, Gw: addr(PublicNet, 254).IP}), "default route via the router")
