@@ -173,12 +173,12 @@ func (l *Lab) AddHost(name string, index byte) *Host {
 	return l.addHost(name, index, "br0", ClusterNet, "cl")
 }
 
-// addHost creates the host's namespace and its cl0 on bridge with net's address index.
-func (l *Lab) addHost(name string, index byte, bridge string, net netip.Prefix, peerTag string) *Host {
+// addHost creates the host's namespace and its cl0 on bridge with subnet's address index.
+func (l *Lab) addHost(name string, index byte, bridge string, subnet netip.Prefix, peerTag string) *Host {
 	l.t.Helper()
 	h := &Host{Name: name, lab: l, index: index, ns: l.newNS(name)}
 	l.hosts = append(l.hosts, h)
-	a := addr(net, index)
+	a := addr(subnet, index)
 	h.Addr = netip.AddrFrom4([4]byte(a.IP.To4()))
 	h.veth("cl0", fmt.Sprintf("v%d-%s", index, peerTag), bridge, a)
 	return h
