@@ -21,7 +21,8 @@ test: deps
 # Short coverage-guided runs of every fuzz target (the seeds already run in `make test`).
 fuzz:
 	@for t in netcfg/hosts:FuzzParse netcfg/nsswitch:FuzzParseHosts netcfg/chronyconf:FuzzParse \
-	          probes/ports:FuzzParseProcNet probes/ntp:FuzzDecodeFragment probes/mcast:FuzzDecode; do \
+	          probes/ports:FuzzParseProcNet probes/ntp:FuzzDecodeFragment probes/mcast:FuzzDecode \
+	          netcfg/ifcfg:FuzzParse; do \
 	  $(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime 30s || exit 1; done
 
 bench: build
