@@ -1,0 +1,120 @@
+// Package fixes changes the host: each fix is planned, shown (--dry-run), applied,
+// verified by re-running its check, and rolled back if a later step fails.
+package fixes
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// selinuxXattr carries a file's SELinux label; copied so a rewritten file keeps it.
+const selinuxXattr = "security.selinux"
+
+// WriteFileAtomic replaces path with data so that a reader, a crash or a full disk never
+// sees a half-written file: it writes a temporary file in the same directory, copies the
+// mode, owner and SELinux label of the file it replaces (or uses perm for a new one),
+// fsyncs it, renames it over path and fsyncs the directory. With backup set, the old
+// file is first copied to path.clusterdoctor.bak (once: an existing backup is kept, so
+// the first original survives repeated runs). Returns the backup path, if one was made.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode, backup bool) (string, error) {
+	dir := filepath.Dir(path)
+	like := fileMeta{mode: perm}
+	old, err := os.Stat(path)
+	switch {
+	case err == nil:
+		like = metaOf(old, path)
+	case !errors.Is(err, os.ErrNotExist):
+		return "", fmt.Errorf("stat %s: %w", path, err)
+	}
+	bak := ""
+	if backup && old != nil {
+		bak = path + ".clusterdoctor.bak"
+		if _, err := os.Stat(bak); errors.Is(err, os.ErrNotExist) {
+			orig, err := os.ReadFile(path)
+			if err != nil {
+				return "", fmt.Errorf("read %s for its backup: %w", path, err)
+			}
+			if err := writeTemp(dir, bak, orig, like); err != nil {
+				return "", fmt.Errorf("back up %s: %w", path, err)
+			}
+		}
+	}
+	return bak, writeTemp(dir, path, data, like)
+}
+
+// fileMeta is what a rewritten file keeps of the one it replaces.
+type fileMeta struct {
+	mode      os.FileMode
+	uid, gid  int
+	hasOwner  bool
+	labelFrom string // path whose SELinux label to copy, if any
+}
+
+func metaOf(fi os.FileInfo, path string) fileMeta {
+	m := fileMeta{mode: fi.Mode().Perm(), labelFrom: path}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		m.uid, m.gid, m.hasOwner = int(st.Uid), int(st.Gid), true
+	}
+	return m
+}
+
+// writeTemp writes data to a temporary file in dir with like's mode, owner and label,
+// syncs it, renames it to dst and syncs dir.
+func writeTemp(dir, dst string, data []byte, like fileMeta) error {
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(dst)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("create a temporary file in %s: %w", dir, err)
+	}
+	name := tmp.Name()
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(name)
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := tmp.Chmod(like.mode); err != nil {
+		return fmt.Errorf("chmod %s: %w", name, err)
+	}
+	if like.hasOwner {
+		if err := tmp.Chown(like.uid, like.gid); err != nil && !errors.Is(err, os.ErrPermission) {
+			return fmt.Errorf("chown %s: %w", name, err)
+		}
+	}
+	if like.labelFrom != "" {
+		copyLabel(like.labelFrom, name)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", name, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", name, err)
+	}
+	if err := os.Rename(name, dst); err != nil {
+		return fmt.Errorf("rename into %s: %w", dst, err)
+	}
+	done = true
+	if d, err := os.Open(dir); err == nil {
+		d.Sync() // the rename itself survives a crash
+		d.Close()
+	}
+	return nil
+}
+
+// copyLabel copies the SELinux label, where the filesystem has one; quietly nothing else.
+func copyLabel(from, to string) {
+	buf := make([]byte, 256)
+	n, err := unix.Getxattr(from, selinuxXattr, buf)
+	if err != nil || n <= 0 {
+		return
+	}
+	unix.Setxattr(to, selinuxXattr, buf[:n], 0)
+}
