@@ -1,0 +1,105 @@
+package main_test
+
+import (
+	"net"
+	"os/user"
+	"strings"
+	"testing"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/clusterdoctor/clusterdoctor/probes/lab"
+	"github.com/clusterdoctor/clusterdoctor/probes/mcast"
+)
+
+// multicastRoutes lists 224.0.0.0/4 routes in h's main table as "dev proto".
+func multicastRoutes(t *testing.T, h *lab.Host) []string {
+	t.Helper()
+	_, dst, _ := net.ParseCIDR("224.0.0.0/4")
+	rs, err := h.NL().RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Table: unix.RT_TABLE_MAIN, Dst: dst}, netlink.RT_FILTER_TABLE|netlink.RT_FILTER_DST)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range rs {
+		l, _ := h.NL().LinkByIndex(r.LinkIndex)
+		out = append(out, l.Attrs().Name+" "+r.Protocol.String())
+	}
+	return out
+}
+
+func TestFixRouteInLab(t *testing.T) {
+	l := lab.New(t)
+	a, b := l.AddHost("a", 1), l.AddHost("b", 2)
+	a.AddPublic() // default route on pub0, no multicast route: the classic failure
+	b.AddMulticastRoute()
+
+	before := runMesh(t, []*lab.Host{a, b}, "--count", "10", "--interval", "10ms")
+	if v := before["a"].rep.Peers[0].Verdict; v != mcast.VerdictMulticastBlocked {
+		t.Fatalf("before the fix: %s; want multicast-blocked", v)
+	}
+
+	dry := execute(t, a.Command(lab.Private{}, binary, "fix", "route", "--iface", "cl0", "--dry-run"))
+	if !strings.Contains(dry.stdout, "ip route replace 224.0.0.0/4 dev cl0 scope link proto 205") || !strings.Contains(dry.stdout, "nothing was changed") {
+		t.Errorf("--dry-run printed %q", dry.stdout)
+	}
+	if got := multicastRoutes(t, a); len(got) != 0 {
+		t.Fatalf("--dry-run changed the table: %v", got)
+	}
+
+	first := execute(t, a.Command(lab.Private{}, binary, "fix", "route", "--iface", "cl0"))
+	second := execute(t, a.Command(lab.Private{}, binary, "fix", "route", "--iface", "cl0"))
+	if first.code != 0 || !strings.Contains(first.stdout, "check: route.multicast pass") {
+		t.Errorf("first run: exit %d %q %q", first.code, first.stdout, first.stderr)
+	}
+	if second.code != 0 || !strings.Contains(second.stdout, "already in place") || strings.Contains(second.stdout, "\nip route replace") {
+		t.Errorf("second run: exit %d %q; want already in place and no change", second.code, second.stdout)
+	}
+	if got := multicastRoutes(t, a); len(got) != 1 || got[0] != "cl0 205" {
+		t.Fatalf("routes after two runs: %v; want exactly one, on cl0, proto 205", got)
+	}
+
+	after := runMesh(t, []*lab.Host{a, b}, "--count", "10", "--interval", "10ms")
+	for _, name := range []string{"a", "b"} {
+		if p := after[name].rep.Peers[0]; p.Verdict != mcast.VerdictOK {
+			t.Errorf("after the fix, %s: %s (%s); want ok", name, p.Verdict, p.Reason)
+		}
+	}
+}
+
+func TestFixRouteMovesAWrongRoute(t *testing.T) {
+	l := lab.New(t)
+	a := l.AddHost("a", 1)
+	a.AddPublic()
+	pub, _ := a.NL().LinkByName("pub0")
+	_, dst, _ := net.ParseCIDR("224.0.0.0/4")
+	if err := a.NL().RouteReplace(&netlink.Route{LinkIndex: pub.Attrs().Index, Dst: dst, Scope: netlink.SCOPE_LINK}); err != nil {
+		t.Fatal(err)
+	}
+	r := execute(t, a.Command(lab.Private{}, binary, "fix", "route", "--iface", "cl0"))
+	if r.code != 0 || !strings.Contains(r.stdout, "routed via pub0 now; it is moved to cl0") {
+		t.Errorf("exit %d %q", r.code, r.stdout)
+	}
+	if got := multicastRoutes(t, a); len(got) != 1 || got[0] != "cl0 205" {
+		t.Fatalf("routes: %v; want the one route moved to cl0", got)
+	}
+}
+
+func TestFixRouteNeedsRoot(t *testing.T) {
+	nobody, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skip("skipped: no user nobody")
+	}
+	lab.RequireCommands(t, "setpriv")
+	l := lab.New(t)
+	a := l.AddHost("a", 1)
+	r := execute(t, a.Command(lab.Private{}, "setpriv", "--reuid="+nobody.Uid, "--regid="+nobody.Gid, "--clear-groups", binary, "fix", "route", "--iface", "cl0"))
+	if r.code != 2 || !strings.Contains(r.stderr, "needs root") || len(multicastRoutes(t, a)) != 0 {
+		t.Fatalf("as nobody: exit %d %q; want 2, needs root, nothing changed", r.code, r.stderr)
+	}
+	bad := execute(t, a.Command(lab.Private{}, binary, "fix", "route", "--iface", "cl0", "--net", "10.0.0.0/8"))
+	if bad.code != 2 || !strings.Contains(bad.stderr, `--net "10.0.0.0/8": not an IPv4 multicast prefix`) {
+		t.Fatalf("--net 10.0.0.0/8: exit %d %q", bad.code, bad.stderr)
+	}
+}
