@@ -3,11 +3,12 @@
 package hosts
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net/netip"
 	"strings"
+
+	"github.com/clusterdoctor/clusterdoctor/netcfg/internal/textfile"
 )
 
 // MaxSize caps the input; real hosts files are kilobytes, ad-block lists a few megabytes.
@@ -41,25 +42,13 @@ func (l Line) IsEntry() bool { return l.Addr.IsValid() && len(l.Names) > 0 }
 // Parse reads a hosts file. It fails only on I/O errors and oversized input: malformed
 // lines are kept with Problem set, as glibc ignores them rather than failing.
 func Parse(r io.Reader) (*File, error) {
-	b, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+	text, err := textfile.Read(r, MaxSize, "hosts file")
 	if err != nil {
-		return nil, fmt.Errorf("read hosts file: %w", err)
+		return nil, err
 	}
-	if len(b) > MaxSize {
-		return nil, fmt.Errorf("hosts file larger than %d bytes", MaxSize)
-	}
-	f := &File{}
-	text := string(b)
-	if text != "" && !strings.HasSuffix(text, "\n") {
-		f.NoFinalNewline = true
-		text += "\n"
-	}
-	n := 0
-	for text != "" {
-		raw, rest, _ := strings.Cut(text, "\n")
-		n++
-		f.Lines = append(f.Lines, parseLine(raw, n))
-		text = rest
+	f := &File{NoFinalNewline: text.NoFinalNewline, Lines: make([]Line, len(text.Lines))}
+	for i, raw := range text.Lines {
+		f.Lines[i] = parseLine(raw, i+1)
 	}
 	return f, nil
 }
@@ -87,14 +76,11 @@ func parseLine(raw string, n int) Line {
 
 // Write writes the file back, byte for byte as read except for lines changed by the caller.
 func (f *File) Write(w io.Writer) error {
-	bw := bufio.NewWriter(w)
+	text := textfile.Lines{Lines: make([]string, len(f.Lines)), NoFinalNewline: f.NoFinalNewline}
 	for i, l := range f.Lines {
-		bw.WriteString(l.Raw)
-		if i < len(f.Lines)-1 || !f.NoFinalNewline {
-			bw.WriteByte('\n')
-		}
+		text.Lines[i] = l.Raw
 	}
-	return bw.Flush()
+	return text.Write(w)
 }
 
 // Lookup returns the addresses of name in file order, each once, matching names

@@ -6,7 +6,6 @@
 package ifcfg
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/clusterdoctor/clusterdoctor/netcfg/internal/textfile"
 )
 
 // MaxSize caps the input; a route file is a few hundred bytes.
@@ -49,10 +50,8 @@ type Route struct {
 // RouteFile is a parsed route-IFACE file.
 type RouteFile struct {
 	Format Format
-	lines  []string
-	// noFinalNewline keeps a last line without a newline as it was.
-	noFinalNewline bool
-	routes         []Route
+	text   textfile.Lines
+	routes []Route
 }
 
 var keyValue = regexp.MustCompile(`^\s*(ADDRESS|NETMASK|GATEWAY|METRIC|OPTIONS)([0-9]+)\s*=\s*(.*?)\s*$`)
@@ -60,24 +59,13 @@ var keyValue = regexp.MustCompile(`^\s*(ADDRESS|NETMASK|GATEWAY|METRIC|OPTIONS)(
 // Parse reads a route file. A file mixing the two formats, or with an ADDRESSn without a
 // valid NETMASKn, is an error that names the line: initscripts would misread it too.
 func Parse(r io.Reader) (*RouteFile, error) {
-	b, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+	text, err := textfile.Read(r, MaxSize, "route file")
 	if err != nil {
-		return nil, fmt.Errorf("read route file: %w", err)
+		return nil, err
 	}
-	if len(b) > MaxSize {
-		return nil, fmt.Errorf("route file larger than %d bytes", MaxSize)
-	}
-	f := &RouteFile{}
-	text := string(b)
-	if text != "" && !strings.HasSuffix(text, "\n") {
-		f.noFinalNewline = true
-		text += "\n"
-	}
-	if text != "" {
-		f.lines = strings.Split(strings.TrimSuffix(text, "\n"), "\n")
-	}
+	f := &RouteFile{text: text}
 	kv := map[int]map[string]string{}
-	for i, raw := range f.lines {
+	for i, raw := range f.text.Lines {
 		line := strings.TrimSpace(strings.TrimSuffix(raw, "\r"))
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
@@ -247,10 +235,7 @@ func (f *RouteFile) AddRoute(dst netip.Prefix, dev string) error {
 		f.Format = FormatIPRoute
 		add = []string{fmt.Sprintf("%s dev %s", dst.Masked(), dev)}
 	}
-	if f.noFinalNewline {
-		f.noFinalNewline = false // the new lines end the file with a newline
-	}
-	f.lines = append(f.lines, add...)
+	f.text.Insert(len(f.text.Lines)-1, add...)
 	f.routes = append(f.routes, rt)
 	return nil
 }
@@ -264,14 +249,4 @@ func netmask(bits int) string {
 }
 
 // Write writes the file: unchanged lines byte for byte, then any added ones.
-func (f *RouteFile) Write(w io.Writer) error {
-	var b bytes.Buffer
-	for i, l := range f.lines {
-		b.WriteString(l)
-		if i < len(f.lines)-1 || !f.noFinalNewline {
-			b.WriteByte('\n')
-		}
-	}
-	_, err := w.Write(b.Bytes())
-	return err
-}
+func (f *RouteFile) Write(w io.Writer) error { return f.text.Write(w) }

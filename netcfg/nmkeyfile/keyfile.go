@@ -6,13 +6,14 @@
 package nmkeyfile
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/clusterdoctor/clusterdoctor/netcfg/internal/textfile"
 )
 
 // MaxSize caps the input; profiles are a few kilobytes.
@@ -20,8 +21,7 @@ const MaxSize = 1 << 20
 
 // File is a parsed keyfile.
 type File struct {
-	lines          []string
-	noFinalNewline bool
+	text textfile.Lines
 }
 
 type entry struct {
@@ -32,22 +32,11 @@ type entry struct {
 // Parse reads a keyfile. A key before any [section] or a line that is neither a comment,
 // a section nor key=value is an error naming the line, as NetworkManager refuses it.
 func Parse(r io.Reader) (*File, error) {
-	b, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+	text, err := textfile.Read(r, MaxSize, "keyfile")
 	if err != nil {
-		return nil, fmt.Errorf("read keyfile: %w", err)
+		return nil, err
 	}
-	if len(b) > MaxSize {
-		return nil, fmt.Errorf("keyfile larger than %d bytes", MaxSize)
-	}
-	f := &File{}
-	text := string(b)
-	if text != "" && !strings.HasSuffix(text, "\n") {
-		f.noFinalNewline = true
-		text += "\n"
-	}
-	if text != "" {
-		f.lines = strings.Split(strings.TrimSuffix(text, "\n"), "\n")
-	}
+	f := &File{text: text}
 	if _, err := f.entries(); err != nil {
 		return nil, err
 	}
@@ -57,7 +46,7 @@ func Parse(r io.Reader) (*File, error) {
 func (f *File) entries() ([]entry, error) {
 	var out []entry
 	section := ""
-	for i, raw := range f.lines {
+	for i, raw := range f.text.Lines {
 		line := strings.TrimSpace(strings.TrimSuffix(raw, "\r"))
 		switch {
 		case line == "" || strings.HasPrefix(line, "#"):
@@ -172,32 +161,29 @@ func (f *File) AddRoute(dst netip.Prefix) error {
 		at = f.sectionEnd("ipv4")
 	}
 	if at < 0 { // no [ipv4] at all
-		if len(f.lines) > 0 && strings.TrimSpace(f.lines[len(f.lines)-1]) != "" {
-			f.lines = append(f.lines, "")
+		add := []string{"[ipv4]", line}
+		if n := len(f.text.Lines); n > 0 && strings.TrimSpace(f.text.Lines[n-1]) != "" {
+			add = append([]string{""}, add...)
 		}
-		f.lines = append(f.lines, "[ipv4]", line)
-		f.noFinalNewline = false
+		f.text.Insert(len(f.text.Lines)-1, add...)
 		return nil
 	}
 	if !f.isRouteLine(at) {
 		at = f.lastKeyOfSection(at)
 	}
-	f.lines = append(f.lines[:at+1], append([]string{line}, f.lines[at+1:]...)...)
-	if at+1 == len(f.lines)-1 {
-		f.noFinalNewline = false
-	}
+	f.text.Insert(at, line)
 	return nil
 }
 
 func (f *File) isRouteLine(i int) bool {
-	k, _, _ := strings.Cut(strings.TrimSpace(f.lines[i]), "=")
+	k, _, _ := strings.Cut(strings.TrimSpace(f.text.Lines[i]), "=")
 	_, ok := routeIndex(entry{section: "ipv4", key: strings.TrimSpace(k)})
 	return ok
 }
 
 // sectionEnd is the line of an empty [name] header, or -1.
 func (f *File) sectionEnd(name string) int {
-	for i, l := range f.lines {
+	for i, l := range f.text.Lines {
 		if strings.TrimSpace(l) == "["+name+"]" {
 			return i
 		}
@@ -208,8 +194,8 @@ func (f *File) sectionEnd(name string) int {
 // lastKeyOfSection returns the last key line of the section that line i is in.
 func (f *File) lastKeyOfSection(i int) int {
 	last := i
-	for j := i + 1; j < len(f.lines); j++ {
-		t := strings.TrimSpace(f.lines[j])
+	for j := i + 1; j < len(f.text.Lines); j++ {
+		t := strings.TrimSpace(f.text.Lines[j])
 		if strings.HasPrefix(t, "[") {
 			break
 		}
@@ -221,14 +207,4 @@ func (f *File) lastKeyOfSection(i int) int {
 }
 
 // Write writes the file back: unchanged lines byte for byte.
-func (f *File) Write(w io.Writer) error {
-	var b bytes.Buffer
-	for i, l := range f.lines {
-		b.WriteString(l)
-		if i < len(f.lines)-1 || !f.noFinalNewline {
-			b.WriteByte('\n')
-		}
-	}
-	_, err := w.Write(b.Bytes())
-	return err
-}
+func (f *File) Write(w io.Writer) error { return f.text.Write(w) }
