@@ -47,6 +47,14 @@ type KernelClock struct {
 	Offset time.Duration
 }
 
+// now reads the Env's clock, the real one when none is set.
+func (e *Env) now() time.Time {
+	if e == nil || e.Now == nil {
+		return time.Now()
+	}
+	return e.Now()
+}
+
 // Path maps an absolute host path such as /etc/hosts into Root.
 func (e *Env) Path(p string) string {
 	if e.Root == "" || e.Root == "/" {

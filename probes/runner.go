@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"sync"
-	"time"
 )
 
 // DefaultConcurrency bounds how many probes run at once: enough to overlap the slow ones
@@ -128,7 +127,7 @@ func runWithDeadline(ctx context.Context, env *Env, p Probe) Result {
 	timeout := p.Timeout()
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	start := time.Now()
+	start := env.now()
 	ch := make(chan Result, 1) // buffered: an abandoned probe can still finish and exit
 	go func() {
 		defer func() {
@@ -148,6 +147,6 @@ func runWithDeadline(ctx context.Context, env *Env, p Probe) Result {
 			r = UnknownResult(p.ID(), fmt.Sprintf("could not finish within its %s timeout", timeout))
 		}
 	}
-	r.Duration = time.Since(start)
+	r.Duration = env.now().Sub(start)
 	return r
 }

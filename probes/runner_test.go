@@ -174,3 +174,14 @@ func TestExitCode(t *testing.T) {
 		}
 	}
 }
+
+// TestRunUsesTheEnvClock: durations come from the Env's clock, so a test or a replay can
+// set them.
+func TestRunUsesTheEnvClock(t *testing.T) {
+	var ticks atomic.Int64
+	env := &Env{Now: func() time.Time { return time.Unix(0, ticks.Add(1)*int64(7*time.Millisecond)) }}
+	got := Run(context.Background(), env, []Probe{fakeProbe{id: "p", status: Pass}}, Policy{})
+	if got[0].Duration != 7*time.Millisecond {
+		t.Fatalf("duration %s; want one tick of the Env's clock (7ms)", got[0].Duration)
+	}
+}

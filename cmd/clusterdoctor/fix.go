@@ -12,7 +12,6 @@ import (
 	"github.com/clusterdoctor/clusterdoctor/fixes"
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/network"
-	"github.com/clusterdoctor/clusterdoctor/probes/preflight"
 )
 
 func newFixCmd() *cobra.Command {
@@ -70,9 +69,9 @@ func runFixRoute(c *cobra.Command, f *fixRouteFlags) error {
 	defer env.Close()
 	ctx, cancel := context.WithTimeout(c.Context(), time.Duration(s.Timeout))
 	defer cancel()
-	choice, err := preflight.ClusterIface(ctx, env, s)
+	choice, err := clusterIface(ctx, env, s)
 	if err != nil {
-		return usage(err)
+		return err
 	}
 	if choice.Iface == "" || choice.Guess {
 		return usage(&probes.UsageError{Flag: "--iface", Problem: "name the cluster interface: it could not be derived for sure (" + orNone(choice.Source) + ")"})

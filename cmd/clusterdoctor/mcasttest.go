@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/mcast"
-	"github.com/clusterdoctor/clusterdoctor/probes/preflight"
 	"github.com/clusterdoctor/clusterdoctor/probes/report"
 	"github.com/clusterdoctor/clusterdoctor/probes/resolve"
 )
@@ -142,10 +140,9 @@ func runMcastTest(c *cobra.Command, f *mcastFlags) error {
 	if err != nil {
 		return usage(err)
 	}
-	choice, err := preflight.ClusterIface(ctx, env, s)
-	var ue *probes.UsageError
-	if errors.As(err, &ue) {
-		return usage(err)
+	choice, err := clusterIface(ctx, env, s)
+	if err != nil {
+		return err
 	}
 	count := f.count
 	switch {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -79,12 +78,9 @@ func runPreflight(c *cobra.Command, f *preflightFlags) error {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(c.Context(), time.Duration(s.Timeout))
 	defer cancel()
-	choice, err := preflight.ClusterIface(ctx, env, s)
-	var ue *probes.UsageError
-	if errors.As(err, &ue) {
-		return usage(err)
-	} else if err != nil {
-		return incomplete(fmt.Errorf("find the cluster interface: %w", err))
+	choice, err := clusterIface(ctx, env, s)
+	if err != nil {
+		return err
 	}
 	s.Iface, s.IfaceSource = choice.Iface, choice.Source
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/preflight"
 )
 
 // defaultConfig is read when present and --config is not given.
@@ -109,4 +111,19 @@ func checkIDs(flag string, ids, known []string) error {
 		}
 	}
 	return nil
+}
+
+// clusterIface derives the cluster interface for a command: a named interface that does
+// not exist is bad input (exit 2); failing to ask the kernel means the run cannot go on
+// (exit 3).
+func clusterIface(ctx context.Context, env *probes.Env, s probes.Settings) (preflight.Choice, error) {
+	choice, err := preflight.ClusterIface(ctx, env, s)
+	var ue *probes.UsageError
+	switch {
+	case errors.As(err, &ue):
+		return choice, usage(err)
+	case err != nil:
+		return choice, incomplete(fmt.Errorf("find the cluster interface: %w", err))
+	}
+	return choice, nil
 }

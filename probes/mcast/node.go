@@ -136,7 +136,8 @@ func Listen(cfg Config) (*Node, error) {
 // Close releases the socket.
 func (n *Node) Close() error { return n.raw.Close() }
 
-// Serve answers peers until ctx ends: handshakes, echo requests, stats requests.
+// Serve answers peers until ctx ends: handshakes, echo requests, stats requests. (Our own
+// Hellos go out from per-peer connected sockets, which read their acknowledgements.)
 func (n *Node) Serve(ctx context.Context) {
 	go func() { <-ctx.Done(); n.raw.SetReadDeadline(time.Now()) }()
 	buf := make([]byte, MaxPacket)
@@ -172,12 +173,6 @@ func (n *Node) handle(b []byte, cm *ipv4.ControlMessage, from netip.AddrPort, ou
 	switch p.Kind {
 	case KindHello:
 		n.reply(out, from, &Packet{Kind: KindHelloAck, EchoSeq: p.Seq})
-	case KindHelloAck:
-		n.mu.Lock()
-		if ps := n.peers[addr]; ps != nil {
-			ps.id, ps.acked = p.Sender, true
-		}
-		n.mu.Unlock()
 	case KindEcho:
 		path := pathOf(p.Flags)
 		if cm != nil && !cm.Dst.Equal(net.IP(n.cfg.Group.AsSlice())) {
