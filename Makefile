@@ -22,7 +22,8 @@ test: deps
 fuzz:
 	@for t in netcfg/hosts:FuzzParse netcfg/nsswitch:FuzzParseHosts netcfg/chronyconf:FuzzParse \
 	          probes/ports:FuzzParseProcNet probes/ntp:FuzzDecodeFragment probes/mcast:FuzzDecode \
-	          netcfg/ifcfg:FuzzParse netcfg/nmkeyfile:FuzzParse; do \
+	          netcfg/ifcfg:FuzzParse netcfg/nmkeyfile:FuzzParse netcfg/networkd:FuzzParse \
+	          netcfg/netplan:FuzzParse netcfg/ifupdown:FuzzParse; do \
 	  $(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime 30s || exit 1; done
 
 bench: build
