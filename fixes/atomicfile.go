@@ -19,8 +19,8 @@ const selinuxXattr = "security.selinux"
 // sees a half-written file: it writes a temporary file in the same directory, copies the
 // mode, owner and SELinux label of the file it replaces (or uses perm for a new one),
 // fsyncs it, renames it over path and fsyncs the directory. With backup set, the old
-// file is first copied to path.clusterdoctor.bak (once: an existing backup is kept, so
-// the first original survives repeated runs). Returns the backup path, if one was made.
+// file is first copied to BackupPath(path) (once: an existing backup is kept, so the
+// first original survives repeated runs). Returns the backup path, if one was made.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode, backup bool) (string, error) {
 	dir := filepath.Dir(path)
 	like := fileMeta{mode: perm}
@@ -33,7 +33,7 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode, backup bool) (s
 	}
 	bak := ""
 	if backup && old != nil {
-		bak = path + ".clusterdoctor.bak"
+		bak = BackupPath(path)
 		if _, err := os.Stat(bak); errors.Is(err, os.ErrNotExist) {
 			orig, err := os.ReadFile(path)
 			if err != nil {
@@ -45,6 +45,14 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode, backup bool) (s
 		}
 	}
 	return bak, writeTemp(dir, path, data, like)
+}
+
+// BackupPath is where WriteFileAtomic keeps the original of path: beside it, hidden
+// (DIR/.NAME.clusterdoctor.bak), because loaders that read a whole directory by glob, such
+// as ifupdown's "source /etc/network/interfaces.d/*", would read a visible backup as a
+// second configuration. Hidden files and the .bak suffix are skipped by all of them.
+func BackupPath(path string) string {
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".clusterdoctor.bak")
 }
 
 // fileMeta is what a rewritten file keeps of the one it replaces.

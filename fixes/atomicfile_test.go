@@ -35,7 +35,7 @@ func TestWriteNewAndReplace(t *testing.T) {
 		os.Chown(p, 65534, 65534)
 	}
 	bak, err := WriteFileAtomic(p, []byte("two\n"), 0o644, true)
-	if err != nil || bak != p+".clusterdoctor.bak" {
+	if err != nil || bak != filepath.Join(filepath.Dir(p), "."+filepath.Base(p)+".clusterdoctor.bak") {
 		t.Fatalf("replace: bak %q, %v", bak, err)
 	}
 	st, _ := os.Stat(p)
