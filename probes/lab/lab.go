@@ -249,6 +249,9 @@ type Private struct {
 	NoClock bool
 	// Env adds environment variables (NAME=value) to the command.
 	Env []string
+	// Setup are shell commands run in the private mount namespace before the command,
+	// such as "mount -t tmpfs lab-run /run".
+	Setup []string
 }
 
 // Command returns a command run inside the host's namespace (and private view).
@@ -265,6 +268,7 @@ func (h *Host) Command(priv Private, name string, args ...string) *exec.Cmd {
 	if priv.Hostname != "" {
 		script = append(script, "hostname "+priv.Hostname)
 	}
+	script = append(script, priv.Setup...)
 	argv := []string{"netns", "exec", h.name}
 	if len(script) > 0 {
 		argv = append(argv, "unshare", "--mount", "--uts", "--propagation", "private", "sh", "-ec",
@@ -382,4 +386,28 @@ func (h *Host) RouteToPublic() {
 	h.lab.must(err, "find cl0")
 	dst := &net.IPNet{IP: PublicNet.Addr().AsSlice(), Mask: net.CIDRMask(PublicNet.Bits(), 32)}
 	h.lab.must(h.nl.RouteReplace(&netlink.Route{LinkIndex: cl0.Attrs().Index, Dst: dst, Gw: addr(ClusterNet, 254).IP}), "route to the public LAN")
+}
+
+// FlushCluster removes cl0's IPv4 addresses, and with them its routes: the interface as it
+// is at boot before the network configuration runs.
+func (h *Host) FlushCluster() {
+	h.lab.t.Helper()
+	cl0, err := h.nl.LinkByName("cl0")
+	h.lab.must(err, "find cl0")
+	addrs, err := h.nl.AddrList(cl0, netlink.FAMILY_V4)
+	h.lab.must(err, "list cl0 addresses")
+	for _, a := range addrs {
+		h.lab.must(h.nl.AddrDel(cl0, &a), "delete %s from cl0", a.IPNet)
+	}
+}
+
+// Routes lists the host's IPv4 routes to dst in the main table, as "ip route" would.
+func (h *Host) Routes(dst string) []netlink.Route {
+	h.lab.t.Helper()
+	_, n, err := net.ParseCIDR(dst)
+	h.lab.must(err, "parse %s", dst)
+	rs, err := h.nl.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Dst: n, Table: 254},
+		netlink.RT_FILTER_DST|netlink.RT_FILTER_TABLE)
+	h.lab.must(err, "list routes to %s", dst)
+	return rs
 }
