@@ -20,6 +20,7 @@ import (
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/lab"
+	"github.com/clusterdoctor/clusterdoctor/probes/preflight"
 )
 
 // binary is the clusterdoctor built once for the end-to-end tests, run as a user would.
@@ -378,8 +379,8 @@ func TestNonRoot(t *testing.T) {
 	if r.code > 1 || r.stderr != "" {
 		t.Errorf("non-root run: exit %d, stderr %q", r.code, r.stderr)
 	}
-	if len(rep.Checks) != 7 {
-		t.Errorf("non-root run reported %d checks; want all 7", len(rep.Checks))
+	if len(rep.Checks) != len(preflight.IDs()) {
+		t.Errorf("non-root run reported %d checks; want all %d", len(rep.Checks), len(preflight.IDs()))
 	}
 	got := check(t, rep, "ports.receiver")
 	if got.Status != probes.Unknown || !strings.Contains(got.Summary, "only root can see") {

@@ -178,3 +178,14 @@ Destination=%s
 Scope=link
 `, dst.Masked())
 }
+
+// Values returns every value of key in the sections named section, in file order.
+func (f *File) Values(section, key string) []string {
+	var out []string
+	for _, e := range f.entries {
+		if e.name == section && e.key == key {
+			out = append(out, e.value)
+		}
+	}
+	return out
+}

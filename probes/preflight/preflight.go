@@ -8,6 +8,7 @@ import (
 	"github.com/clusterdoctor/clusterdoctor/probes/network"
 	"github.com/clusterdoctor/clusterdoctor/probes/ntp"
 	"github.com/clusterdoctor/clusterdoctor/probes/ports"
+	"github.com/clusterdoctor/clusterdoctor/probes/routecfg"
 )
 
 // Checks returns every preflight check for the settings, whose Iface must already be
@@ -16,6 +17,7 @@ func Checks(s probes.Settings, guess bool) []probes.Probe {
 	return []probes.Probe{
 		network.Link{Iface: s.Iface, Source: s.IfaceSource, Guess: guess},
 		network.Route{Iface: s.Iface, Group: s.Group, Port: s.McastPort},
+		routecfg.Persistent{Iface: s.Iface, Dst: network.MulticastNet},
 		network.RPFilter{Iface: s.Iface},
 		hostnames.Hostname{Iface: s.Iface},
 		hostnames.Peers{Iface: s.Iface, Peers: s.Peers},
