@@ -101,10 +101,10 @@ func ValidIfaceName(name string) error {
 	switch {
 	case name == "" || name == "." || name == "..":
 		return fmt.Errorf("not a valid interface name")
-	case len(name) > 15:
-		return fmt.Errorf("interface names are at most 15 characters")
 	case strings.ContainsAny(name, "/: \t\n"):
 		return fmt.Errorf("interface names cannot contain '/', ':' or spaces")
+	case len(name) > 15:
+		return fmt.Errorf("interface names are at most 15 characters")
 	}
 	return nil
 }

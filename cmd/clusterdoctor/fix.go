@@ -12,6 +12,7 @@ import (
 	"github.com/clusterdoctor/clusterdoctor/fixes"
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/network"
+	"github.com/clusterdoctor/clusterdoctor/probes/routecfg"
 )
 
 func newFixCmd() *cobra.Command {
@@ -26,27 +27,51 @@ func newFixCmd() *cobra.Command {
 
 type fixRouteFlags struct {
 	settingsFlags
-	net    string
-	dryRun bool
+	net     string
+	dryRun  bool
+	persist bool
+	backend string
 }
 
 func newFixRouteCmd() *cobra.Command {
 	var f fixRouteFlags
 	c := &cobra.Command{
 		Use:   "route",
-		Short: "Route multicast out of the cluster interface now (ip route replace 224.0.0.0/4 dev IFACE)",
+		Short: "Route multicast out of the cluster interface, now and (--persist) after reboots",
 		Long: `Add (or move) the multicast route to the cluster interface in the running kernel, with
-netlink's replace, tagged "proto 205" so it can be recognised later; then re-run the
-route.multicast check. A second run changes nothing and says so. --dry-run prints the
-iproute2 equivalent and changes nothing. Needs root.`,
-		Example: `  clusterdoctor fix route --iface cl0 --dry-run
-  clusterdoctor fix route --iface cl0`,
+netlink's replace, tagged "proto 205" so it can be recognised later
+(ip route replace 224.0.0.0/4 dev IFACE scope link proto 205).
+
+With --persist, also write it where the host's network configuration keeps it, detected
+in this order: NetworkManager over D-Bus when it runs (the profile is changed and
+reapplied without taking the link down), a NetworkManager keyfile, an ifcfg route-IFACE
+file (in its existing format), a netplan drop-in, a systemd-networkd drop-in, or an
+"up ip route replace" line in ifupdown's stanza. --backend picks one instead.
+Files are replaced atomically, with mode, owner and SELinux label kept and the original
+beside it as .NAME.clusterdoctor.bak. If the persistent change fails, the runtime route
+is rolled back.
+
+Then route.multicast (and route.persistent) are checked again. A second run changes
+nothing and says so. --dry-run prints what was detected, the iproute2 and nmcli
+equivalents and unified diffs, and changes nothing. Needs root.`,
+		Example: `  clusterdoctor fix route --iface cl0 --persist --dry-run
+  clusterdoctor fix route --iface cl0 --persist
+  clusterdoctor fix route --iface cl0 --persist --backend ifcfg`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runFixRoute(c, &f) },
 	}
 	f.register(c.Flags())
 	c.Flags().StringVar(&f.net, "net", "224.0.0.0/4", "the destination to route (a multicast prefix)")
 	c.Flags().BoolVar(&f.dryRun, "dry-run", false, "print what would change and change nothing")
+	c.Flags().BoolVar(&f.persist, "persist", false, "also keep the route after a reboot, in the host's network configuration")
+	c.Flags().StringVar(&f.backend, "backend", "", "with --persist: networkmanager, ifcfg, netplan, networkd or ifupdown instead of detecting it")
+	c.RegisterFlagCompletionFunc("backend", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		var names []string
+		for _, b := range routecfg.Backends {
+			names = append(names, string(b))
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	})
 	return c
 }
 
@@ -58,6 +83,15 @@ func runFixRoute(c *cobra.Command, f *fixRouteFlags) error {
 	dst, err := netip.ParsePrefix(f.net)
 	if err != nil || !dst.Addr().Is4() || !network.MulticastNet.Contains(dst.Addr()) || dst.Bits() < network.MulticastNet.Bits() {
 		return usage(&probes.UsageError{Flag: "--net", Value: f.net, Problem: "not an IPv4 multicast prefix inside 224.0.0.0/4"})
+	}
+	var backend routecfg.Backend
+	if f.backend != "" {
+		if !f.persist {
+			return usage(&probes.UsageError{Flag: "--backend", Value: f.backend, Problem: "only means something with --persist"})
+		}
+		if backend, err = routecfg.ParseBackend(f.backend); err != nil {
+			return usage(&probes.UsageError{Flag: "--backend", Value: f.backend, Problem: "not one of networkmanager, ifcfg, netplan, networkd, ifupdown"})
+		}
 	}
 	if !f.dryRun && os.Geteuid() != 0 {
 		return usage(fmt.Errorf("fix route changes the routing table and needs root (try: sudo clusterdoctor fix route ..., or --dry-run)"))
@@ -80,26 +114,42 @@ func runFixRoute(c *cobra.Command, f *fixRouteFlags) error {
 	if err != nil {
 		return incomplete(err)
 	}
+	checks := []probes.Probe{network.Route{Iface: choice.Iface, Group: s.Group, Port: s.McastPort}}
+	if f.persist {
+		owner, err := routecfg.Detect(ctx, env, routecfg.Request{Iface: choice.Iface, Dst: dst, Force: backend})
+		if err != nil {
+			return incomplete(fmt.Errorf("--persist: %w", err))
+		}
+		defer owner.Close()
+		persist := fixes.PersistRoute{Owner: owner, Iface: choice.Iface, Env: env}.Plan()
+		plan.Notes = append(plan.Notes, persist.Notes...)
+		plan.Steps = append(plan.Steps, persist.Steps...)
+		checks = append(checks, routecfg.Persistent{Iface: choice.Iface, Dst: dst})
+	}
 	out := c.OutOrStdout()
 	plan.Show(out)
-	if f.dryRun || len(plan.Steps) == 0 {
-		if f.dryRun {
-			fmt.Fprintln(out, "# --dry-run: nothing was changed")
+	switch {
+	case f.dryRun:
+		fmt.Fprintln(out, "# --dry-run: nothing was changed")
+	case len(plan.Steps) > 0:
+		if err := plan.Apply(ctx); err != nil {
+			return incomplete(err)
 		}
-		return verifyRoute(ctx, c, env, s, choice.Iface)
 	}
-	if err := plan.Apply(ctx); err != nil {
-		return incomplete(err)
+	if !f.persist {
+		fmt.Fprintln(out, "# runtime only: add --persist to keep the route after a reboot")
 	}
-	return verifyRoute(ctx, c, env, s, choice.Iface)
+	return verify(ctx, c, env, checks)
 }
 
-// verifyRoute re-runs route.multicast, prints its line and fails the command if it fails.
-func verifyRoute(ctx context.Context, c *cobra.Command, env *probes.Env, s probes.Settings, iface string) error {
-	rs := probes.Run(ctx, env, []probes.Probe{network.Route{Iface: iface, Group: s.Group, Port: s.McastPort}}, probes.Policy{})
-	r := rs[0]
-	fmt.Fprintf(c.OutOrStdout(), "check: %s %s: %s\n", r.ID, r.Status, r.Summary)
-	if r.Status == probes.Fail {
+// verify re-runs the fix's checks, prints their lines and fails the command if one fails.
+func verify(ctx context.Context, c *cobra.Command, env *probes.Env, checks []probes.Probe) error {
+	failed := false
+	for _, r := range probes.Run(ctx, env, checks, probes.Policy{}) {
+		fmt.Fprintf(c.OutOrStdout(), "check: %s %s: %s\n", r.ID, r.Status, r.Summary)
+		failed = failed || r.Status == probes.Fail
+	}
+	if failed {
 		return &exitError{code: probes.ExitFailed}
 	}
 	return nil

@@ -57,7 +57,7 @@ func Detect(ctx context.Context, env *probes.Env, req Request) (*Owner, error) {
 			return nil, err
 		}
 		if o != nil {
-			o.Backend = b
+			o.Backend, o.req = b, req
 			o.Found = append(found, o.Found...)
 			if req.Force != "" {
 				o.Found = append(o.Found, "--backend "+string(b)+": detection skipped")

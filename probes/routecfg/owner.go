@@ -60,7 +60,12 @@ type Owner struct {
 	Edit *Edit
 	// NM is set when NetworkManager runs and manages the interface.
 	NM *NMProfile
+
+	req Request
 }
+
+// Request is what Detect was asked.
+func (o *Owner) Request() Request { return o.req }
 
 // NMProfile is the profile to change through NetworkManager's D-Bus API.
 type NMProfile struct {
