@@ -76,7 +76,7 @@ func metaOf(fi os.FileInfo, path string) fileMeta {
 func writeTemp(dir, dst string, data []byte, like fileMeta) error {
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(dst)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("create a temporary file in %s: %w", dir, err)
+		return fmt.Errorf("create a temporary file beside %s: %w", dst, cause(err))
 	}
 	name := tmp.Name()
 	done := false
@@ -87,27 +87,27 @@ func writeTemp(dir, dst string, data []byte, like fileMeta) error {
 		}
 	}()
 	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
+		return fmt.Errorf("write %s (as a temporary copy): %w", dst, cause(err))
 	}
 	if err := tmp.Chmod(like.mode); err != nil {
-		return fmt.Errorf("chmod %s: %w", name, err)
+		return fmt.Errorf("chmod %s (as a temporary copy): %w", dst, cause(err))
 	}
 	if like.hasOwner {
 		if err := tmp.Chown(like.uid, like.gid); err != nil && !errors.Is(err, os.ErrPermission) {
-			return fmt.Errorf("chown %s: %w", name, err)
+			return fmt.Errorf("chown %s (as a temporary copy): %w", dst, cause(err))
 		}
 	}
 	if like.labelFrom != "" {
 		copyLabel(like.labelFrom, name)
 	}
 	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", name, err)
+		return fmt.Errorf("sync %s (as a temporary copy): %w", dst, cause(err))
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", name, err)
+		return fmt.Errorf("close %s (as a temporary copy): %w", dst, cause(err))
 	}
 	if err := os.Rename(name, dst); err != nil {
-		return fmt.Errorf("rename into %s: %w", dst, err)
+		return fmt.Errorf("rename the temporary copy onto %s: %w", dst, cause(err))
 	}
 	done = true
 	if d, err := os.Open(dir); err == nil {
@@ -115,6 +115,16 @@ func writeTemp(dir, dst string, data []byte, like fileMeta) error {
 		d.Close()
 	}
 	return nil
+}
+
+// cause drops the path an *os.PathError adds: the messages above name the file the user
+// knows, not the temporary one.
+func cause(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // copyLabel copies the SELinux label, where the filesystem has one; quietly nothing else.

@@ -55,6 +55,7 @@ func (r PersistRoute) networkManagerSteps() []Step {
 	}
 	steps := []Step{{
 		Show: show,
+		Name: fmt.Sprintf("save NetworkManager profile %q", prof.ID),
 		Apply: func(context.Context) error {
 			if file != "" {
 				if err := backupOnce(r.Env.Path(file)); err != nil {
@@ -76,6 +77,7 @@ func (r PersistRoute) networkManagerSteps() []Step {
 	if prof.Active {
 		steps = append(steps, Step{
 			Show:  "nmcli device reapply " + r.Iface + "   # over D-Bus: the link stays up",
+			Name:  "reapply NetworkManager profile " + quoteArg(prof.ID),
 			Apply: func(context.Context) error { return c.Reapply(prof) },
 		})
 	}
@@ -89,6 +91,7 @@ func (r PersistRoute) fileStep(e *routecfg.Edit) Step {
 	var made []string
 	return Step{
 		Show: Diff(e.Path, e.Old, e.New),
+		Name: "write " + e.Path,
 		Apply: func(context.Context) error {
 			cur, err := os.ReadFile(path)
 			switch {

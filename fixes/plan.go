@@ -11,6 +11,8 @@ import (
 type Step struct {
 	// Show is printed by --dry-run and before applying: "ip route replace ..." or a diff.
 	Show string
+	// Name is a one-line name for errors ("write /etc/..."); Show when empty.
+	Name string
 	// Apply makes the change.
 	Apply func(ctx context.Context) error
 	// Undo reverts a successful Apply; nil when there is nothing to revert.
@@ -44,15 +46,22 @@ func (p *Plan) Apply(ctx context.Context) error {
 		if err := s.Apply(ctx); err != nil {
 			undoErr := undo(ctx, p.Steps[:i])
 			if undoErr != nil {
-				return fmt.Errorf("%s: %w; rolling back also failed, the host is partly changed: %v", s.Show, err, undoErr)
+				return fmt.Errorf("%s: %w; rolling back also failed, the host is partly changed: %v", s.name(), err, undoErr)
 			}
 			if i == 0 {
-				return fmt.Errorf("%s: %w; nothing was changed", s.Show, err)
+				return fmt.Errorf("%s: %w; nothing was changed", s.name(), err)
 			}
-			return fmt.Errorf("%s: %w; the %d earlier change(s) were rolled back, the host is as it was", s.Show, err, i)
+			return fmt.Errorf("%s: %w; the %d earlier change(s) were rolled back, the host is as it was", s.name(), err, i)
 		}
 	}
 	return nil
+}
+
+func (s Step) name() string {
+	if s.Name != "" {
+		return s.Name
+	}
+	return s.Show
 }
 
 func undo(ctx context.Context, done []Step) error {
@@ -60,7 +69,7 @@ func undo(ctx context.Context, done []Step) error {
 	for i := len(done) - 1; i >= 0; i-- {
 		if done[i].Undo != nil {
 			if err := done[i].Undo(ctx); err != nil {
-				errs = append(errs, fmt.Errorf("undo %q: %w", done[i].Show, err))
+				errs = append(errs, fmt.Errorf("undo %q: %w", done[i].name(), err))
 			}
 		}
 	}

@@ -245,3 +245,131 @@ func TestFixRoutePersistFiles(t *testing.T) {
 		})
 	}
 }
+
+const nmProfile = `[connection]
+id=cluster
+uuid=5b0e6f0c-2f7e-4a53-8f0e-2d1c3b4a5f60
+type=ethernet
+interface-name=cl0
+
+# the cluster LAN: the default route stays on pub0
+[ipv4]
+method=manual
+address1=10.99.0.1/24
+never-default=true
+
+[ipv6]
+method=disabled
+`
+
+// TestFixRoutePersistNetworkManager runs a real NetworkManager managing cl0: the fix
+// finds the profile over D-Bus, saves the route through NetworkManager, reapplies it
+// without a bounce, keeps the original file; a second run changes nothing; after
+// NetworkManager restarts on a flushed cl0 (the reboot stand-in) the route is back.
+func TestFixRoutePersistNetworkManager(t *testing.T) {
+	l := lab.New(t)
+	a := l.AddHost("a", 1)
+	a.AddPublic()
+	a.FlushCluster()
+	bus := a.StartSystemBus()
+	nm := a.NewNetworkManager(bus, l.Path("nm-profiles"))
+	file := nm.WriteProfile("cluster.nmconnection", nmProfile)
+	nm.Start()
+	priv := lab.Private{Env: []string{"DBUS_SYSTEM_BUS_ADDRESS=" + bus}}
+	fix := func(extra ...string) run {
+		return execute(t, a.Command(priv, binary, append([]string{"fix", "route", "--iface", "cl0", "--persist"}, extra...)...))
+	}
+	var dry run
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if dry = fix("--dry-run"); strings.Contains(dry.stdout, "active") {
+			break // NetworkManager has activated the profile
+		}
+	}
+	for _, want := range []string{"runs and manages cl0: profile \"cluster\", active, stored in " + file,
+		"nmcli connection modify cluster +ipv4.routes 224.0.0.0/4", "nmcli device reapply cl0", "nothing was changed"} {
+		if !strings.Contains(dry.stdout, want) {
+			t.Fatalf("--dry-run lacks %q:\n%s%s\n%s", want, dry.stdout, dry.stderr, nm.Log())
+		}
+	}
+	if b, _ := os.ReadFile(file); string(b) != nmProfile || len(multicastRoutes(t, a)) != 0 {
+		t.Fatalf("--dry-run changed something: %q %v", b, multicastRoutes(t, a))
+	}
+
+	first := fix()
+	if first.code != 0 || !strings.Contains(first.stdout, "check: route.persistent pass") {
+		t.Fatalf("fix: exit %d\n%s%s\n%s", first.code, first.stdout, first.stderr, nm.Log())
+	}
+	saved, _ := os.ReadFile(file)
+	if !strings.Contains(string(saved), "route1=224.0.0.0/4") || !strings.Contains(string(saved), "address1=10.99.0.1/24") {
+		t.Errorf("NetworkManager saved:\n%s", saved)
+	}
+	if bak, err := os.ReadFile(filepath.Join(filepath.Dir(file), ".cluster.nmconnection.clusterdoctor.bak")); err != nil || string(bak) != nmProfile {
+		t.Errorf("backup: %v %q", err, bak)
+	}
+	if !waitRoute(t, a, "cl0 static") || !waitRoute(t, a, "cl0 205") {
+		t.Fatalf("routes after the fix: %v; want ours and NetworkManager's", multicastRoutes(t, a))
+	}
+
+	second := fix()
+	if again, _ := os.ReadFile(file); second.code != 0 || !strings.Contains(second.stdout, "already in place") || string(again) != string(saved) {
+		t.Errorf("second run: exit %d\n%s; profile changed: %v", second.code, second.stdout, string(again) != string(saved))
+	}
+
+	nm.Stop()
+	a.FlushCluster()
+	nm.Start()
+	if !waitRoute(t, a, "cl0 static") {
+		t.Fatalf("after NetworkManager restarted: %v\n%s", multicastRoutes(t, a), nm.Log())
+	}
+}
+
+// TestFixRoutePersistFaults: when the persistent write fails (a read-only directory, a
+// full file system), the runtime route is rolled back and the message says the host is
+// as it was; bad interface names are refused before anything is looked at.
+func TestFixRoutePersistFaults(t *testing.T) {
+	l := lab.New(t)
+	a := l.AddHost("a", 1)
+	a.AddPublic()
+	root := t.TempDir()
+	dir := root + "/etc/sysconfig/network-scripts"
+	writeTree(t, root, map[string]string{
+		"/etc/sysconfig/network-scripts/ifcfg-cl0": "DEVICE=cl0\n",
+		"/etc/sysconfig/network-scripts/route-cl0": "10.20.0.0/16 via 10.99.0.254 dev cl0\n",
+	})
+	before := snapshot(t, root)
+	for _, tc := range []struct {
+		name  string
+		setup []string // run in the fix's own mount namespace
+		says  string
+	}{
+		{"read-only directory", []string{"mount --bind " + dir + " " + dir, "mount -o remount,bind,ro " + dir}, "read-only file system"},
+		{"full file system", []string{
+			"mkdir -p " + l.Path("stash"), "cp -a " + dir + "/. " + l.Path("stash"),
+			"mount -t tmpfs -o size=16k cd-full " + dir, "cp -a " + l.Path("stash") + "/. " + dir,
+			"dd if=/dev/zero of=" + dir + "/.filler bs=1k count=64 2>/dev/null || true",
+		}, "no space left on device"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := execute(t, a.Command(lab.Private{Setup: tc.setup}, binary, "fix", "route", "--iface", "cl0", "--persist", "--root", root))
+			t.Logf("%s%s", r.stdout, r.stderr)
+			if r.code != 3 || !strings.Contains(r.stderr, tc.says) || !strings.Contains(r.stderr, "rolled back, the host is as it was") {
+				t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			if got := multicastRoutes(t, a); len(got) != 0 {
+				t.Errorf("the runtime route was not rolled back: %v", got)
+			}
+			if d := diffTrees(before, snapshot(t, root)); len(d) != 0 {
+				t.Errorf("files changed: %v", d)
+			}
+		})
+	}
+	for _, bad := range []string{"../../etc/passwd", "abcdefghijklmnopqrst"} {
+		r := execute(t, a.Command(lab.Private{}, binary, "fix", "route", "--iface", bad, "--persist", "--backend", "ifcfg", "--root", root))
+		if r.code != 2 || !strings.Contains(r.stderr, "--iface") || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("--iface %s: exit %d %q", bad, r.code, r.stderr)
+		}
+	}
+	if d := diffTrees(before, snapshot(t, root)); len(d) != 0 || len(multicastRoutes(t, a)) != 0 {
+		t.Errorf("bad names changed %v / %v", d, multicastRoutes(t, a))
+	}
+}
