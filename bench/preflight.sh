@@ -52,6 +52,7 @@ getent ahostsv4 was2 || true
 cat /proc/sys/net/ipv4/conf/all/rp_filter /proc/sys/net/ipv4/conf/cl0/rp_filter
 chronyc -h $dir/chronyd.sock tracking
 ss -ltnp 'sport >= :4000 and sport <= :4100'
+grep -rs 224.0.0.0 /etc/network/interfaces /etc/network/interfaces.d /etc/sysconfig/network-scripts /etc/NetworkManager/system-connections /etc/netplan /etc/systemd/network || true
 SH
 chmod +x "$dir/manual.sh"
 

@@ -81,7 +81,7 @@ func (p Route) Run(ctx context.Context, env *probes.Env) probes.Result {
 
 func decideRoute(f routeFacts) probes.Result {
 	const id = "route.multicast"
-	fix := fmt.Sprintf("clusterdoctor fix route --iface %s (ip route replace 224.0.0.0/4 dev %s), then persist it in the network config", f.iface, f.iface)
+	fix := fmt.Sprintf("clusterdoctor fix route --iface %s --persist (ip route replace 224.0.0.0/4 dev %s, and the same in the network configuration)", f.iface, f.iface)
 	ev := map[string]any{"group": f.group, "want": f.iface}
 	if f.kernelEgress != "" {
 		ev["egress"] = f.kernelEgress

@@ -74,10 +74,16 @@ func TestDetect(t *testing.T) {
 			"/etc/systemd/network/10-cl.network":              "[Match]\nName=cl0\n",
 			"/run/systemd/network/10-cl.network.d/route.conf": "[Route]\nDestination=224.0.0.0/4\nScope=link\n",
 		}, backend: Networkd, present: true, where: "/run/systemd/network/10-cl.network.d/route.conf"},
-		{name: "networkd Type= match is passed over", files: map[string]string{
-			"/etc/systemd/network/10-eth.network": "[Match]\nType=ether\n",
-			InterfacesFile:                        "iface cl0 inet dhcp\n",
+		{name: "networkd Type= other than the link's, unknown keys passed over", files: map[string]string{
+			"/etc/systemd/network/10-wifi.network": "[Match]\nType=wlan\n",
+			"/etc/systemd/network/20-drv.network":  "[Match]\nDriver=e1000\n",
+			"/sys/class/net/cl0/uevent":            "INTERFACE=cl0\nIFINDEX=3\n",
+			InterfacesFile:                         "iface cl0 inet dhcp\n",
 		}, backend: Ifupdown, where: InterfacesFile},
+		{name: "networkd Type= glob of a bond", files: map[string]string{
+			"/etc/systemd/network/10-bond.network": "[Match]\nType=bo*\n",
+			"/sys/class/net/cl0/uevent":            "DEVTYPE=bond\nINTERFACE=cl0\n",
+		}, backend: Networkd, where: "/etc/systemd/network/10-bond.network.d/90-clusterdoctor-multicast.conf"},
 		{name: "ifupdown via source-directory, only run-parts names", files: map[string]string{
 			InterfacesFile:                      "auto lo\niface lo inet loopback\nsource-directory interfaces.d\n",
 			"/etc/network/interfaces.d/cl0.bak": "iface cl0 inet manual\n  up ip route replace 224.0.0.0/4 dev cl0\n",

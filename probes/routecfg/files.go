@@ -145,12 +145,7 @@ var NetworkdDirs = []string{"/etc/systemd/network", "/run/systemd/network", "/us
 // matches the interface and adds a drop-in for it in /etc/systemd/network/NAME.network.d/.
 func detectNetworkd(_ context.Context, env *probes.Env, req Request, found *[]string) (*Owner, error) {
 	files := overlay(env, NetworkdDirs, func(n string) bool { return strings.HasSuffix(n, ".network") && visible(n) })
-	mac := ""
-	if env.Netlink != nil {
-		if l, err := env.Netlink.LinkByName(req.Iface); err == nil {
-			mac = strings.ToLower(l.Attrs().HardwareAddr.String())
-		}
-	}
+	link := linkOf(env, req.Iface)
 	for _, p := range files {
 		raw, err := readHost(env, p)
 		if err != nil {
@@ -164,7 +159,7 @@ func detectNetworkd(_ context.Context, env *probes.Env, req Request, found *[]st
 		if !m.MatchesName(req.Iface) {
 			continue
 		}
-		if ok, why := matchOthers(f, m, mac); !ok {
+		if ok, why := matchOthers(f, m, link); !ok {
 			if why != "" {
 				*found = append(*found, fmt.Sprintf("%s: skipped, it matches by %s, which is not evaluated", p, why))
 			}
@@ -197,24 +192,74 @@ func detectNetworkd(_ context.Context, env *probes.Env, req Request, found *[]st
 }
 
 // matchOthers evaluates the [Match] keys besides Name=: MACAddress= against the link's
-// address; any other key cannot be told here and the file is passed over (why says so).
-func matchOthers(f *networkd.File, m networkd.Match, mac string) (bool, string) {
+// address and Type= against its type; a file whose MACAddress= or Type= differ is not for
+// this interface. Any other key cannot be told here and the file is passed over (why says
+// which key).
+func matchOthers(f *networkd.File, m networkd.Match, link linkFacts) (bool, string) {
 	for _, k := range m.Other {
-		if k != "MACAddress" && k != "PermanentMACAddress" {
+		var ok bool
+		switch k {
+		case "MACAddress", "PermanentMACAddress":
+			ok = anyField(f.Values("Match", k), func(w string) bool { return strings.EqualFold(w, link.mac) })
+		case "Type":
+			ok = globList(f.Values("Match", k), link.typ)
+		default:
+			continue
+		}
+		if !ok {
+			return false, ""
+		}
+	}
+	for _, k := range m.Other {
+		if k != "MACAddress" && k != "PermanentMACAddress" && k != "Type" {
 			return false, k + "="
 		}
 	}
-	if len(m.Other) == 0 {
-		return true, ""
+	return true, ""
+}
+
+// linkFacts is what networkd's [Match] may test about the interface.
+type linkFacts struct {
+	mac string
+	typ string // networkd's Type=: the DEVTYPE of the device (wlan, bond, ...), else "ether", "loopback", ...
+}
+
+func linkOf(env *probes.Env, iface string) linkFacts {
+	var lf linkFacts
+	if env.Netlink != nil {
+		if l, err := env.Netlink.LinkByName(iface); err == nil {
+			lf.mac = strings.ToLower(l.Attrs().HardwareAddr.String())
+			lf.typ = l.Attrs().EncapType
+		}
 	}
-	for _, want := range f.Values("Match", "MACAddress") {
-		for _, w := range strings.Fields(want) {
-			if strings.EqualFold(w, mac) {
-				return true, ""
+	if b, err := env.ReadFile("/sys/class/net/"+iface+"/uevent", 64<<10); err == nil {
+		if t := shellVar(b, "DEVTYPE"); t != "" {
+			lf.typ = t
+		}
+	}
+	return lf
+}
+
+func anyField(values []string, pred func(string) bool) bool {
+	for _, v := range values {
+		for _, w := range strings.Fields(v) {
+			if pred(w) {
+				return true
 			}
 		}
 	}
-	return false, ""
+	return false
+}
+
+// globList applies a systemd list of globs, negated by a leading '!', to s.
+func globList(values []string, s string) bool {
+	if len(values) == 0 {
+		return true
+	}
+	v := values[len(values)-1]
+	neg := strings.HasPrefix(v, "!")
+	hit := anyField([]string{strings.TrimPrefix(v, "!")}, func(g string) bool { ok, _ := path.Match(g, s); return ok })
+	return hit != neg
 }
 
 // InterfacesFile is Debian's ifupdown configuration.
