@@ -369,7 +369,18 @@ func TestFixRoutePersistFaults(t *testing.T) {
 			t.Errorf("--iface %s: exit %d %q", bad, r.code, r.stderr)
 		}
 	}
+	forced := execute(t, a.Command(lab.Private{}, binary, "fix", "route", "--iface", "cl0", "--persist", "--backend", "networkd", "--root", root))
+	if forced.code != 3 || !strings.Contains(forced.stderr, "no .network files") && !strings.Contains(forced.stderr, "none of") {
+		t.Errorf("--backend networkd on an ifcfg host: exit %d %q", forced.code, forced.stderr)
+	}
+	if r := execute(t, a.Command(lab.Private{}, binary, "fix", "route", "--iface", "cl0", "--backend", "ifcfg")); r.code != 2 || !strings.Contains(r.stderr, "only means something with --persist") {
+		t.Errorf("--backend without --persist: exit %d %q", r.code, r.stderr)
+	}
 	if d := diffTrees(before, snapshot(t, root)); len(d) != 0 || len(multicastRoutes(t, a)) != 0 {
-		t.Errorf("bad names changed %v / %v", d, multicastRoutes(t, a))
+		t.Errorf("refused runs changed %v / %v", d, multicastRoutes(t, a))
+	}
+	ifcfg := execute(t, a.Command(lab.Private{}, binary, "fix", "route", "--iface", "cl0", "--persist", "--backend", "ifcfg", "--root", root))
+	if b, _ := os.ReadFile(dir + "/route-cl0"); ifcfg.code != 0 || string(b) != "10.20.0.0/16 via 10.99.0.254 dev cl0\n224.0.0.0/4 dev cl0\n" {
+		t.Errorf("--backend ifcfg: exit %d %s%s\n%s", ifcfg.code, ifcfg.stdout, ifcfg.stderr, b)
 	}
 }
