@@ -2,15 +2,14 @@ package ifcfg
 
 import (
 	"bytes"
-	"flag"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/clusterdoctor/clusterdoctor/netcfg/internal/golden"
+)
 
 var mc = netip.MustParsePrefix("224.0.0.0/4")
 
@@ -86,11 +85,11 @@ func TestRoundTripAndAdd(t *testing.T) {
 		}
 		out.Reset()
 		f.Write(&out)
-		golden := strings.TrimSuffix(path, ".route") + ".added"
-		if *update {
-			os.WriteFile(golden, out.Bytes(), 0o644)
+		goldenPath := strings.TrimSuffix(path, ".route") + ".added"
+		if *golden.Update {
+			os.WriteFile(goldenPath, out.Bytes(), 0o644)
 		}
-		want, err := os.ReadFile(golden)
+		want, err := os.ReadFile(goldenPath)
 		if err != nil {
 			t.Fatalf("%v (go test -update creates it)", err)
 		}
@@ -121,18 +120,7 @@ func TestNextFreeIndexAndNetmask(t *testing.T) {
 	}
 }
 
-func mustParse(t *testing.T, name string) *RouteFile {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := Parse(bytes.NewReader(b))
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return f
-}
+func mustParse(t *testing.T, name string) *RouteFile { return golden.Parse(t, Parse, name) }
 
 func FuzzParse(f *testing.F) {
 	for _, name := range []string{"keyvalue-gaps.route", "iproute-nofinalnewline.route", "comments-only.route"} {

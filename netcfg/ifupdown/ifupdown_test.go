@@ -3,30 +3,18 @@ package ifupdown
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/clusterdoctor/clusterdoctor/netcfg/internal/golden"
+)
 
 var mc = netip.MustParsePrefix("224.0.0.0/4")
 
-func mustParse(t *testing.T, name string) *File {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := Parse(bytes.NewReader(b))
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return f
-}
+func mustParse(t *testing.T, name string) *File { return golden.Parse(t, Parse, name) }
 
 // ifaces names the interface each sample's route goes to.
 var ifaces = map[string]string{
@@ -65,11 +53,11 @@ func TestRoundTripAndAdd(t *testing.T) {
 		}
 		out.Reset()
 		f.Write(&out)
-		golden := strings.TrimSuffix(p, ".interfaces") + ".added"
-		if *update {
-			os.WriteFile(golden, out.Bytes(), 0o644)
+		goldenPath := strings.TrimSuffix(p, ".interfaces") + ".added"
+		if *golden.Update {
+			os.WriteFile(goldenPath, out.Bytes(), 0o644)
 		}
-		want, err := os.ReadFile(golden)
+		want, err := os.ReadFile(goldenPath)
 		if err != nil || out.String() != string(want) {
 			t.Errorf("%s: after AddRoute:\n%s\nwant\n%s (%v; go test -update rewrites it)", name, out.String(), want, err)
 		}
@@ -96,23 +84,15 @@ func TestStanzasAndSources(t *testing.T) {
 }
 
 func TestParseErrors(t *testing.T) {
-	for in, says := range map[string]string{
+	golden.ParseErrors(t, Parse, map[string]string{
 		"iface eth0 inet\n":            "line 1",
 		"auto lo\nsource\n":            "line 2: source without a path",
 		strings.Repeat("#", MaxSize+1): "larger than",
-	} {
-		if _, err := Parse(strings.NewReader(in)); err == nil || !strings.Contains(err.Error(), says) {
-			t.Errorf("%.20q: %v; want an error saying %q", in, err, says)
-		}
-	}
+	})
 }
 
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.interfaces")
-	for _, p := range files {
-		b, _ := os.ReadFile(p)
-		f.Add(b)
-	}
+	golden.Seed(f, "*.interfaces")
 	f.Fuzz(func(t *testing.T, in []byte) {
 		file, err := Parse(bytes.NewReader(in))
 		if err != nil {

@@ -2,15 +2,14 @@ package nmkeyfile
 
 import (
 	"bytes"
-	"flag"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/clusterdoctor/clusterdoctor/netcfg/internal/golden"
+)
 
 var mc = netip.MustParsePrefix("224.0.0.0/4")
 
@@ -61,11 +60,11 @@ func TestRoundTripAndAdd(t *testing.T) {
 		}
 		out.Reset()
 		f.Write(&out)
-		golden := strings.TrimSuffix(path, ".nmconnection") + ".added"
-		if *update {
-			os.WriteFile(golden, out.Bytes(), 0o644)
+		goldenPath := strings.TrimSuffix(path, ".nmconnection") + ".added"
+		if *golden.Update {
+			os.WriteFile(goldenPath, out.Bytes(), 0o644)
 		}
-		want, err := os.ReadFile(golden)
+		want, err := os.ReadFile(goldenPath)
 		if err != nil {
 			t.Fatalf("%v (go test -update creates it)", err)
 		}
@@ -82,25 +81,10 @@ func TestRoundTripAndAdd(t *testing.T) {
 	}
 }
 
-func mustParse(t *testing.T, name string) *File {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := Parse(bytes.NewReader(b))
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return f
-}
+func mustParse(t *testing.T, name string) *File { return golden.Parse(t, Parse, name) }
 
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.nmconnection")
-	for _, p := range files {
-		b, _ := os.ReadFile(p)
-		f.Add(b)
-	}
+	golden.Seed(f, "*.nmconnection")
 	f.Fuzz(func(t *testing.T, in []byte) {
 		kf, err := Parse(bytes.NewReader(in))
 		if err != nil {
