@@ -30,7 +30,11 @@ func (h *Host) StartSystemBus() string {
 		"<pidfile>/run/dbus/pid</pidfile>", "<pidfile>"+dir+"/dbus.pid</pidfile>",
 		"<user>messagebus</user>", "", "<syslog/>", "", "<fork/>", "",
 		"<includedir>system.d</includedir>", "<includedir>/usr/share/dbus-1/system.d</includedir>",
+		// No activation: a daemon asking for a name (NetworkManager's dispatcher, hostnamed)
+		// must not start the machine's services; the lab starts what a test needs itself.
+		"<standard_system_servicedirs/>", "<servicedir>"+dir+"/services</servicedir>",
 	).Replace(string(conf))
+	l.must(os.Mkdir(dir+"/services", 0o755), "mkdir services")
 	l.must(os.WriteFile(dir+"/bus.conf", []byte(c), 0o644), "write bus.conf")
 	h.Start(Private{}, "dbus-"+h.Name, "dbus-daemon", "--config-file="+dir+"/bus.conf", "--nofork")
 	sock := dir + "/system_bus_socket"
