@@ -21,7 +21,7 @@ func newFixCmd() *cobra.Command {
 		Short: "Fix what preflight found (each fix shows its plan with --dry-run)",
 		Args:  cobra.NoArgs,
 	}
-	c.AddCommand(newFixRouteCmd())
+	c.AddCommand(newFixRouteCmd(), newFixFirewallCmd())
 	return c
 }
 

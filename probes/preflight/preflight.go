@@ -4,6 +4,7 @@ package preflight
 
 import (
 	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/firewall"
 	"github.com/clusterdoctor/clusterdoctor/probes/hostnames"
 	"github.com/clusterdoctor/clusterdoctor/probes/network"
 	"github.com/clusterdoctor/clusterdoctor/probes/ntp"
@@ -23,6 +24,7 @@ func Checks(s probes.Settings, guess bool) []probes.Probe {
 		hostnames.Peers{Iface: s.Iface, Peers: s.Peers},
 		ntp.Sync{},
 		ports.Receiver{Range: s.ReceiverPorts},
+		firewall.Ports{Iface: s.Iface, Group: s.Group, McastPort: s.McastPort, Receiver: s.ReceiverPorts, AJPPort: s.AJPPort},
 	}
 }
 

@@ -1,0 +1,161 @@
+package main_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clusterdoctor/clusterdoctor/probes/lab"
+	"github.com/clusterdoctor/clusterdoctor/probes/mcast"
+)
+
+// delivered sends 20 membership datagrams from a to the group and returns how many b's
+// listener heard: what the kernel's firewall really does with them.
+func delivered(t *testing.T, a, b *lab.Host) int {
+	t.Helper()
+	var out bytes.Buffer
+	listener := b.Command(lab.Private{}, binary, "mcast-test", "--listen", "--iface", "cl0", "--duration", "1500ms", "-o", "json")
+	listener.Stdout = &out
+	if err := listener.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	s := execute(t, a.Command(lab.Private{}, binary, "mcast-test", "--send", "--iface", "cl0", "--count", "20", "--rate", "200"))
+	listener.Wait()
+	if s.code != 0 {
+		t.Fatalf("--send: %d %s", s.code, s.stderr)
+	}
+	var heard mcast.Report
+	if err := json.Unmarshal(out.Bytes(), &heard); err != nil {
+		t.Fatalf("--listen: %v %s", err, out.String())
+	}
+	n := 0
+	for _, s := range heard.Senders {
+		n += int(s.Received)
+	}
+	return n
+}
+
+const customServices = `<?xml version="1.0" encoding="utf-8"?>
+<service>
+  <short>Tomcat cluster</short>
+  <port protocol="tcp" port="4000-4100"/>
+  <port protocol="tcp" port="8009"/>
+  <include service="tomcat-membership"/>
+</service>
+`
+
+const membershipService = `<?xml version="1.0" encoding="utf-8"?>
+<service>
+  <short>Tomcat membership</short>
+  <port protocol="udp" port="45564"/>
+</service>
+`
+
+// TestFirewallPortsMatchesTheKernel runs a real firewalld guarding host b and checks, for
+// each configuration, that firewall.ports' verdict is what the kernel does with real
+// membership traffic from a.
+func TestFirewallPortsMatchesTheKernel(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		setup   func(fw *lab.Firewalld)
+		status  string
+		udp     string // firewall.ports evidence for 45564/udp
+		arrives bool
+	}{
+		{"default public zone", nil, "fail", "missing", false},
+		{"ports by range", func(fw *lab.Firewalld) {
+			for _, p := range []string{"45564/udp", "4000-4200/tcp", "8009/tcp"} {
+				fw.Cmd("--add-port=" + p)
+				fw.Cmd("--permanent", "--add-port="+p)
+			}
+		}, "pass", "open", true},
+		{"custom service with an include", func(fw *lab.Firewalld) {
+			fw.Cmd("--add-service=tomcat-cluster")
+			fw.Cmd("--permanent", "--add-service=tomcat-cluster")
+		}, "pass", "open", true},
+		{"interface in the trusted zone", func(fw *lab.Firewalld) {
+			fw.Cmd("--zone=trusted", "--change-interface=cl0")
+			fw.Cmd("--permanent", "--zone=trusted", "--add-interface=cl0")
+		}, "pass", "open", true},
+		{"reject rich rule over an open port", func(fw *lab.Firewalld) {
+			for _, p := range []string{"45564/udp", "4000-4100/tcp", "8009/tcp"} {
+				fw.Cmd("--add-port=" + p)
+				fw.Cmd("--permanent", "--add-port="+p)
+			}
+			rule := `rule family="ipv4" port port="45564" protocol="udp" reject`
+			fw.Cmd("--add-rich-rule=" + rule)
+			fw.Cmd("--permanent", "--add-rich-rule="+rule)
+		}, "fail", "missing", false},
+		{"runtime-only opening", func(fw *lab.Firewalld) {
+			for _, p := range []string{"45564/udp", "4000-4100/tcp", "8009/tcp"} {
+				fw.Cmd("--add-port=" + p)
+			}
+		}, "warn", "runtime-only", true},
+		{"permanent-only opening", func(fw *lab.Firewalld) {
+			for _, p := range []string{"45564/udp", "4000-4100/tcp", "8009/tcp"} {
+				fw.Cmd("--permanent", "--add-port="+p)
+			}
+		}, "warn", "permanent-only", false},
+		{"interface bound to a non-default zone", func(fw *lab.Firewalld) {
+			fw.Cmd("--zone=internal", "--change-interface=cl0")
+			fw.Cmd("--permanent", "--zone=internal", "--add-interface=cl0")
+			fw.Cmd("--zone=public", "--add-port=45564/udp") // the default zone's opening does not count
+		}, "fail", "missing", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := lab.New(t)
+			a, b := l.AddHost("a", 1), l.AddHost("b", 2)
+			a.AddMulticastRoute()
+			b.AddMulticastRoute()
+			bus := b.StartSystemBus()
+			fw := b.StartFirewalld(bus, func(dir string) {
+				os.WriteFile(filepath.Join(dir, "services", "tomcat-cluster.xml"), []byte(customServices), 0o644)
+				os.WriteFile(filepath.Join(dir, "services", "tomcat-membership.xml"), []byte(membershipService), 0o644)
+			})
+			if tc.setup != nil {
+				tc.setup(fw)
+			}
+			priv := lab.Private{Env: []string{"DBUS_SYSTEM_BUS_ADDRESS=" + bus}}
+			rep, _ := preflightJSON(t, b, priv, "--iface", "cl0")
+			c := check(t, rep, "firewall.ports")
+			ports, _ := c.Evidence["ports"].(map[string]any)
+			if string(c.Status) != tc.status || ports["45564/udp"] != tc.udp {
+				t.Errorf("firewall.ports = %s %v: %s\n%s", c.Status, ports, c.Summary, c.Detail)
+			}
+			if got := delivered(t, a, b); (got > 0) != tc.arrives {
+				t.Errorf("the kernel delivered %d of 20 datagrams; the check said %s (%s)", got, tc.udp, c.Summary)
+			}
+			if tc.status == "pass" {
+				return
+			}
+
+			dry := execute(t, b.Command(priv, binary, "fix", "firewall", "--iface", "cl0", "--dry-run"))
+			if !strings.Contains(dry.stdout, "--add-port=") || !strings.Contains(dry.stdout, "nothing was changed") {
+				t.Errorf("--dry-run:\n%s%s", dry.stdout, dry.stderr)
+			}
+			fix := execute(t, b.Command(priv, binary, "fix", "firewall", "--iface", "cl0"))
+			t.Logf("fix firewall:\n%s%s", fix.stdout, fix.stderr)
+			wantAfter := "pass"
+			if tc.udp == "missing" && strings.Contains(tc.name, "reject") {
+				wantAfter = "fail" // a reject rule is the operator's decision: never removed, still reported
+			}
+			if !strings.Contains(fix.stdout, "check: firewall.ports "+wantAfter) {
+				t.Errorf("after fix firewall: want %s:\n%s%s", wantAfter, fix.stdout, fix.stderr)
+			}
+			if wantAfter == "pass" {
+				if got := delivered(t, a, b); got == 0 {
+					t.Errorf("after fix firewall the kernel still drops the membership traffic")
+				}
+				again := execute(t, b.Command(priv, binary, "fix", "firewall", "--iface", "cl0"))
+				if !strings.Contains(again.stdout, "already in place") {
+					t.Errorf("second fix firewall:\n%s", again.stdout)
+				}
+			}
+		})
+	}
+}

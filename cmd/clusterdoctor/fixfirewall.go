@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clusterdoctor/clusterdoctor/fixes"
+	"github.com/clusterdoctor/clusterdoctor/netcfg/firewalld"
+	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/firewall"
+)
+
+type fixFirewallFlags struct {
+	settingsFlags
+	zone   string
+	dryRun bool
+}
+
+func newFixFirewallCmd() *cobra.Command {
+	var f fixFirewallFlags
+	c := &cobra.Command{
+		Use:   "firewall",
+		Short: "Open the cluster's ports in firewalld, runtime and permanent, without a reload",
+		Long: `Open in firewalld what firewall.ports finds missing: the membership port (45564/udp),
+the receiver range (4000-4100/tcp) and AJP (8009/tcp), in the zone that applies to the
+cluster interface (or --zone), at runtime and in the permanent configuration, through
+firewalld's D-Bus API. There is no reload: a reload would drop runtime-only openings
+others made. Openings already there are left alone; a second run changes nothing.
+--dry-run prints the firewall-cmd equivalents and changes nothing. Needs root.`,
+		Example: `  clusterdoctor fix firewall --iface cl0 --dry-run
+  clusterdoctor fix firewall --iface cl0`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return runFixFirewall(c, &f) },
+	}
+	f.register(c.Flags())
+	c.Flags().StringVar(&f.zone, "zone", "", "open in this zone instead of the cluster interface's")
+	c.Flags().BoolVar(&f.dryRun, "dry-run", false, "print what would change and change nothing")
+	return c
+}
+
+func runFixFirewall(c *cobra.Command, f *fixFirewallFlags) error {
+	s, err := f.settings(c.Flags())
+	if err != nil {
+		return usage(err)
+	}
+	if !f.dryRun && os.Geteuid() != 0 {
+		return usage(fmt.Errorf("fix firewall changes firewalld's configuration and needs root (try: sudo clusterdoctor fix firewall ..., or --dry-run)"))
+	}
+	env, err := probes.NewEnv(s.Root)
+	if err != nil {
+		return incomplete(err)
+	}
+	defer env.Close()
+	ctx, cancel := context.WithTimeout(c.Context(), time.Duration(s.Timeout))
+	defer cancel()
+	choice, err := clusterIface(ctx, env, s)
+	if err != nil {
+		return err
+	}
+	if choice.Iface == "" || choice.Guess {
+		return usage(&probes.UsageError{Flag: "--iface", Problem: "name the cluster interface: it could not be derived for sure (" + orNone(choice.Source) + ")"})
+	}
+	conn, err := env.SystemBus(ctx)
+	if err != nil {
+		return incomplete(fmt.Errorf("firewalld: %w", err))
+	}
+	defer conn.Close()
+	client := firewalld.New(conn)
+	if !client.Running() {
+		return incomplete(fmt.Errorf("firewalld is not running: start it, or open the ports in the rule set that guards %s", choice.Iface))
+	}
+	check := firewall.Ports{Iface: choice.Iface, Group: s.Group, McastPort: s.McastPort, Receiver: s.ReceiverPorts, AJPPort: s.AJPPort}
+	zone, how, permZone, _, err := firewall.Inspect(client, choice.Iface, nil)
+	if err != nil {
+		return incomplete(err)
+	}
+	out := c.OutOrStdout()
+	fmt.Fprintf(out, "# firewalld %s: %s is in zone %s (%s)\n", client.Version(), choice.Iface, zone, how)
+	if f.zone != "" {
+		if f.zone != zone {
+			fmt.Fprintf(out, "# --zone %s: traffic on %s is decided by zone %s, not this one\n", f.zone, choice.Iface, zone)
+		}
+		zone, permZone = f.zone, f.zone
+	}
+	cov, err := firewall.Cover(client, zone, permZone, check.Needs())
+	if err != nil {
+		return incomplete(err)
+	}
+	plan := fixes.OpenFirewall{Client: client, Zone: zone, PermanentZone: permZone, Coverage: cov}.Plan()
+	plan.Show(out)
+	switch {
+	case f.dryRun:
+		fmt.Fprintln(out, "# --dry-run: nothing was changed")
+	case len(plan.Steps) > 0:
+		if err := plan.Apply(ctx); err != nil {
+			return incomplete(err)
+		}
+	}
+	return verify(ctx, c, env, []probes.Probe{check})
+}

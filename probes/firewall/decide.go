@@ -1,0 +1,186 @@
+// Package firewall holds the firewall.ports check: whether the zone that applies to the
+// cluster interface lets the cluster's traffic in, at runtime and permanently, decided the
+// way firewalld's nftables rules decide, from what firewalld says over D-Bus.
+package firewall
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/clusterdoctor/clusterdoctor/netcfg/firewalld"
+)
+
+// Need is traffic the cluster needs to get in.
+type Need struct {
+	Lo, Hi int    // port range (Lo == Hi for one port)
+	Proto  string // udp or tcp
+	// Dst is the destination when it is known (the multicast group); invalid for traffic to
+	// the host's own addresses.
+	Dst   netip.Addr
+	Label string // "membership", "receiver", "AJP"
+}
+
+// String is PORT/PROTO or LO-HI/PROTO, as firewall-cmd writes it.
+func (n Need) String() string {
+	if n.Lo == n.Hi {
+		return fmt.Sprintf("%d/%s", n.Lo, n.Proto)
+	}
+	return fmt.Sprintf("%d-%d/%s", n.Lo, n.Hi, n.Proto)
+}
+
+// Verdict is whether a zone lets a Need in, and why.
+type Verdict struct {
+	Open bool
+	Why  string
+}
+
+// Decide follows firewalld's order within a zone: rich rules with a negative priority
+// (lowest first), then rich rules that reject or drop, then what the zone allows (rich
+// accept rules, ports, protocols, services with their includes), then rich rules with a
+// positive priority, then the zone's target. A range is open only when all of it is.
+func Decide(v firewalld.View, z *firewalld.Zone, n Need) (Verdict, error) {
+	rules := parseRules(z.Rules)
+	for _, r := range rules {
+		if r.priority < 0 && r.covers(n) {
+			return r.verdict(), nil
+		}
+	}
+	for _, r := range rules {
+		if r.priority == 0 && r.action != "accept" && r.overlaps(n) {
+			return Verdict{false, fmt.Sprintf("rich rule %q %ss it", r.text, r.action)}, nil
+		}
+	}
+	var open []span
+	var why []string
+	for _, r := range rules {
+		if r.priority == 0 && r.action == "accept" && r.covers(n) {
+			return Verdict{true, fmt.Sprintf("rich rule %q", r.text)}, nil
+		}
+	}
+	for _, p := range z.Protocols {
+		if p == n.Proto {
+			return Verdict{true, "zone " + z.Name + " allows protocol " + p}, nil
+		}
+	}
+	for _, p := range z.Ports {
+		if s, ok := parseSpan(p, n.Proto); ok && s.overlaps(n) {
+			open = append(open, s)
+			why = append(why, "port "+p.Port+"/"+p.Proto)
+		}
+	}
+	for _, name := range z.Services {
+		spans, all, err := servicePorts(v, name, n, map[string]bool{})
+		if err != nil {
+			return Verdict{}, err
+		}
+		if all {
+			return Verdict{true, "service " + name + " allows protocol " + n.Proto}, nil
+		}
+		if len(spans) > 0 {
+			open = append(open, spans...)
+			why = append(why, "service "+name)
+		}
+	}
+	if covered(open, n) {
+		return Verdict{true, "zone " + z.Name + ": " + strings.Join(why, ", ")}, nil
+	}
+	for _, r := range rules {
+		if r.priority > 0 && r.covers(n) {
+			return r.verdict(), nil
+		}
+	}
+	if strings.EqualFold(z.Target, "ACCEPT") {
+		return Verdict{true, "zone " + z.Name + " has target ACCEPT"}, nil
+	}
+	if len(open) > 0 {
+		return Verdict{false, fmt.Sprintf("zone %s opens only part of it (%s)", z.Name, strings.Join(why, ", "))}, nil
+	}
+	return Verdict{false, fmt.Sprintf("zone %s (target %s) does not allow it", z.Name, z.Target)}, nil
+}
+
+// servicePorts is what a service (and what it includes) opens for n's protocol; all is
+// true when it allows the whole protocol. A service limited to a destination that does
+// not hold n.Dst opens nothing for n.
+func servicePorts(v firewalld.View, name string, n Need, seen map[string]bool) (spans []span, all bool, err error) {
+	if seen[name] {
+		return nil, false, nil
+	}
+	seen[name] = true
+	s, err := v.Service(name)
+	if err != nil {
+		return nil, false, err
+	}
+	if d, ok := s.Destination["ipv4"]; ok && d != "" {
+		p, err := netip.ParsePrefix(d)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(d); aerr == nil {
+				p, err = netip.PrefixFrom(a, 32), nil
+			}
+		}
+		if err != nil || !n.Dst.IsValid() || !p.Contains(n.Dst) {
+			return nil, false, nil
+		}
+	}
+	for _, p := range s.Protocols {
+		if p == n.Proto {
+			return nil, true, nil
+		}
+	}
+	for _, p := range s.Ports {
+		if sp, ok := parseSpan(p, n.Proto); ok {
+			spans = append(spans, sp)
+		}
+	}
+	for _, inc := range s.Includes {
+		more, a, err := servicePorts(v, inc, n, seen)
+		if err != nil || a {
+			return nil, a, err
+		}
+		spans = append(spans, more...)
+	}
+	return spans, false, nil
+}
+
+type span struct{ lo, hi int }
+
+func (s span) overlaps(n Need) bool { return s.lo <= n.Hi && n.Lo <= s.hi }
+
+// parseSpan reads "45564" or "4000-4100" of the given protocol.
+func parseSpan(p firewalld.PortProto, proto string) (span, bool) {
+	if p.Proto != proto {
+		return span{}, false
+	}
+	lo, hi, isRange := strings.Cut(p.Port, "-")
+	a, err := strconv.Atoi(lo)
+	if err != nil {
+		return span{}, false
+	}
+	b := a
+	if isRange {
+		if b, err = strconv.Atoi(hi); err != nil || b < a {
+			return span{}, false
+		}
+	}
+	return span{a, b}, true
+}
+
+// covered reports whether the union of spans holds all of n's range.
+func covered(spans []span, n Need) bool {
+	sort.Slice(spans, func(i, j int) bool { return spans[i].lo < spans[j].lo })
+	next := n.Lo
+	for _, s := range spans {
+		if s.lo > next {
+			break
+		}
+		if s.hi >= next {
+			next = s.hi + 1
+		}
+		if next > n.Hi {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,141 @@
+package firewall
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/clusterdoctor/clusterdoctor/netcfg/firewalld"
+)
+
+// rule is the part of a firewalld rich rule (firewalld.richlanguage(5)) that decides
+// inbound traffic: its priority, what it matches and its action.
+type rule struct {
+	text     string
+	priority int
+	family   string
+	port     *span
+	proto    string // of port=, or of protocol value=
+	service  string
+	source   bool // limited to a source: not every sender
+	dst      string
+	action   string // accept, reject, drop; "" for log/audit/mark only
+}
+
+// parseRules reads the rules; the ones this check cannot use are left out.
+func parseRules(texts []string) []rule {
+	var out []rule
+	for _, t := range texts {
+		if r, ok := parseRule(t); ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func parseRule(text string) (rule, bool) {
+	r := rule{text: text}
+	elem := ""
+	for _, tok := range tokens(text) {
+		k, v, kv := strings.Cut(tok, "=")
+		if !kv {
+			switch tok {
+			case "rule", "port", "service", "protocol", "source", "destination", "log", "audit", "mark", "icmp-block", "icmp-type", "masquerade", "forward-port", "source-port":
+				elem = tok
+				if tok == "source" {
+					r.source = true
+				}
+			case "accept", "reject", "drop":
+				r.action, elem = tok, tok
+			case "not":
+			}
+			continue
+		}
+		switch {
+		case elem == "rule" && k == "priority":
+			r.priority, _ = strconv.Atoi(v)
+		case elem == "rule" && k == "family":
+			r.family = v
+		case elem == "port" && k == "port":
+			s, ok := parseSpan(firewalld.PortProto{Port: v, Proto: "x"}, "x")
+			if ok {
+				r.port = &s
+			}
+		case elem == "port" && k == "protocol", elem == "protocol" && k == "value":
+			r.proto = v
+		case elem == "service" && k == "name":
+			r.service = v
+		case elem == "destination" && k == "address":
+			r.dst = v
+		}
+	}
+	return r, r.action != "" && !r.source && r.family != "ipv6"
+}
+
+// tokens splits a rich rule at spaces outside quotes and drops the quotes.
+func tokens(s string) []string {
+	var out []string
+	var cur strings.Builder
+	quote := rune(0)
+	for _, c := range s {
+		switch {
+		case quote != 0 && c == quote:
+			quote = 0
+		case quote == 0 && (c == '"' || c == '\''):
+			quote = c
+		case quote == 0 && c == ' ':
+			if cur.Len() > 0 {
+				out = append(out, cur.String())
+				cur.Reset()
+			}
+		default:
+			cur.WriteRune(c)
+		}
+	}
+	if cur.Len() > 0 {
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+// matchesDst reports whether the rule's destination limit holds the need's destination.
+func (r rule) matchesDst(n Need) bool {
+	if r.dst == "" {
+		return true
+	}
+	p, err := netip.ParsePrefix(r.dst)
+	if err != nil {
+		a, aerr := netip.ParseAddr(r.dst)
+		if aerr != nil {
+			return false
+		}
+		p = netip.PrefixFrom(a, a.BitLen())
+	}
+	return n.Dst.IsValid() && p.Contains(n.Dst)
+}
+
+// covers: the rule matches all of the need (port rules whose range holds it, or a
+// protocol rule for its protocol). Service rules are not followed.
+func (r rule) covers(n Need) bool {
+	if !r.matchesDst(n) || r.proto != n.Proto {
+		return false
+	}
+	return r.port == nil || (r.port.lo <= n.Lo && n.Hi <= r.port.hi)
+}
+
+// overlaps: the rule matches some of the need.
+func (r rule) overlaps(n Need) bool {
+	if !r.matchesDst(n) || r.proto != n.Proto {
+		return false
+	}
+	return r.port == nil || r.port.overlaps(n)
+}
+
+func (r rule) verdict() Verdict {
+	if r.action == "accept" {
+		return Verdict{true, "rich rule " + strconvQuote(r.text)}
+	}
+	return Verdict{false, "rich rule " + strconvQuote(r.text) + " " + r.action + "s it"}
+}
+
+func strconvQuote(s string) string { return strconv.Quote(s) }
