@@ -79,8 +79,13 @@ func Decide(v firewalld.View, z *firewalld.Zone, n Need) (Verdict, error) {
 		if all {
 			return Verdict{true, "service " + name + " allows protocol " + n.Proto}, nil
 		}
-		if len(spans) > 0 {
-			open = append(open, spans...)
+		hit := false
+		for _, sp := range spans {
+			if sp.overlaps(n) {
+				open, hit = append(open, sp), true
+			}
+		}
+		if hit {
 			why = append(why, "service "+name)
 		}
 	}

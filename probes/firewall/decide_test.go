@@ -36,6 +36,7 @@ func TestDecide(t *testing.T) {
 		"mcast-lo": {Ports: []firewalld.PortProto{pp("45564", "udp")}, Destination: map[string]string{"ipv4": "239.0.0.0/8"}},
 		"mcast":    {Ports: []firewalld.PortProto{pp("45564", "udp")}, Destination: map[string]string{"ipv4": "224.0.0.0/4"}},
 		"alludp":   {Protocols: []string{"udp"}},
+		"ssh":      {Ports: []firewalld.PortProto{pp("22", "tcp")}},
 	}
 	for _, tc := range []struct {
 		name string
@@ -49,7 +50,7 @@ func TestDecide(t *testing.T) {
 		{"two ranges together", firewalld.Zone{Ports: []firewalld.PortProto{pp("4000-4049", "tcp"), pp("4050-4100", "tcp")}}, receivers, true, ""},
 		{"part of the range", firewalld.Zone{Ports: []firewalld.PortProto{pp("4000-4099", "tcp")}}, receivers, false, "only part"},
 		{"other protocol", firewalld.Zone{Ports: []firewalld.PortProto{pp("45564", "tcp")}}, membership, false, ""},
-		{"service with a looping include", firewalld.Zone{Services: []string{"tomcat"}}, receivers, true, "service tomcat"},
+		{"service with a looping include", firewalld.Zone{Services: []string{"ssh", "tomcat"}}, receivers, true, "zone public: service tomcat"},
 		{"service limited to another destination", firewalld.Zone{Services: []string{"mcast-lo"}}, membership, false, ""},
 		{"service limited to 224/4", firewalld.Zone{Services: []string{"mcast"}}, membership, true, ""},
 		{"service allowing all udp", firewalld.Zone{Services: []string{"alludp"}}, membership, true, "protocol udp"},

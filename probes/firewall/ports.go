@@ -154,7 +154,7 @@ func (p Ports) Run(ctx context.Context, env *probes.Env) probes.Result {
 	default:
 		r = probes.PassResult(p.ID(), fmt.Sprintf("firewalld %s lets in %s", where, joinNeeds(cov)))
 	}
-	r.Detail = strings.Join(lines, "\n")
+	r.Detail = strings.Join(lines, "; ")
 	r.Evidence = ev
 	if r.Status != probes.Pass {
 		r.Remediation = fmt.Sprintf("clusterdoctor fix firewall --iface %s (firewall-cmd [--permanent] --zone=%s --add-port=PORT/PROTO, without --reload)", p.Iface, zone)

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# bench/firewall.sh: preflight's firewall.ports check against the firewall-cmd commands an
+# operator runs for the same answer (zone of the interface, then each port, runtime and
+# permanent), on the same host in the same run.
+#
+# It builds a throwaway namespace with a cluster interface, a private D-Bus system bus and
+# a real firewalld (with a private copy of /etc/firewalld), runs hyperfine inside it, and
+# removes everything. Needs root, iproute2, dbus, firewalld, hyperfine (make deps).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "bench/firewall.sh: needs root (network namespace)" >&2; exit 2; }
+for c in ip dbus-daemon firewalld firewall-cmd hyperfine; do
+  command -v "$c" >/dev/null || { echo "bench/firewall.sh: $c missing (run: make deps)" >&2; exit 2; }
+done
+[ -x ./clusterdoctor ] || make build >/dev/null
+
+ns="cdfwbench-$$"; dir=$(mktemp -d); pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
+  ip netns del "$ns" 2>/dev/null || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+ip -n "$ns" link add cl0 type veth peer name cl0-peer
+ip -n "$ns" link set cl0-peer up
+ip -n "$ns" addr add 10.99.0.1/24 dev cl0
+ip -n "$ns" link set cl0 up
+ip -n "$ns" route add 224.0.0.0/4 dev cl0
+
+sed -e "s#<listen>unix:path=/run/dbus/system_bus_socket</listen>#<listen>unix:path=$dir/bus</listen>#" \
+    -e "s#<pidfile>/run/dbus/pid</pidfile>#<pidfile>$dir/bus.pid</pidfile>#" \
+    -e "s#<user>messagebus</user>##" -e "s#<syslog/>##" -e "s#<fork/>##" \
+    -e "s#<standard_system_servicedirs/>#<servicedir>$dir/services</servicedir>#" \
+    -e "s#<includedir>system.d</includedir>#<includedir>/usr/share/dbus-1/system.d</includedir>#" \
+    /usr/share/dbus-1/system.conf > "$dir/bus.conf"
+mkdir "$dir/services"
+ip netns exec "$ns" dbus-daemon --config-file="$dir/bus.conf" --nofork 2>/dev/null & pids+=($!)
+for _ in $(seq 50); do [ -S "$dir/bus" ] && break; sleep 0.1; done
+export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$dir/bus"
+cp -a /etc/firewalld "$dir/etc"
+ip netns exec "$ns" setpriv --bounding-set=-sys_time firewalld --nofork --nopid --system-config "$dir/etc" \
+  --log-target file --log-file "$dir/firewalld.log" & pids+=($!)
+for _ in $(seq 100); do [ "$(ip netns exec "$ns" firewall-cmd --state 2>/dev/null)" = running ] && break; sleep 0.2; done
+# the cluster's ports open at runtime and permanently, as after `fix firewall`
+for p in 45564/udp 4000-4100/tcp 8009/tcp; do
+  ip netns exec "$ns" firewall-cmd -q --add-port=$p
+  ip netns exec "$ns" firewall-cmd -q --permanent --add-port=$p
+done
+
+cat > "$dir/manual.sh" <<'SH'
+zone=$(firewall-cmd --get-zone-of-interface=cl0 2>/dev/null || firewall-cmd --get-default-zone)
+for p in 45564/udp 4000-4100/tcp 8009/tcp; do
+  firewall-cmd --zone="$zone" --query-port=$p
+  firewall-cmd --permanent --zone="$zone" --query-port=$p
+done
+SH
+skip=link.cluster,route.multicast,route.persistent,sysctl.rp_filter,hosts.hostname,hosts.peers,ntp.sync,ports.receiver
+bin=$(pwd)/clusterdoctor
+ip netns exec "$ns" hyperfine -N -i --warmup 2 --runs "${RUNS:-20}" --export-json "$dir/result.json" \
+  -n 'clusterdoctor firewall.ports' "$bin preflight -o json --iface cl0 --skip $skip" \
+  -n 'firewall-cmd' "sh $dir/manual.sh"
+echo
+ip netns exec "$ns" "$bin" preflight --iface cl0 --skip "$skip" -v || true
+python3 - "$dir/result.json" <<'PY' 2>/dev/null || true
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+c, m = r["clusterdoctor firewall.ports"], r["firewall-cmd"]
+print(f"\nfirewall.ports {c['mean']*1000:.1f} ms, firewall-cmd {m['mean']*1000:.0f} ms: {m['mean']/c['mean']:.0f}x faster")
+PY
