@@ -93,38 +93,26 @@ func runFixRoute(c *cobra.Command, f *fixRouteFlags) error {
 			return usage(&probes.UsageError{Flag: "--backend", Value: f.backend, Problem: "not one of networkmanager, ifcfg, netplan, networkd, ifupdown"})
 		}
 	}
-	if !f.dryRun && os.Geteuid() != 0 {
-		return usage(fmt.Errorf("fix route changes the routing table and needs root (try: sudo clusterdoctor fix route ..., or --dry-run)"))
-	}
-	env, err := probes.NewEnv(s.Root)
-	if err != nil {
-		return incomplete(err)
-	}
-	defer env.Close()
-	ctx, cancel := context.WithTimeout(c.Context(), time.Duration(s.Timeout))
-	defer cancel()
-	choice, err := clusterIface(ctx, env, s)
+	ctx, env, iface, done, err := startFix(c, s, f.dryRun, "fix route changes the routing table")
 	if err != nil {
 		return err
 	}
-	if choice.Iface == "" || choice.Guess {
-		return usage(&probes.UsageError{Flag: "--iface", Problem: "name the cluster interface: it could not be derived for sure (" + orNone(choice.Source) + ")"})
-	}
-	plan, err := fixes.MulticastRoute{Iface: choice.Iface, Dst: dst, NL: env.Netlink}.Plan()
+	defer done()
+	plan, err := fixes.MulticastRoute{Iface: iface, Dst: dst, NL: env.Netlink}.Plan()
 	if err != nil {
 		return incomplete(err)
 	}
-	checks := []probes.Probe{network.Route{Iface: choice.Iface, Group: s.Group, Port: s.McastPort}}
+	checks := []probes.Probe{network.Route{Iface: iface, Group: s.Group, Port: s.McastPort}}
 	if f.persist {
-		owner, err := routecfg.Detect(ctx, env, routecfg.Request{Iface: choice.Iface, Dst: dst, Force: backend})
+		owner, err := routecfg.Detect(ctx, env, routecfg.Request{Iface: iface, Dst: dst, Force: backend})
 		if err != nil {
 			return incomplete(fmt.Errorf("--persist: %w", err))
 		}
 		defer owner.Close()
-		persist := fixes.PersistRoute{Owner: owner, Iface: choice.Iface, Env: env}.Plan()
+		persist := fixes.PersistRoute{Owner: owner, Iface: iface, Env: env}.Plan()
 		plan.Notes = append(plan.Notes, persist.Notes...)
 		plan.Steps = append(plan.Steps, persist.Steps...)
-		checks = append(checks, routecfg.Persistent{Iface: choice.Iface, Dst: dst})
+		checks = append(checks, routecfg.Persistent{Iface: iface, Dst: dst})
 	}
 	out := c.OutOrStdout()
 	plan.Show(out)
@@ -140,6 +128,29 @@ func runFixRoute(c *cobra.Command, f *fixRouteFlags) error {
 		fmt.Fprintln(out, "# runtime only: add --persist to keep the route after a reboot")
 	}
 	return verify(ctx, c, env, checks)
+}
+
+// startFix is what every fix does first: refuse to change the host without root, open
+// the Env, set the deadline and settle the cluster interface, which a fix never guesses.
+// done releases what it opened.
+func startFix(c *cobra.Command, s probes.Settings, dryRun bool, why string) (ctx context.Context, env *probes.Env, iface string, done func(), err error) {
+	if !dryRun && os.Geteuid() != 0 {
+		return nil, nil, "", nil, usage(fmt.Errorf("%s and needs root (try: sudo clusterdoctor %s ..., or --dry-run)", why, c.CommandPath()[len(c.Root().Name())+1:]))
+	}
+	if env, err = probes.NewEnv(s.Root); err != nil {
+		return nil, nil, "", nil, incomplete(err)
+	}
+	ctx, cancel := context.WithTimeout(c.Context(), time.Duration(s.Timeout))
+	done = func() { cancel(); env.Close() }
+	choice, err := clusterIface(ctx, env, s)
+	if err == nil && (choice.Iface == "" || choice.Guess) {
+		err = usage(&probes.UsageError{Flag: "--iface", Problem: "name the cluster interface: it could not be derived for sure (" + orNone(choice.Source) + ")"})
+	}
+	if err != nil {
+		done()
+		return nil, nil, "", nil, err
+	}
+	return ctx, env, choice.Iface, done, nil
 }
 
 // verify re-runs the fix's checks, prints their lines and fails the command if one fails.

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -47,23 +44,11 @@ func runFixFirewall(c *cobra.Command, f *fixFirewallFlags) error {
 	if err != nil {
 		return usage(err)
 	}
-	if !f.dryRun && os.Geteuid() != 0 {
-		return usage(fmt.Errorf("fix firewall changes firewalld's configuration and needs root (try: sudo clusterdoctor fix firewall ..., or --dry-run)"))
-	}
-	env, err := probes.NewEnv(s.Root)
-	if err != nil {
-		return incomplete(err)
-	}
-	defer env.Close()
-	ctx, cancel := context.WithTimeout(c.Context(), time.Duration(s.Timeout))
-	defer cancel()
-	choice, err := clusterIface(ctx, env, s)
+	ctx, env, iface, done, err := startFix(c, s, f.dryRun, "fix firewall changes firewalld's configuration")
 	if err != nil {
 		return err
 	}
-	if choice.Iface == "" || choice.Guess {
-		return usage(&probes.UsageError{Flag: "--iface", Problem: "name the cluster interface: it could not be derived for sure (" + orNone(choice.Source) + ")"})
-	}
+	defer done()
 	conn, err := env.SystemBus(ctx)
 	if err != nil {
 		return incomplete(fmt.Errorf("firewalld: %w", err))
@@ -71,18 +56,18 @@ func runFixFirewall(c *cobra.Command, f *fixFirewallFlags) error {
 	defer conn.Close()
 	client := firewalld.New(conn)
 	if !client.Running() {
-		return incomplete(fmt.Errorf("firewalld is not running: start it, or open the ports in the rule set that guards %s", choice.Iface))
+		return incomplete(fmt.Errorf("firewalld is not running: start it, or open the ports in the rule set that guards %s", iface))
 	}
-	check := firewall.Ports{Iface: choice.Iface, Group: s.Group, McastPort: s.McastPort, Receiver: s.ReceiverPorts, AJPPort: s.AJPPort}
-	zone, how, permZone, _, err := firewall.Inspect(client, choice.Iface, nil)
+	check := firewall.Ports{Iface: iface, Group: s.Group, McastPort: s.McastPort, Receiver: s.ReceiverPorts, AJPPort: s.AJPPort}
+	zone, how, permZone, _, err := firewall.Inspect(client, iface, nil)
 	if err != nil {
 		return incomplete(err)
 	}
 	out := c.OutOrStdout()
-	fmt.Fprintf(out, "# firewalld %s: %s is in zone %s (%s)\n", client.Version(), choice.Iface, zone, how)
+	fmt.Fprintf(out, "# firewalld %s: %s is in zone %s (%s)\n", client.Version(), iface, zone, how)
 	if f.zone != "" {
 		if f.zone != zone {
-			fmt.Fprintf(out, "# --zone %s: traffic on %s is decided by zone %s, not this one\n", f.zone, choice.Iface, zone)
+			fmt.Fprintf(out, "# --zone %s: traffic on %s is decided by zone %s, not this one\n", f.zone, iface, zone)
 		}
 		zone, permZone = f.zone, f.zone
 	}
