@@ -54,13 +54,7 @@ func TestRoundTripAndAdd(t *testing.T) {
 		out.Reset()
 		f.Write(&out)
 		goldenPath := strings.TrimSuffix(p, ".interfaces") + ".added"
-		if *golden.Update {
-			os.WriteFile(goldenPath, out.Bytes(), 0o644)
-		}
-		want, err := os.ReadFile(goldenPath)
-		if err != nil || out.String() != string(want) {
-			t.Errorf("%s: after AddRoute:\n%s\nwant\n%s (%v; go test -update rewrites it)", name, out.String(), want, err)
-		}
+		golden.Compare(t, goldenPath, out.Bytes())
 		if err := f.AddRoute(ifaces[name], mc); !errors.Is(err, ErrExists) {
 			t.Errorf("%s: second AddRoute = %v; want ErrExists", name, err)
 		}

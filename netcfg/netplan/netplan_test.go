@@ -3,7 +3,6 @@ package netplan
 import (
 	"bytes"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,13 +63,7 @@ func TestDropIn(t *testing.T) {
 		d, _ := mustParse(t, file).Find(iface)
 		b := DropIn(d, mc)
 		goldenPath := filepath.Join("testdata", DropInName(iface)+".golden")
-		if *golden.Update {
-			os.WriteFile(goldenPath, b, 0o644)
-		}
-		want, err := os.ReadFile(goldenPath)
-		if err != nil || string(b) != string(want) {
-			t.Fatalf("DropIn =\n%s\nwant\n%s (%v; go test -update rewrites it)", b, want, err)
-		}
+		golden.Compare(t, goldenPath, b)
 		back, err := Parse(bytes.NewReader(b))
 		if err != nil {
 			t.Fatal(err)

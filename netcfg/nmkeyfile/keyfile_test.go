@@ -61,16 +61,7 @@ func TestRoundTripAndAdd(t *testing.T) {
 		out.Reset()
 		f.Write(&out)
 		goldenPath := strings.TrimSuffix(path, ".nmconnection") + ".added"
-		if *golden.Update {
-			os.WriteFile(goldenPath, out.Bytes(), 0o644)
-		}
-		want, err := os.ReadFile(goldenPath)
-		if err != nil {
-			t.Fatalf("%v (go test -update creates it)", err)
-		}
-		if out.String() != string(want) {
-			t.Errorf("%s: after AddRoute:\n%s\nwant\n%s", name, out.String(), want)
-		}
+		golden.Compare(t, goldenPath, out.Bytes())
 		again, err := Parse(bytes.NewReader(out.Bytes()))
 		if err != nil {
 			t.Fatal(err)
