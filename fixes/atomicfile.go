@@ -33,18 +33,44 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode, backup bool) (s
 	}
 	bak := ""
 	if backup && old != nil {
-		bak = BackupPath(path)
-		if _, err := os.Stat(bak); errors.Is(err, os.ErrNotExist) {
-			orig, err := os.ReadFile(path)
-			if err != nil {
-				return "", fmt.Errorf("read %s for its backup: %w", path, err)
-			}
-			if err := writeTemp(dir, bak, orig, like); err != nil {
-				return "", fmt.Errorf("back up %s: %w", path, err)
-			}
+		if bak, err = backupOnce(path, like); err != nil {
+			return "", err
 		}
 	}
 	return bak, writeTemp(dir, path, data, like)
+}
+
+// BackupOnce keeps the original of path before something else rewrites it (NetworkManager
+// saving a profile): a copy at BackupPath(path) with its mode, owner and SELinux label,
+// made once. Nothing is done when path does not exist. Returns the backup path.
+func BackupOnce(path string) (string, error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("stat %s: %w", path, err)
+	}
+	return backupOnce(path, metaOf(fi, path))
+}
+
+// backupOnce copies path to BackupPath(path) with like's metadata unless a backup is
+// already there, so the first original survives repeated runs.
+func backupOnce(path string, like fileMeta) (string, error) {
+	bak := BackupPath(path)
+	if _, err := os.Stat(bak); err == nil {
+		return bak, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("stat %s: %w", bak, err)
+	}
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read %s for its backup: %w", path, err)
+	}
+	if err := writeTemp(filepath.Dir(path), bak, orig, like); err != nil {
+		return "", fmt.Errorf("back up %s: %w", path, err)
+	}
+	return bak, nil
 }
 
 // BackupPath is where WriteFileAtomic keeps the original of path: beside it, hidden

@@ -58,7 +58,7 @@ func (r PersistRoute) networkManagerSteps() []Step {
 		Name: fmt.Sprintf("save NetworkManager profile %q", prof.ID),
 		Apply: func(context.Context) error {
 			if file != "" {
-				if err := backupOnce(r.Env.Path(file)); err != nil {
+				if _, err := BackupOnce(r.Env.Path(file)); err != nil {
 					return err
 				}
 			}
@@ -153,28 +153,6 @@ func removeDirs(made []string) {
 	for i := len(made) - 1; i >= 0; i-- {
 		os.Remove(made[i])
 	}
-}
-
-// backupOnce copies path to its BackupPath unless a backup exists or path does not.
-func backupOnce(path string) error {
-	old, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read %s for its backup: %w", path, err)
-	}
-	if _, err := os.Stat(BackupPath(path)); err == nil {
-		return nil
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	if _, err := WriteFileAtomic(BackupPath(path), old, fi.Mode().Perm(), false); err != nil {
-		return fmt.Errorf("back up %s: %w", path, err)
-	}
-	return nil
 }
 
 // quoteArg quotes a profile name for a shell line when it needs it.
