@@ -59,7 +59,7 @@ func runFixFirewall(c *cobra.Command, f *fixFirewallFlags) error {
 		return incomplete(fmt.Errorf("firewalld is not running: start it, or open the ports in the rule set that guards %s", iface))
 	}
 	check := firewall.Ports{Iface: iface, Group: s.Group, McastPort: s.McastPort, Receiver: s.ReceiverPorts, AJPPort: s.AJPPort}
-	zone, how, permZone, _, err := firewall.Inspect(client, iface, nil)
+	zone, how, permZone, err := firewall.Zones(client, iface)
 	if err != nil {
 		return incomplete(err)
 	}

@@ -9,6 +9,7 @@ package firewalld
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -184,27 +185,8 @@ func serviceFrom(name string, s map[string]dbus.Variant) *Service {
 }
 
 func portsOf(s map[string]dbus.Variant) []PortProto {
-	var raw [][]any
-	if v, ok := s["ports"]; ok {
-		if err := v.Store(&raw); err != nil {
-			var pairs []struct{ Port, Proto string }
-			if v.Store(&pairs) == nil {
-				out := make([]PortProto, len(pairs))
-				for i, p := range pairs {
-					out[i] = PortProto(p)
-				}
-				return out
-			}
-		}
-	}
 	var out []PortProto
-	for _, r := range raw {
-		if len(r) == 2 {
-			port, _ := r[0].(string)
-			proto, _ := r[1].(string)
-			out = append(out, PortProto{port, proto})
-		}
-	}
+	get(s, "ports", &out) // a(ss): (port, protocol) pairs
 	return out
 }
 
@@ -263,7 +245,7 @@ func alreadyEnabled(err error) bool {
 	var de dbus.Error
 	if errors.As(err, &de) && len(de.Body) > 0 {
 		msg, _ := de.Body[0].(string)
-		return len(msg) >= 15 && msg[:15] == "ALREADY_ENABLED"
+		return strings.HasPrefix(msg, "ALREADY_ENABLED")
 	}
 	return false
 }

@@ -49,23 +49,16 @@ type Coverage struct {
 	Permanent Verdict
 }
 
-// Inspect asks firewalld which zone applies and decides every need at runtime and
-// permanently. The permanent zone is the interface's binding there, else the default.
-func Inspect(c *firewalld.Client, iface string, needs []Need) (zone, how, permZone string, cov []Coverage, err error) {
-	zone, how, err = c.ZoneOf(iface)
-	if err != nil {
-		return
+// Zones asks firewalld which zone applies to the interface now and which after a
+// reload: its binding in the permanent configuration, else the default zone.
+func Zones(c *firewalld.Client, iface string) (zone, how, permZone string, err error) {
+	if zone, how, err = c.ZoneOf(iface); err != nil {
+		return "", "", "", err
 	}
-	if permZone, err = c.PermanentZoneOf(iface); err != nil {
-		return
+	if permZone, err = c.PermanentZoneOf(iface); err == nil && permZone == "" {
+		permZone, err = c.DefaultZone()
 	}
-	if permZone == "" {
-		if permZone, err = c.DefaultZone(); err != nil {
-			return
-		}
-	}
-	cov, err = Cover(c, zone, permZone, needs)
-	return
+	return zone, how, permZone, err
 }
 
 // Cover decides every need in the runtime zone and the permanent zone.
@@ -109,7 +102,11 @@ func (p Ports) Run(ctx context.Context, env *probes.Env) probes.Result {
 	if !c.Running() {
 		return unknown("firewalld is not running (nftables and iptables rule sets are not decided yet)")
 	}
-	zone, how, permZone, cov, err := Inspect(c, p.Iface, p.Needs())
+	zone, how, permZone, err := Zones(c, p.Iface)
+	if err != nil {
+		return unknown(err.Error())
+	}
+	cov, err := Cover(c, zone, permZone, p.Needs())
 	if err != nil {
 		return unknown(err.Error())
 	}

@@ -17,8 +17,9 @@ type rule struct {
 	port     *span
 	proto    string // of port=, or of protocol value=
 	service  string
-	source   bool // limited to a source: not every sender
+	source   bool // limited to a source (or to all but one): not every sender
 	dst      string
+	dstNot   bool   // destination not address=...
 	action   string // accept, reject, drop; "" for log/audit/mark only
 }
 
@@ -48,6 +49,7 @@ func parseRule(text string) (rule, bool) {
 			case "accept", "reject", "drop":
 				r.action, elem = tok, tok
 			case "not":
+				r.dstNot = elem == "destination"
 			}
 			continue
 		}
@@ -98,20 +100,28 @@ func tokens(s string) []string {
 	return out
 }
 
-// matchesDst reports whether the rule's destination limit holds the need's destination.
+// matchesDst reports whether the rule's destination limit holds the need's destination
+// (or, for "destination not", leaves it out).
 func (r rule) matchesDst(n Need) bool {
 	if r.dst == "" {
 		return true
 	}
+	if r.dstNot {
+		return n.Dst.IsValid() && !r.dstHolds(n.Dst)
+	}
+	return n.Dst.IsValid() && r.dstHolds(n.Dst)
+}
+
+func (r rule) dstHolds(a netip.Addr) bool {
 	p, err := netip.ParsePrefix(r.dst)
 	if err != nil {
-		a, aerr := netip.ParseAddr(r.dst)
-		if aerr != nil {
+		host, herr := netip.ParseAddr(r.dst)
+		if herr != nil {
 			return false
 		}
-		p = netip.PrefixFrom(a, a.BitLen())
+		p = netip.PrefixFrom(host, host.BitLen())
 	}
-	return n.Dst.IsValid() && p.Contains(n.Dst)
+	return p.Contains(a)
 }
 
 // covers: the rule matches all of the need (port rules whose range holds it, or a
@@ -133,9 +143,7 @@ func (r rule) overlaps(n Need) bool {
 
 func (r rule) verdict() Verdict {
 	if r.action == "accept" {
-		return Verdict{true, "rich rule " + strconvQuote(r.text)}
+		return Verdict{true, "rich rule " + strconv.Quote(r.text)}
 	}
-	return Verdict{false, "rich rule " + strconvQuote(r.text) + " " + r.action + "s it"}
+	return Verdict{false, "rich rule " + strconv.Quote(r.text) + " " + r.action + "s it"}
 }
-
-func strconvQuote(s string) string { return strconv.Quote(s) }
