@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -135,7 +136,7 @@ func runFixRoute(c *cobra.Command, f *fixRouteFlags) error {
 // done releases what it opened.
 func startFix(c *cobra.Command, s probes.Settings, dryRun bool, why string) (ctx context.Context, env *probes.Env, iface string, done func(), err error) {
 	if !dryRun && os.Geteuid() != 0 {
-		return nil, nil, "", nil, usage(fmt.Errorf("%s and needs root (try: sudo clusterdoctor %s ..., or --dry-run)", why, c.CommandPath()[len(c.Root().Name())+1:]))
+		return nil, nil, "", nil, usage(fmt.Errorf("%s and needs root (try: sudo clusterdoctor %s ..., or --dry-run)", why, strings.TrimPrefix(c.CommandPath(), c.Root().Name()+" ")))
 	}
 	if env, err = probes.NewEnv(s.Root); err != nil {
 		return nil, nil, "", nil, incomplete(err)

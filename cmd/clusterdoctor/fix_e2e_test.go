@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 
 	"github.com/clusterdoctor/clusterdoctor/probes/lab"
 	"github.com/clusterdoctor/clusterdoctor/probes/mcast"
@@ -16,13 +15,8 @@ import (
 // multicastRoutes lists 224.0.0.0/4 routes in h's main table as "dev proto".
 func multicastRoutes(t *testing.T, h *lab.Host) []string {
 	t.Helper()
-	_, dst, _ := net.ParseCIDR("224.0.0.0/4")
-	rs, err := h.NL().RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Table: unix.RT_TABLE_MAIN, Dst: dst}, netlink.RT_FILTER_TABLE|netlink.RT_FILTER_DST)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, r := range rs {
+	for _, r := range h.Routes("224.0.0.0/4") {
 		l, _ := h.NL().LinkByIndex(r.LinkIndex)
 		out = append(out, l.Attrs().Name+" "+r.Protocol.String())
 	}

@@ -77,10 +77,13 @@ func readHost(env *probes.Env, path string) ([]byte, error) {
 	return b, nil
 }
 
-// exists reports whether a host path exists under the Env's root.
-func exists(env *probes.Env, path string) bool {
-	_, err := os.Stat(env.Path(path))
-	return err == nil
+// readIfExists reads a host file that may be absent: nil, false and no error then.
+func readIfExists(env *probes.Env, path string) ([]byte, bool, error) {
+	b, err := readHost(env, path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	}
+	return b, err == nil, err
 }
 
 // listDir lists the regular files of a host directory whose names pass keep, sorted;

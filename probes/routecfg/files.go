@@ -49,12 +49,9 @@ func detectIfcfg(_ context.Context, env *probes.Env, req Request, found *[]strin
 	}
 	file := IfcfgDir + "/route-" + name
 	o := &Owner{Found: []string{fmt.Sprintf("ifcfg-%s configures %s; its routes live in %s", name, req.Iface, file)}, Where: file, Source: source}
-	var old []byte
-	if exists(env, file) {
-		var err error
-		if old, err = readHost(env, file); err != nil {
-			return nil, err
-		}
+	old, _, err := readIfExists(env, file)
+	if err != nil {
+		return nil, err
 	}
 	rf, err := ifcfg.Parse(bytes.NewReader(old))
 	if err != nil {
@@ -268,19 +265,23 @@ const InterfacesFile = "/etc/network/interfaces"
 // detectIfupdown finds the "iface IFACE inet" stanza in /etc/network/interfaces or a file
 // it sources, and adds an up ip route replace line to it.
 func detectIfupdown(_ context.Context, env *probes.Env, req Request, found *[]string) (*Owner, error) {
-	seen := map[string]bool{}
+	seen, read := map[string]bool{}, 0
 	queue := []string{InterfacesFile}
 	for len(queue) > 0 {
 		p := queue[0]
 		queue = queue[1:]
-		if seen[p] || !exists(env, p) {
+		if seen[p] {
 			continue
 		}
 		seen[p] = true
-		raw, err := readHost(env, p)
+		raw, ok, err := readIfExists(env, p)
 		if err != nil {
 			return nil, err
 		}
+		if !ok {
+			continue
+		}
+		read++
 		f, err := ifupdown.Parse(bytes.NewReader(raw))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)
@@ -303,10 +304,10 @@ func detectIfupdown(_ context.Context, env *probes.Env, req Request, found *[]st
 			queue = append(queue, sourced(env, s)...)
 		}
 	}
-	if len(seen) == 0 {
+	if read == 0 {
 		*found = append(*found, "no "+InterfacesFile)
 	} else {
-		*found = append(*found, fmt.Sprintf("ifupdown: no iface %s inet stanza in %d file(s)", req.Iface, len(seen)))
+		*found = append(*found, fmt.Sprintf("ifupdown: no iface %s inet stanza in %d file(s)", req.Iface, read))
 	}
 	return nil, nil
 }
