@@ -65,8 +65,21 @@ func Detect(ctx context.Context, env *probes.Env, req Request) (*Owner, error) {
 			return o, nil
 		}
 	}
-	return nil, fmt.Errorf("%s: %w (%s); name one with --backend", req.Iface, ErrNotFound, strings.Join(found, "; "))
+	return nil, &NotFoundError{Iface: req.Iface, Looked: found}
 }
+
+// NotFoundError says what Detect looked at when nothing owned the interface.
+type NotFoundError struct {
+	Iface  string
+	Looked []string
+}
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("%s: %v (%s); name one with --backend", e.Iface, ErrNotFound, strings.Join(e.Looked, "; "))
+}
+
+// Unwrap makes errors.Is(err, ErrNotFound) hold.
+func (e *NotFoundError) Unwrap() error { return ErrNotFound }
 
 // readHost reads a host file under the Env's root.
 func readHost(env *probes.Env, path string) ([]byte, error) {

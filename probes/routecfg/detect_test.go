@@ -157,7 +157,7 @@ func TestProbe(t *testing.T) {
 		t.Errorf("with route file: %+v", r)
 	}
 	r = Persistent{Iface: "cl0", Dst: mc}.Run(context.Background(), tree(t, nil))
-	if r.Status != probes.Unknown || !strings.Contains(r.Remediation, "--backend") {
+	if r.Status != probes.Unknown || !strings.Contains(r.Remediation, "--backend") || !strings.Contains(r.Detail, "no netplan files") {
 		t.Errorf("nothing: %+v", r)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
@@ -34,12 +35,15 @@ func (p Persistent) Run(ctx context.Context, env *probes.Env) probes.Result {
 	o, err := Detect(ctx, env, Request{Iface: p.Iface, Dst: p.Dst})
 	defer o.Close()
 	fix := fmt.Sprintf("clusterdoctor fix route --iface %s --persist", p.Iface)
-	if err != nil {
-		r := probes.Result{ID: p.ID(), Status: probes.Unknown, Summary: "cannot tell whether the route survives a reboot: " + err.Error()}
-		if errors.Is(err, ErrNotFound) {
-			r.Remediation = fix + " --backend BACKEND (networkmanager, ifcfg, netplan, networkd or ifupdown)"
-		}
-		return r
+	var nf *NotFoundError
+	switch {
+	case errors.As(err, &nf):
+		return probes.Result{ID: p.ID(), Status: probes.Unknown,
+			Summary:     fmt.Sprintf("cannot tell whether the route survives a reboot: no network configuration found for %s", p.Iface),
+			Detail:      "looked at: " + strings.Join(nf.Looked, "; "),
+			Remediation: fix + " --backend BACKEND (networkmanager, ifcfg, netplan, networkd or ifupdown)"}
+	case err != nil:
+		return probes.Result{ID: p.ID(), Status: probes.Unknown, Summary: "cannot tell whether the route survives a reboot: " + err.Error()}
 	}
 	ev := map[string]any{"backend": string(o.Backend), "file": o.Where}
 	if o.Present {
