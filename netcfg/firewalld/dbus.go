@@ -28,6 +28,9 @@ const (
 // Client talks to firewalld on a system bus connection it does not own.
 type Client struct {
 	conn *dbus.Conn
+	// tuples is set for firewalld before 0.9, which has only the tuple-form *Settings
+	// calls (CentOS 7 ships 0.6); nil until the version is read.
+	tuples *bool
 }
 
 // New returns a client on conn.
@@ -90,6 +93,10 @@ type Zone struct {
 	Ports     []PortProto
 	Protocols []string
 	Rules     []string // rich rules, as firewall-cmd prints them
+	// Interfaces and Sources are the zone's bindings (source addresses or prefixes;
+	// ipset: and MAC sources are kept as written).
+	Interfaces []string
+	Sources    []string
 }
 
 // Service is what a service opens.
@@ -116,19 +123,17 @@ func (c *Client) Permanent() View { return permanent{c} }
 type runtime struct{ c *Client }
 
 func (r runtime) Zone(name string) (*Zone, error) {
-	var s map[string]dbus.Variant
-	if err := r.c.main().Call(ifaceZone+".getZoneSettings2", 0, name).Store(&s); err != nil {
-		return nil, fmt.Errorf("firewalld getZoneSettings2 %s: %w", name, err)
+	if r.c.Tuples() {
+		return zoneCall(name, r.c.main().Call(ifaceMain+".getZoneSettings", 0, name))
 	}
-	return zoneFrom(name, s), nil
+	return zoneCall(name, r.c.main().Call(ifaceZone+".getZoneSettings2", 0, name))
 }
 
 func (r runtime) Service(name string) (*Service, error) {
-	var s map[string]dbus.Variant
-	if err := r.c.main().Call(ifaceMain+".getServiceSettings2", 0, name).Store(&s); err != nil {
-		return nil, fmt.Errorf("firewalld getServiceSettings2 %s: %w", name, err)
+	if r.c.Tuples() {
+		return serviceCall(name, r.c.main().Call(ifaceMain+".getServiceSettings", 0, name))
 	}
-	return serviceFrom(name, s), nil
+	return serviceCall(name, r.c.main().Call(ifaceMain+".getServiceSettings2", 0, name))
 }
 
 type permanent struct{ c *Client }
@@ -146,11 +151,11 @@ func (p permanent) Zone(name string) (*Zone, error) {
 	if err != nil {
 		return nil, err
 	}
-	var s map[string]dbus.Variant
-	if err := o.Call(ifaceConfigZ+".getSettings2", 0).Store(&s); err != nil {
-		return nil, fmt.Errorf("firewalld permanent zone %s: %w", name, err)
+	z, err := zoneCall(name, o.Call(ifaceConfigZ+"."+p.c.settingsMethod(), 0))
+	if err != nil {
+		return nil, fmt.Errorf("permanent: %w", err)
 	}
-	return zoneFrom(name, s), nil
+	return z, nil
 }
 
 func (p permanent) Service(name string) (*Service, error) {
@@ -158,42 +163,11 @@ func (p permanent) Service(name string) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	var s map[string]dbus.Variant
-	if err := o.Call(ifaceConfigS+".getSettings2", 0).Store(&s); err != nil {
-		return nil, fmt.Errorf("firewalld permanent service %s: %w", name, err)
+	sv, err := serviceCall(name, o.Call(ifaceConfigS+"."+p.c.settingsMethod(), 0))
+	if err != nil {
+		return nil, fmt.Errorf("permanent: %w", err)
 	}
-	return serviceFrom(name, s), nil
-}
-
-func zoneFrom(name string, s map[string]dbus.Variant) *Zone {
-	z := &Zone{Name: name, Target: "default"}
-	get(s, "target", &z.Target)
-	get(s, "services", &z.Services)
-	get(s, "protocols", &z.Protocols)
-	get(s, "rules_str", &z.Rules)
-	z.Ports = portsOf(s)
-	return z
-}
-
-func serviceFrom(name string, s map[string]dbus.Variant) *Service {
-	sv := &Service{Name: name}
-	get(s, "protocols", &sv.Protocols)
-	get(s, "includes", &sv.Includes)
-	get(s, "destination", &sv.Destination)
-	sv.Ports = portsOf(s)
-	return sv
-}
-
-func portsOf(s map[string]dbus.Variant) []PortProto {
-	var out []PortProto
-	get(s, "ports", &out) // a(ss): (port, protocol) pairs
-	return out
-}
-
-func get(s map[string]dbus.Variant, key string, into any) {
-	if v, ok := s[key]; ok {
-		v.Store(into)
-	}
+	return sv, nil
 }
 
 // AddPortRuntime opens port/proto in the zone now, with no timeout, without a reload
@@ -257,4 +231,40 @@ func (c *Client) DefaultZone() (string, error) {
 		return "", fmt.Errorf("firewalld getDefaultZone: %w", err)
 	}
 	return zone, nil
+}
+
+// SourceZones maps every zone bound to source addresses to those sources, at runtime
+// (firewall-cmd --get-active-zones).
+func (c *Client) SourceZones() (map[string][]string, error) {
+	var active map[string]map[string][]string
+	if err := c.main().Call(ifaceZone+".getActiveZones", 0).Store(&active); err != nil {
+		return nil, fmt.Errorf("firewalld getActiveZones: %w", err)
+	}
+	out := map[string][]string{}
+	for zone, b := range active {
+		if len(b["sources"]) > 0 {
+			out[zone] = b["sources"]
+		}
+	}
+	return out, nil
+}
+
+// PermanentSourceZones is SourceZones for the permanent configuration: every zone's
+// sources (firewall-cmd --permanent --list-all-zones).
+func (c *Client) PermanentSourceZones() (map[string][]string, error) {
+	var names []string
+	if err := c.conn.Object(busName, configPath).Call(ifaceConfig+".getZoneNames", 0).Store(&names); err != nil {
+		return nil, fmt.Errorf("firewalld config getZoneNames: %w", err)
+	}
+	out := map[string][]string{}
+	for _, n := range names {
+		z, err := c.Permanent().Zone(n)
+		if err != nil {
+			return nil, err
+		}
+		if len(z.Sources) > 0 {
+			out[n] = z.Sources
+		}
+	}
+	return out, nil
 }

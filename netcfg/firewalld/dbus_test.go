@@ -1,6 +1,7 @@
 package firewalld
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -53,6 +54,41 @@ func TestAgainstRealFirewalld(t *testing.T) {
 		if err != nil || z.Target != "ACCEPT" {
 			t.Errorf("zone trusted = %+v, %v", z, err)
 		}
+	}
+
+	// The tuple-form calls of firewalld before 0.9 (still answered by new versions) give
+	// the same zones and services, less the includes they did not have.
+	fw.Cmd("--zone=public", "--add-rich-rule=rule family=ipv4 port port=45564 protocol=udp reject")
+	fw.Cmd("--zone=trusted", "--add-source=10.99.0.0/24")
+	fw.Cmd("--permanent", "--zone=work", "--add-source=10.99.0.7")
+	old := New(conn)
+	old.UseTuples(true)
+	for _, side := range []struct {
+		name     string
+		new, old View
+	}{{"runtime", c.Runtime(), old.Runtime()}, {"permanent", c.Permanent(), old.Permanent()}} {
+		for _, name := range []string{"public", "trusted", "internal", "work"} {
+			a, err1 := side.new.Zone(name)
+			b, err2 := side.old.Zone(name)
+			if err1 != nil || err2 != nil || fmt.Sprint(a) != fmt.Sprint(b) {
+				t.Errorf("%s zone %s: dict %+v %v; tuple %+v %v", side.name, name, a, err1, b, err2)
+			}
+		}
+		a, err1 := side.new.Service("cd-test")
+		b, err2 := side.old.Service("cd-test")
+		a.Includes = nil
+		if err1 != nil || err2 != nil || fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Errorf("%s service: dict %+v %v; tuple %+v %v", side.name, a, err1, b, err2)
+		}
+	}
+	if pub, _ := old.Runtime().Zone("public"); len(pub.Rules) != 1 || !strings.Contains(pub.Rules[0], "reject") {
+		t.Errorf("public's rich rules by tuple: %q", pub.Rules)
+	}
+	if rt, err := c.SourceZones(); err != nil || fmt.Sprint(rt) != "map[trusted:[10.99.0.0/24]]" {
+		t.Errorf("SourceZones = %v, %v", rt, err)
+	}
+	if pm, err := c.PermanentSourceZones(); err != nil || fmt.Sprint(pm) != "map[work:[10.99.0.7]]" {
+		t.Errorf("PermanentSourceZones = %v, %v", pm, err)
 	}
 
 	p := PortProto{"4000-4100", "tcp"}
