@@ -59,19 +59,27 @@ func runFixFirewall(c *cobra.Command, f *fixFirewallFlags) error {
 		return incomplete(fmt.Errorf("firewalld is not running: start it, or open the ports in the rule set that guards %s", iface))
 	}
 	check := firewall.Ports{Iface: iface, Group: s.Group, McastPort: s.McastPort, Receiver: s.ReceiverPorts, AJPPort: s.AJPPort}
-	zone, how, permZone, err := firewall.Zones(client, iface)
+	subnet, err := firewall.Subnet(env, iface)
 	if err != nil {
 		return incomplete(err)
 	}
+	b, err := firewall.Zones(client, iface, subnet)
+	if err != nil {
+		return incomplete(err)
+	}
+	zone, permZone := b.Zone, b.PermZone
 	out := c.OutOrStdout()
-	fmt.Fprintf(out, "# firewalld %s: %s is in zone %s (%s)\n", client.Version(), iface, zone, how)
+	fmt.Fprintf(out, "# firewalld %s: traffic on %s is decided by zone %s (%s)\n", client.Version(), iface, zone, b.How)
 	if f.zone != "" {
+		if _, err := client.Permanent().Zone(f.zone); err != nil {
+			return usage(fmt.Errorf("--zone %s: firewalld has no such zone (firewall-cmd --get-zones lists them)", f.zone))
+		}
 		if f.zone != zone {
 			fmt.Fprintf(out, "# --zone %s: traffic on %s is decided by zone %s, not this one\n", f.zone, iface, zone)
 		}
 		zone, permZone = f.zone, f.zone
 	}
-	cov, err := firewall.Cover(client, zone, permZone, check.Needs())
+	cov, err := firewall.Cover(client.Runtime(), zone, client.Permanent(), permZone, check.Needs())
 	if err != nil {
 		return incomplete(err)
 	}

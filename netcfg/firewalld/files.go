@@ -170,3 +170,11 @@ func (f Files) Zones() ([]*Zone, error) {
 	}
 	return out, nil
 }
+
+// Enabled reports whether systemd starts firewalld at boot (systemctl is-enabled
+// firewalld: a firewalld.service link in a .wants directory under /etc/systemd/system).
+// A stopped firewalld that is not enabled guards nothing.
+func (f Files) Enabled() bool {
+	links, _ := filepath.Glob(f.path("/etc/systemd/system/*.wants/firewalld.service"))
+	return len(links) > 0
+}

@@ -1,0 +1,107 @@
+package firewall
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/clusterdoctor/clusterdoctor/netcfg/firewalld"
+)
+
+// Binding is the zone that decides the cluster's inbound traffic, now and after a
+// reload, and how it came to apply.
+type Binding struct {
+	Zone, How         string
+	PermZone, PermHow string
+}
+
+// Zones finds the zone that applies to peers on subnet arriving on iface, the way
+// firewalld dispatches: a zone whose source binding holds the whole subnet comes first,
+// then the interface's zone, then the default zone. Equivalent to firewall-cmd
+// --get-active-zones / --get-zone-of-interface=IFACE / --get-default-zone, and the same
+// with --permanent.
+func Zones(c *firewalld.Client, iface string, subnet netip.Prefix) (Binding, error) {
+	var b Binding
+	rt, err := c.SourceZones()
+	if err != nil {
+		return b, err
+	}
+	if b.Zone, b.How = sourceZone(rt, subnet); b.Zone == "" {
+		if b.Zone, b.How, err = c.ZoneOf(iface); err != nil {
+			return b, err
+		}
+	}
+	pm, err := c.PermanentSourceZones()
+	if err != nil {
+		return b, err
+	}
+	if b.PermZone, b.PermHow = sourceZone(pm, subnet); b.PermZone != "" {
+		return b, nil
+	}
+	if b.PermZone, err = c.PermanentZoneOf(iface); err != nil {
+		return b, err
+	}
+	if b.PermZone != "" {
+		b.PermHow = "bound to " + iface
+		return b, nil
+	}
+	b.PermZone, err = c.DefaultZone()
+	b.PermHow = "the default zone"
+	return b, err
+}
+
+// FileZones is Zones for a firewalld that is not running: its permanent configuration
+// as it will apply when it starts.
+func FileZones(f firewalld.Files, iface string, subnet netip.Prefix) (zone, how string, err error) {
+	zones, err := f.Zones()
+	if err != nil {
+		return "", "", err
+	}
+	src := map[string][]string{}
+	for _, z := range zones {
+		if len(z.Sources) > 0 {
+			src[z.Name] = z.Sources
+		}
+	}
+	if zone, how = sourceZone(src, subnet); zone != "" {
+		return zone, how, nil
+	}
+	for _, z := range zones {
+		if slices.Contains(z.Interfaces, iface) {
+			return z.Name, "bound to " + iface, nil
+		}
+	}
+	zone, err = f.DefaultZone()
+	return zone, "the default zone", err
+}
+
+// sourceZone returns the zone whose sources hold every address of subnet (the lowest
+// name when several do, for a stable answer).
+func sourceZone(zones map[string][]string, subnet netip.Prefix) (string, string) {
+	if !subnet.IsValid() {
+		return "", ""
+	}
+	var names []string
+	for z := range zones {
+		names = append(names, z)
+	}
+	slices.Sort(names)
+	for _, z := range names {
+		for _, s := range zones[z] {
+			if p, ok := prefixOf(s); ok && p.Bits() <= subnet.Bits() && p.Contains(subnet.Addr()) {
+				return z, fmt.Sprintf("source %s holds the cluster subnet %s", s, subnet.Masked())
+			}
+		}
+	}
+	return "", ""
+}
+
+func prefixOf(s string) (netip.Prefix, bool) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err == nil
+	}
+	a, err := netip.ParseAddr(s)
+	return netip.PrefixFrom(a, a.BitLen()), err == nil
+}
