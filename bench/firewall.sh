@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 for c in ip dbus-daemon firewalld firewall-cmd hyperfine; do
   command -v "$c" >/dev/null || { echo "bench/firewall.sh: $c missing (run: make deps)" >&2; exit 2; }
 done
-[ -x ./clusterdoctor ] || make build >/dev/null
+make build >/dev/null
 
 ns="cdfwbench-$$"; dir=$(mktemp -d); pids=()
 cleanup() {
@@ -57,7 +57,7 @@ for p in 45564/udp 4000-4100/tcp 8009/tcp; do
   firewall-cmd --permanent --zone="$zone" --query-port=$p
 done
 SH
-skip=link.cluster,route.multicast,route.persistent,sysctl.rp_filter,hosts.hostname,hosts.peers,ntp.sync,ports.receiver
+skip=link.cluster,route.multicast,route.persistent,sysctl.rp_filter,hosts.hostname,hosts.peers,ntp.sync,ports.receiver,firewall.igmp
 bin=$(pwd)/clusterdoctor
 ip netns exec "$ns" hyperfine -N -i --warmup 2 --runs "${RUNS:-20}" --export-json "$dir/result.json" \
   -n 'clusterdoctor firewall.ports' "$bin preflight -o json --iface cl0 --skip $skip" \

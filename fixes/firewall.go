@@ -22,36 +22,41 @@ type OpenFirewall struct {
 func (f OpenFirewall) Plan() *Plan {
 	p := &Plan{}
 	for _, cv := range f.Coverage {
-		pp := firewalld.PortProto{Port: portSpec(cv.Need), Proto: cv.Need.Proto}
-		if cv.Runtime.Open {
-			p.Notes = append(p.Notes, fmt.Sprintf("runtime: %s is open (%s)", cv.Need, cv.Runtime.Why))
-		} else {
-			zone := f.Zone
+		o := opening(cv.Need)
+		for _, side := range []struct {
+			saved bool
+			zone  string
+			v     firewall.Verdict
+			flag  string
+		}{{false, f.Zone, cv.Runtime, ""}, {true, f.PermanentZone, cv.Permanent, "--permanent "}} {
+			label := map[bool]string{false: "runtime", true: "permanent"}[side.saved]
+			if side.v.Open {
+				p.Notes = append(p.Notes, fmt.Sprintf("%s: %s is open (%s)", label, cv.Need, side.v.Why))
+				continue
+			}
+			side := side
+			arg := "--add-port=" + o.String()
+			if o.Port == "" {
+				arg = "--add-protocol=" + o.Proto
+			}
 			p.Steps = append(p.Steps, Step{
-				Show:  fmt.Sprintf("firewall-cmd --zone=%s --add-port=%s   # over D-Bus", zone, cv.Need),
-				Name:  fmt.Sprintf("open %s in firewalld zone %s", cv.Need, zone),
-				Apply: func(context.Context) error { return f.Client.AddPortRuntime(zone, pp) },
-				Undo:  func(context.Context) error { return f.Client.RemovePortRuntime(zone, pp) },
-			})
-		}
-		if cv.Permanent.Open {
-			p.Notes = append(p.Notes, fmt.Sprintf("permanent: %s is open (%s)", cv.Need, cv.Permanent.Why))
-		} else {
-			zone := f.PermanentZone
-			p.Steps = append(p.Steps, Step{
-				Show:  fmt.Sprintf("firewall-cmd --permanent --zone=%s --add-port=%s   # over D-Bus", zone, cv.Need),
-				Name:  fmt.Sprintf("open %s in firewalld's permanent zone %s", cv.Need, zone),
-				Apply: func(context.Context) error { return f.Client.AddPortPermanent(zone, pp) },
-				Undo:  func(context.Context) error { return f.Client.RemovePortPermanent(zone, pp) },
+				Show:  fmt.Sprintf("firewall-cmd %s--zone=%s %s   # over D-Bus", side.flag, side.zone, arg),
+				Name:  fmt.Sprintf("open %s in firewalld's %s zone %s", o, label, side.zone),
+				Apply: func(context.Context) error { return f.Client.Open(side.zone, o, side.saved) },
+				Undo:  func(context.Context) error { return f.Client.Close(side.zone, o, side.saved) },
 			})
 		}
 	}
 	return p
 }
 
-func portSpec(n firewall.Need) string {
-	if n.Lo == n.Hi {
-		return fmt.Sprint(n.Lo)
+// opening is the firewalld port (or, for igmp, protocol) that lets n in.
+func opening(n firewall.Need) firewalld.PortProto {
+	switch {
+	case n.Lo == 0 && n.Hi == 0:
+		return firewalld.PortProto{Proto: n.Proto}
+	case n.Lo == n.Hi:
+		return firewalld.PortProto{Port: fmt.Sprint(n.Lo), Proto: n.Proto}
 	}
-	return fmt.Sprintf("%d-%d", n.Lo, n.Hi)
+	return firewalld.PortProto{Port: fmt.Sprintf("%d-%d", n.Lo, n.Hi), Proto: n.Proto}
 }

@@ -101,6 +101,16 @@ func TestFirewallPortsMatchesTheKernel(t *testing.T) {
 				fw.Cmd("--permanent", "--add-port="+p)
 			}
 		}, "warn", "permanent-only", false},
+		{"cluster subnet bound to the trusted zone by source", func(fw *lab.Firewalld) {
+			fw.Cmd("--zone=trusted", "--add-source=10.99.0.0/24")
+			fw.Cmd("--permanent", "--zone=trusted", "--add-source=10.99.0.0/24")
+		}, "pass", "open", true},
+		{"source binding to drop wins over the interface's trusted zone", func(fw *lab.Firewalld) {
+			fw.Cmd("--zone=trusted", "--change-interface=cl0")
+			fw.Cmd("--permanent", "--zone=trusted", "--add-interface=cl0")
+			fw.Cmd("--zone=drop", "--add-source=10.99.0.0/16")
+			fw.Cmd("--permanent", "--zone=drop", "--add-source=10.99.0.0/16")
+		}, "fail", "missing", false},
 		{"interface bound to a non-default zone", func(fw *lab.Firewalld) {
 			fw.Cmd("--zone=internal", "--change-interface=cl0")
 			fw.Cmd("--permanent", "--zone=internal", "--add-interface=cl0")

@@ -22,8 +22,9 @@ func newFixFirewallCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "firewall",
 		Short: "Open the cluster's ports in firewalld, runtime and permanent, without a reload",
-		Long: `Open in firewalld what firewall.ports finds missing: the membership port (45564/udp),
-the receiver range (4000-4100/tcp) and AJP (8009/tcp), in the zone that applies to the
+		Long: `Open in firewalld what firewall.ports and firewall.igmp find missing: the membership
+port (45564/udp), the receiver range (4000-4100/tcp), AJP (8009/tcp) and the IGMP
+protocol (so snooping switches keep forwarding the group), in the zone that applies to the
 cluster interface (or --zone), at runtime and in the permanent configuration, through
 firewalld's D-Bus API. There is no reload: a reload would drop runtime-only openings
 others made. Openings already there are left alone; a second run changes nothing.
@@ -79,7 +80,8 @@ func runFixFirewall(c *cobra.Command, f *fixFirewallFlags) error {
 		}
 		zone, permZone = f.zone, f.zone
 	}
-	cov, err := firewall.Cover(client.Runtime(), zone, client.Permanent(), permZone, check.Needs())
+	igmp := firewall.IGMP{Iface: iface}
+	cov, err := firewall.Cover(client.Runtime(), zone, client.Permanent(), permZone, append(check.Needs(), igmp.Need()))
 	if err != nil {
 		return incomplete(err)
 	}
@@ -93,5 +95,5 @@ func runFixFirewall(c *cobra.Command, f *fixFirewallFlags) error {
 			return incomplete(err)
 		}
 	}
-	return verify(ctx, c, env, []probes.Probe{check})
+	return verify(ctx, c, env, []probes.Probe{check, igmp})
 }

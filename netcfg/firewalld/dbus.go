@@ -170,48 +170,57 @@ func (p permanent) Service(name string) (*Service, error) {
 	return sv, nil
 }
 
-// AddPortRuntime opens port/proto in the zone now, with no timeout, without a reload
-// (firewall-cmd --zone=ZONE --add-port=PORT/PROTO).
-func (c *Client) AddPortRuntime(zone string, p PortProto) error {
-	var z string
-	if err := c.main().Call(ifaceZone+".addPort", 0, zone, p.Port, p.Proto, int32(0)).Store(&z); err != nil && !alreadyEnabled(err) {
-		return fmt.Errorf("firewalld: open %s/%s in zone %s: %w", p.Port, p.Proto, zone, err)
+// Open adds an opening to the zone, at runtime (with no timeout) or in the permanent
+// configuration, without a reload: a port (firewall-cmd [--permanent] --zone=ZONE
+// --add-port=PORT/PROTO) or, when p.Port is empty, a whole protocol (--add-protocol=igmp).
+// An opening that is already there counts as done.
+func (c *Client) Open(zone string, p PortProto, permanent bool) error {
+	if err := c.change(zone, p, permanent, "add"); err != nil && !alreadyEnabled(err) {
+		return fmt.Errorf("firewalld: open %s in %s: %w", p, where(zone, permanent), err)
 	}
 	return nil
 }
 
-// RemovePortRuntime undoes AddPortRuntime (rollback).
-func (c *Client) RemovePortRuntime(zone string, p PortProto) error {
-	var z string
-	if err := c.main().Call(ifaceZone+".removePort", 0, zone, p.Port, p.Proto).Store(&z); err != nil {
-		return fmt.Errorf("firewalld: close %s/%s in zone %s: %w", p.Port, p.Proto, zone, err)
+// Close removes what Open added (rollback).
+func (c *Client) Close(zone string, p PortProto, permanent bool) error {
+	if err := c.change(zone, p, permanent, "remove"); err != nil {
+		return fmt.Errorf("firewalld: close %s in %s: %w", p, where(zone, permanent), err)
 	}
 	return nil
 }
 
-// AddPortPermanent opens port/proto in the zone's permanent configuration
-// (firewall-cmd --permanent --zone=ZONE --add-port=PORT/PROTO).
-func (c *Client) AddPortPermanent(zone string, p PortProto) error {
+func where(zone string, permanent bool) string {
+	if permanent {
+		return "permanent zone " + zone
+	}
+	return "zone " + zone
+}
+
+// String is PORT/PROTO, or the protocol alone.
+func (p PortProto) String() string {
+	if p.Port == "" {
+		return p.Proto
+	}
+	return p.Port + "/" + p.Proto
+}
+
+func (c *Client) change(zone string, p PortProto, saved bool, verb string) error {
+	method, args := verb+"Port", []any{p.Port, p.Proto}
+	if p.Port == "" {
+		method, args = verb+"Protocol", []any{p.Proto}
+	}
+	if !saved {
+		args = append([]any{zone}, args...)
+		if verb == "add" {
+			args = append(args, int32(0))
+		}
+		return c.main().Call(ifaceZone+"."+method, 0, args...).Err
+	}
 	o, err := permanent{c}.object("getZoneByName", zone)
 	if err != nil {
 		return err
 	}
-	if err := o.Call(ifaceConfigZ+".addPort", 0, p.Port, p.Proto).Err; err != nil && !alreadyEnabled(err) {
-		return fmt.Errorf("firewalld: open %s/%s in permanent zone %s: %w", p.Port, p.Proto, zone, err)
-	}
-	return nil
-}
-
-// RemovePortPermanent undoes AddPortPermanent (rollback).
-func (c *Client) RemovePortPermanent(zone string, p PortProto) error {
-	o, err := permanent{c}.object("getZoneByName", zone)
-	if err != nil {
-		return err
-	}
-	if err := o.Call(ifaceConfigZ+".removePort", 0, p.Port, p.Proto).Err; err != nil {
-		return fmt.Errorf("firewalld: close %s/%s in permanent zone %s: %w", p.Port, p.Proto, zone, err)
-	}
-	return nil
+	return o.Call(ifaceConfigZ+"."+method, 0, args...).Err
 }
 
 // alreadyEnabled is firewalld's ALREADY_ENABLED error: the opening is there.

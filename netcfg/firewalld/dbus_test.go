@@ -92,10 +92,10 @@ func TestAgainstRealFirewalld(t *testing.T) {
 	}
 
 	p := PortProto{"4000-4100", "tcp"}
-	if err := c.AddPortRuntime("public", p); err != nil {
+	if err := c.Open("public", p, false); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.AddPortRuntime("public", p); err != nil {
+	if err := c.Open("public", p, false); err != nil {
 		t.Errorf("adding it twice: %v", err)
 	}
 	rt, _ := c.Runtime().Zone("public")
@@ -103,23 +103,45 @@ func TestAgainstRealFirewalld(t *testing.T) {
 	if !slices.Contains(rt.Ports, p) || slices.Contains(pm.Ports, p) {
 		t.Fatalf("runtime %v / permanent %v; want the opening at runtime only", rt.Ports, pm.Ports)
 	}
-	if err := c.AddPortPermanent("public", p); err != nil {
+	if err := c.Open("public", p, true); err != nil {
 		t.Fatal(err)
 	}
 	saved, _ := os.ReadFile(filepath.Join(fw.Config, "zones", "public.xml"))
 	if !strings.Contains(string(saved), `port="4000-4100"`) {
 		t.Errorf("zones/public.xml:\n%s", saved)
 	}
-	if err := c.RemovePortRuntime("public", p); err != nil {
+	if err := c.Close("public", p, false); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.RemovePortPermanent("public", p); err != nil {
+	if err := c.Close("public", p, true); err != nil {
 		t.Fatal(err)
 	}
 	rt, _ = c.Runtime().Zone("public")
 	pm, _ = c.Permanent().Zone("public")
 	if slices.Contains(rt.Ports, p) || slices.Contains(pm.Ports, p) {
 		t.Errorf("after removal: runtime %v / permanent %v", rt.Ports, pm.Ports)
+	}
+	igmp := PortProto{Proto: "igmp"}
+	for _, saved := range []bool{false, true} {
+		if err := c.Open("public", igmp, saved); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Open("public", igmp, saved); err != nil {
+			t.Errorf("adding igmp twice: %v", err)
+		}
+	}
+	rt, _ = c.Runtime().Zone("public")
+	pm, _ = c.Permanent().Zone("public")
+	if !slices.Contains(rt.Protocols, "igmp") || !slices.Contains(pm.Protocols, "igmp") {
+		t.Errorf("after opening igmp: runtime %v / permanent %v", rt.Protocols, pm.Protocols)
+	}
+	for _, saved := range []bool{false, true} {
+		if err := c.Close("public", igmp, saved); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rt, _ = c.Runtime().Zone("public"); slices.Contains(rt.Protocols, "igmp") {
+		t.Errorf("igmp still open: %v", rt.Protocols)
 	}
 	if _, err := c.Runtime().Zone("nosuchzone"); err == nil || !strings.Contains(err.Error(), "nosuchzone") {
 		t.Errorf("unknown zone: %v", err)

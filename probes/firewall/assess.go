@@ -98,7 +98,7 @@ func Assess(ctx context.Context, env *probes.Env, iface string, needs []Need) (*
 	if !env.LiveRoot() {
 		return nil, errUndecided{"no firewalld configuration under --root, and the kernel's rule set is read on the live host only"}
 	}
-	a := &Assessment{Guard: "nftables", Where: "the kernel's rule set", HasRuntime: true}
+	a := &Assessment{Guard: "nftables", HasRuntime: true}
 	if a.Coverage, err = kernelCoverage(env, t, needs); err != nil {
 		return nil, err
 	}

@@ -23,8 +23,12 @@ type Need struct {
 	Label string // "membership", "receiver", "AJP"
 }
 
-// String is PORT/PROTO or LO-HI/PROTO, as firewall-cmd writes it.
+// String is PORT/PROTO or LO-HI/PROTO, as firewall-cmd writes it, or the protocol alone
+// for a protocol without ports (igmp).
 func (n Need) String() string {
+	if n.Lo == 0 && n.Hi == 0 {
+		return n.Proto
+	}
 	if n.Lo == n.Hi {
 		return fmt.Sprintf("%d/%s", n.Lo, n.Proto)
 	}

@@ -25,6 +25,7 @@ var (
 	group      = netip.MustParseAddr("228.0.0.4")
 	membership = Need{Lo: 45564, Hi: 45564, Proto: "udp", Dst: group}
 	receivers  = Need{Lo: 4000, Hi: 4100, Proto: "tcp"}
+	igmp       = IGMP{}.Need()
 )
 
 func pp(port, proto string) firewalld.PortProto { return firewalld.PortProto{Port: port, Proto: proto} }
@@ -37,6 +38,7 @@ func TestDecide(t *testing.T) {
 		"mcast":    {Ports: []firewalld.PortProto{pp("45564", "udp")}, Destination: map[string]string{"ipv4": "224.0.0.0/4"}},
 		"alludp":   {Protocols: []string{"udp"}},
 		"ssh":      {Ports: []firewalld.PortProto{pp("22", "tcp")}},
+		"igmp":     {Protocols: []string{"igmp"}},
 	}
 	for _, tc := range []struct {
 		name string
@@ -73,6 +75,13 @@ func TestDecide(t *testing.T) {
 			Rules: []string{`rule priority="5" port port="45564" protocol="udp" reject`}}, membership, true, ""},
 		{"positive-priority reject before the target", firewalld.Zone{Target: "ACCEPT",
 			Rules: []string{`rule priority="5" port port="45564" protocol="udp" reject`}}, membership, false, "rejects"},
+		{"igmp closed by default", firewalld.Zone{Ports: []firewalld.PortProto{pp("45564", "udp")}}, igmp, false, "does not allow"},
+		{"igmp as a zone protocol", firewalld.Zone{Protocols: []string{"igmp"}}, igmp, true, "protocol igmp"},
+		{"igmp by a rich rule", firewalld.Zone{Rules: []string{`rule protocol value="igmp" accept`}}, igmp, true, "rich rule"},
+		{"igmp by a service", firewalld.Zone{Services: []string{"igmp"}}, igmp, true, ""},
+		{"a rule without a match element rejects all", firewalld.Zone{Target: "ACCEPT", Rules: []string{`rule priority="32767" reject`}}, igmp, false, "rejects"},
+		{"the same rule leaves opened ports open", firewalld.Zone{Target: "ACCEPT", Ports: []firewalld.PortProto{pp("45564", "udp")},
+			Rules: []string{`rule priority="32767" reject`}}, membership, true, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			z := tc.zone

@@ -59,6 +59,9 @@ func (a *Assessment) Result(id, iface string) probes.Result {
 		ev["zone"], ev["permanentZone"] = a.Zone, a.PermZone
 	}
 	who := a.Guard + " " + a.Where
+	if a.Guard == "nftables" {
+		who = "the kernel's nftables rule set"
+	}
 	var r probes.Result
 	switch {
 	case len(byState[stateMissing]) > 0:

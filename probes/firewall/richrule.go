@@ -21,6 +21,10 @@ type rule struct {
 	dst      string
 	dstNot   bool   // destination not address=...
 	action   string // accept, reject, drop; "" for log/audit/mark only
+	// narrowed is set by an element that limits what the rule matches (port, protocol,
+	// service, icmp-*, forward-port, source-port, masquerade); a rule without one
+	// matches everything, as nm-shared's "rule priority=32767 reject" does.
+	narrowed bool
 }
 
 // parseRules reads the rules; the ones this check cannot use are left out.
@@ -43,8 +47,11 @@ func parseRule(text string) (rule, bool) {
 			switch tok {
 			case "rule", "port", "service", "protocol", "source", "destination", "log", "audit", "mark", "icmp-block", "icmp-type", "masquerade", "forward-port", "source-port":
 				elem = tok
-				if tok == "source" {
+				switch tok {
+				case "source":
 					r.source = true
+				case "port", "service", "protocol", "icmp-block", "icmp-type", "masquerade", "forward-port", "source-port":
+					r.narrowed = true
 				}
 			case "accept", "reject", "drop":
 				r.action, elem = tok, tok
@@ -127,6 +134,9 @@ func (r rule) dstHolds(a netip.Addr) bool {
 // covers: the rule matches all of the need (port rules whose range holds it, or a
 // protocol rule for its protocol). Service rules are not followed.
 func (r rule) covers(n Need) bool {
+	if !r.narrowed {
+		return r.matchesDst(n)
+	}
 	if !r.matchesDst(n) || r.proto != n.Proto {
 		return false
 	}
@@ -135,6 +145,9 @@ func (r rule) covers(n Need) bool {
 
 // overlaps: the rule matches some of the need.
 func (r rule) overlaps(n Need) bool {
+	if !r.narrowed {
+		return r.matchesDst(n)
+	}
 	if !r.matchesDst(n) || r.proto != n.Proto {
 		return false
 	}

@@ -411,3 +411,24 @@ func (h *Host) Routes(dst string) []netlink.Route {
 	h.lab.must(err, "list routes to %s", dst)
 	return rs
 }
+
+// Do runs fn inside the host's network namespace, on a thread of its own: sockets fn
+// opens stay in that namespace after it returns.
+func (h *Host) Do(fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		orig, err := netns.Get()
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer orig.Close()
+		if err := netns.Set(h.handle); err != nil {
+			errc <- fmt.Errorf("enter %s: %w", h.name, err)
+			return
+		}
+		errc <- fn()
+	}()
+	return <-errc
+}

@@ -25,6 +25,7 @@ func Checks(s probes.Settings, guess bool) []probes.Probe {
 		ntp.Sync{},
 		ports.Receiver{Range: s.ReceiverPorts},
 		firewall.Ports{Iface: s.Iface, Group: s.Group, McastPort: s.McastPort, Receiver: s.ReceiverPorts, AJPPort: s.AJPPort},
+		firewall.IGMP{Iface: s.Iface},
 	}
 }
 
