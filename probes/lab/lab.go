@@ -413,22 +413,30 @@ func (h *Host) Routes(dst string) []netlink.Route {
 }
 
 // Do runs fn inside the host's network namespace, on a thread of its own: sockets fn
-// opens stay in that namespace after it returns.
+// opens stay in that namespace after it returns. The thread goes back to the original
+// namespace and lives on: a thread that ends would take with it every process started
+// from it (Pdeathsig is per thread).
 func (h *Host) Do(fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		runtime.LockOSThread()
 		orig, err := netns.Get()
 		if err != nil {
+			runtime.UnlockOSThread()
 			errc <- err
 			return
 		}
 		defer orig.Close()
 		if err := netns.Set(h.handle); err != nil {
+			runtime.UnlockOSThread()
 			errc <- fmt.Errorf("enter %s: %w", h.name, err)
 			return
 		}
-		errc <- fn()
+		err = fn()
+		if netns.Set(orig) == nil {
+			runtime.UnlockOSThread() // else the thread, stuck in h's namespace, ends with us
+		}
+		errc <- err
 	}()
 	return <-errc
 }
