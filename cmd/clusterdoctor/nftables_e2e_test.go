@@ -202,3 +202,50 @@ func TestFirewalldFilesUnderRoot(t *testing.T) {
 		}
 	}
 }
+
+// TestUfwMatchesTheKernel: ufw (on iptables-nft, as Debian and Ubuntu ship it) enabled in
+// the host's namespace with a private copy of /etc/ufw; firewall.ports reads the rules
+// ufw loaded into the kernel, checked against real multicast.
+func TestUfwMatchesTheKernel(t *testing.T) {
+	lab.RequireCommands(t, "ufw", "nft")
+	for _, tc := range []struct {
+		name    string
+		allow   []string
+		status  string
+		arrives bool
+	}{
+		{"enabled, default deny incoming", nil, "fail", false},
+		{"the cluster's ports allowed", []string{"45564/udp", "4000:4100/tcp", "8009/tcp"}, "pass", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := lab.New(t)
+			a, b := l.AddHost("a", 1), l.AddHost("b", 2)
+			a.AddMulticastRoute()
+			b.AddMulticastRoute()
+			etc := l.Path("etc-ufw")
+			if out, err := exec.Command("cp", "-a", "/etc/ufw", etc).CombinedOutput(); err != nil {
+				t.Fatalf("%v %s", err, out)
+			}
+			priv := noFirewalld
+			priv.Binds = map[string]string{"/etc/ufw": etc}
+			for _, args := range append([][]string{{"--force", "enable"}}, func() (out [][]string) {
+				for _, p := range tc.allow {
+					out = append(out, []string{"allow", p})
+				}
+				return out
+			}()...) {
+				if out, err := b.Command(priv, "ufw", args...).CombinedOutput(); err != nil {
+					t.Fatalf("ufw %v: %v\n%s", args, err, out)
+				}
+			}
+			rep, _ := preflightJSON(t, b, priv, "--iface", "cl0")
+			c := check(t, rep, "firewall.ports")
+			if string(c.Status) != tc.status {
+				t.Errorf("firewall.ports = %s: %s\n%s", c.Status, c.Summary, c.Detail)
+			}
+			if got := delivered(t, a, b); (got > 0) != tc.arrives {
+				t.Errorf("the kernel delivered %d of 20 datagrams; the check said %s (%s)", got, c.Status, c.Summary)
+			}
+		})
+	}
+}
