@@ -24,7 +24,7 @@ fuzz:
 	          probes/ports:FuzzParseProcNet probes/ntp:FuzzDecodeFragment probes/mcast:FuzzDecode \
 	          netcfg/ifcfg:FuzzParse netcfg/nmkeyfile:FuzzParse netcfg/networkd:FuzzParse \
 	          netcfg/netplan:FuzzParse netcfg/ifupdown:FuzzParse probes/firewall:FuzzParseRule \
-	          netcfg/firewalld:FuzzParseZone netcfg/firewalld:FuzzParseService probes/firewall/nft:FuzzVerdictOf; do \
+	          netcfg/firewalld:FuzzParseZone netcfg/firewalld:FuzzParseService probes/firewall/nft:FuzzVerdictOf probes/firewall/xtables:FuzzDecide; do \
 	  $(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime 30s || exit 1; done
 
 bench: build

@@ -47,6 +47,7 @@ func TestNftablesVerdictMatchesTheKernel(t *testing.T) {
 		name    string
 		ruleset string   // for nft -f
 		ipt     []string // iptables commands instead
+		legacy  []string // iptables-legacy commands
 		status  string
 		udp     string // evidence for 45564/udp
 		arrives bool
@@ -82,6 +83,29 @@ table ip guard {
 			"-A INPUT -i cl0 -p udp --dport 45564 -m addrtype --dst-type MULTICAST -j ACCEPT",
 			"-A INPUT -p tcp -m multiport --dports 4000:4100,8009 -m comment --comment tomcat -j ACCEPT",
 		}, status: "pass", udp: "open", arrives: true},
+		{name: "legacy iptables, CentOS 7's default rules", legacy: []string{
+			"-A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT",
+			"-A INPUT -p icmp -j ACCEPT",
+			"-A INPUT -i lo -j ACCEPT",
+			"-A INPUT -p tcp -m state --state NEW -m tcp --dport 22 -j ACCEPT",
+			"-A INPUT -j REJECT --reject-with icmp-host-prohibited",
+		}, status: "fail", udp: "missing", says: "legacy iptables filter rule"},
+		{name: "legacy iptables, CentOS 7's rules with the cluster's ports inserted", legacy: []string{
+			"-A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT",
+			"-A INPUT -i cl0 -p udp -m udp --dport 45564 -j ACCEPT",
+			"-A INPUT -p tcp -m state --state NEW -m tcp --dport 4000:4100 -j ACCEPT",
+			"-A INPUT -p tcp -m tcp --dport 8009 -m comment --comment ajp -j ACCEPT",
+			"-A INPUT -j REJECT --reject-with icmp-host-prohibited",
+		}, status: "pass", udp: "open", arrives: true},
+		{name: "legacy iptables user chain with a return, policy drop", legacy: []string{
+			"-N CLUSTER",
+			"-A CLUSTER -p udp --dport 45564 -j ACCEPT",
+			"-A CLUSTER -j RETURN",
+			"-A INPUT -i cl0 -j CLUSTER",
+			"-P INPUT DROP",
+		}, status: "fail", udp: "open", arrives: true, says: "4000-4100/tcp"},
+		{name: "legacy accepts, nftables drops", legacy: []string{"-A INPUT -j ACCEPT"}, ruleset: rules(`tcp dport 22 accept`),
+			status: "fail", udp: "missing", says: "policy drop"},
 		{name: "iptables-nft rejecting the group", ipt: []string{
 			"-A INPUT -p udp -m addrtype --dst-type MULTICAST -j REJECT",
 			"-A INPUT -p udp --dport 45564 -j ACCEPT",
@@ -97,6 +121,9 @@ table ip guard {
 			}
 			for _, cmd := range tc.ipt {
 				loadRules(t, b, "", "iptables", strings.Fields(cmd)...)
+			}
+			for _, cmd := range tc.legacy {
+				loadRules(t, b, "", "iptables-legacy", strings.Fields(cmd)...)
 			}
 			rep, _ := preflightJSON(t, b, noFirewalld, "--iface", "cl0")
 			c := check(t, rep, "firewall.ports")

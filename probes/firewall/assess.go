@@ -14,6 +14,7 @@ import (
 	"github.com/clusterdoctor/clusterdoctor/netcfg/firewalld"
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/firewall/nft"
+	"github.com/clusterdoctor/clusterdoctor/probes/firewall/xtables"
 )
 
 // Assessment is what guards the cluster interface and what it lets in.
@@ -182,16 +183,24 @@ func Cover(rt firewalld.View, zone string, pm firewalld.View, permZone string, n
 // kernelCoverage runs each need's packets through the kernel's nftables rule set: a
 // range is open only when every port in it is.
 func kernelCoverage(env *probes.Env, t target, needs []Need) ([]Coverage, error) {
-	if b, err := os.ReadFile("/proc/net/ip_tables_names"); err == nil && strings.Contains(string(b), "filter") {
-		return nil, errUndecided{"legacy iptables tables are loaded (iptables-legacy -S shows them); they are not read"}
-	}
 	rs, err := nft.Load()
 	if err != nil {
 		return nil, errUndecided{err.Error()}
 	}
+	guards := []decider{rs}
+	// Legacy iptables (x_tables) hooks in beside nftables: a packet must pass both.
+	if b, err := os.ReadFile("/proc/net/ip_tables_names"); err == nil && strings.Contains(string(b), "filter") {
+		legacy, err := xtables.Load()
+		if err != nil && !errors.Is(err, xtables.ErrNoTable) {
+			return nil, errUndecided{err.Error()}
+		}
+		if err == nil {
+			guards = append([]decider{legacy}, guards...)
+		}
+	}
 	var out []Coverage
 	for _, n := range needs {
-		v, err := kernelVerdict(rs, t, n)
+		v, err := kernelVerdict(guards, t, n)
 		if err != nil {
 			return nil, err
 		}
@@ -200,7 +209,29 @@ func kernelCoverage(env *probes.Env, t target, needs []Need) ([]Coverage, error)
 	return out, nil
 }
 
-func kernelVerdict(rs *nft.Ruleset, t target, n Need) (Verdict, error) {
+// decider is a kernel rule set: nftables, or the legacy iptables filter table.
+type decider interface {
+	Decide(nft.Packet) nft.Decision
+}
+
+// decideAll: a packet gets in only when every rule set lets it.
+func decideAll(guards []decider, p nft.Packet) nft.Decision {
+	var last nft.Decision
+	for _, g := range guards {
+		d := g.Decide(p)
+		if d.Unknown != "" || !d.Accepted {
+			return d
+		}
+		d.ReadSource = d.ReadSource || last.ReadSource
+		if last.By != "" {
+			d.By = last.By + ", then " + d.By
+		}
+		last = d
+	}
+	return last
+}
+
+func kernelVerdict(guards []decider, t target, n Need) (Verdict, error) {
 	p := nft.Packet{Iface: t.iface, Index: t.index, Src: t.peer, Dst: t.addr, DstType: unix.RTN_LOCAL, Sport: 40000}
 	if n.Dst.IsValid() {
 		p.Dst = n.Dst
@@ -222,9 +253,9 @@ func kernelVerdict(rs *nft.Ruleset, t target, n Need) (Verdict, error) {
 	var d nft.Decision
 	for port := n.Lo; port <= n.Hi; port++ {
 		p.Dport = uint16(port)
-		d = rs.Decide(p)
+		d = decideAll(guards, p)
 		if d.Unknown != "" {
-			return Verdict{}, errUndecided{fmt.Sprintf("nftables rule set for %s: %s", n, d.Unknown)}
+			return Verdict{}, errUndecided{fmt.Sprintf("the kernel's rule set for %s: %s", n, d.Unknown)}
 		}
 		if !d.Accepted {
 			closed = append(closed, port)
