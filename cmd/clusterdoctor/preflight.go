@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,6 +19,7 @@ import (
 type preflightFlags struct {
 	settingsFlags
 	output       string
+	textfile     string
 	verbose      bool
 	strict       bool
 	skip, ignore []string
@@ -29,16 +32,24 @@ func newPreflightCmd() *cobra.Command {
 		Short: "Run every host check and print a report (read-only)",
 		Long: `Run every host check and print one line per check, a fix for each problem and a verdict.
 
+Formats (-o): text, json, junit (CI servers), tap (TAP 13), nagios (plugin output with
+performance data and Nagios exit codes), prometheus (text exposition). --textfile also
+writes the Prometheus form to a file for node_exporter's textfile collector, atomically.
+
 Exit codes: 0 no check failed (warnings allowed; --strict makes them fail), 1 a check
-failed, 2 usage or input error, 3 the run could not complete.`,
+failed, 2 usage or input error, 3 the run could not complete. With -o nagios: 0 OK,
+1 WARNING, 2 CRITICAL, 3 UNKNOWN.`,
 		Example: `  clusterdoctor preflight --iface cl0 --peer was2
-  clusterdoctor preflight -o json --skip ntp.sync`,
+  clusterdoctor preflight -o json --skip ntp.sync
+  clusterdoctor preflight -o nagios --peer was2
+  clusterdoctor preflight -o text --textfile /var/lib/node_exporter/textfile_collector/clusterdoctor.prom`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runPreflight(c, &f) },
 	}
 	fs := c.Flags()
 	f.register(fs)
-	fs.StringVarP(&f.output, "output", "o", "text", "output format: text, json")
+	fs.StringVarP(&f.output, "output", "o", "text", "output format: "+strings.Join(report.Formats, ", "))
+	fs.StringVar(&f.textfile, "textfile", "", "also write the Prometheus metrics to this file (node_exporter textfile collector)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "show passing checks' details and evidence")
 	fs.BoolVar(&f.strict, "strict", false, "treat warnings as failures (exit 1)")
 	fs.StringSliceVar(&f.skip, "skip", nil, "check IDs not to run (comma-separated)")
@@ -61,6 +72,11 @@ func runPreflight(c *cobra.Command, f *preflightFlags) error {
 	}
 	if err := validFormat(f.output); err != nil {
 		return usage(err)
+	}
+	if f.textfile != "" {
+		if st, err := os.Stat(filepath.Dir(f.textfile)); err != nil || !st.IsDir() {
+			return usage(&probes.UsageError{Flag: "--textfile", Value: f.textfile, Problem: "its directory does not exist"})
+		}
 	}
 	known := preflight.IDs()
 	if err := checkIDs("--skip", f.skip, known); err != nil {
@@ -94,6 +110,17 @@ func runPreflight(c *cobra.Command, f *preflightFlags) error {
 	opt := report.Options{Verbose: f.verbose, Color: colorWanted(os.Stdout)}
 	if err := report.Render(os.Stdout, f.output, rep, opt); err != nil {
 		return incomplete(fmt.Errorf("write report: %w", err))
+	}
+	if f.textfile != "" {
+		if err := report.Textfile(f.textfile, rep); err != nil {
+			return incomplete(err)
+		}
+	}
+	if f.output == "nagios" {
+		if code := report.NagiosCode(rep); code != report.NagiosOK {
+			return &exitError{code: code}
+		}
+		return nil
 	}
 	if code := rep.ExitCode(f.strict); code != probes.ExitOK {
 		return &exitError{code: code}

@@ -11,7 +11,7 @@ import (
 )
 
 // Formats lists the -o values this build renders.
-var Formats = []string{"text", "json"}
+var Formats = []string{"text", "json", "junit", "tap", "nagios", "prometheus"}
 
 // Options are presentation choices.
 type Options struct {
@@ -28,6 +28,14 @@ func Render(w io.Writer, format string, rep *probes.Report, opt Options) error {
 		return Text(w, rep, opt)
 	case "json":
 		return JSON(w, rep)
+	case "junit":
+		return JUnit(w, rep)
+	case "tap":
+		return TAP(w, rep)
+	case "nagios":
+		return Nagios(w, rep)
+	case "prometheus":
+		return Prometheus(w, rep)
 	}
 	return fmt.Errorf("unknown output format %q (want one of %v)", format, Formats)
 }
