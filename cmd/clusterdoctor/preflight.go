@@ -85,27 +85,11 @@ func runPreflight(c *cobra.Command, f *preflightFlags) error {
 	if err := checkIDs("--ignore", f.ignore, known); err != nil {
 		return usage(err)
 	}
-	env, err := probes.NewEnv(s.Root)
-	if err != nil {
-		return incomplete(err)
-	}
-	defer env.Close()
-
-	start := time.Now()
 	ctx, cancel := context.WithTimeout(c.Context(), time.Duration(s.Timeout))
 	defer cancel()
-	choice, err := clusterIface(ctx, env, s)
+	rep, err := runChecks(ctx, s, probes.Policy{Skip: f.skip, Ignore: f.ignore})
 	if err != nil {
 		return err
-	}
-	s.Iface, s.IfaceSource = choice.Iface, choice.Source
-
-	results := probes.Run(ctx, env, preflight.Checks(s, choice.Guess), probes.Policy{Skip: f.skip, Ignore: f.ignore})
-	host, _ := os.Hostname()
-	rep := &probes.Report{
-		SchemaVersion: probes.SchemaVersion, Tool: "clusterdoctor", Version: buildVersion(),
-		Host: host, StartedAt: start.UTC(), DurationMs: time.Since(start).Milliseconds(),
-		Settings: s, Summary: probes.Summarize(results), Checks: results,
 	}
 	opt := report.Options{Verbose: f.verbose, Color: colorWanted(os.Stdout)}
 	if err := report.Render(os.Stdout, f.output, rep, opt); err != nil {
@@ -141,4 +125,27 @@ func validFormat(f string) error {
 func colorWanted(f *os.File) bool {
 	_, noColor := os.LookupEnv("NO_COLOR")
 	return !noColor && term.IsTerminal(int(f.Fd()))
+}
+
+// runChecks runs the preflight checks once and builds the report (preflight, and the
+// agent at every interval).
+func runChecks(ctx context.Context, s probes.Settings, pol probes.Policy) (*probes.Report, error) {
+	env, err := probes.NewEnv(s.Root)
+	if err != nil {
+		return nil, incomplete(err)
+	}
+	defer env.Close()
+	start := time.Now()
+	choice, err := clusterIface(ctx, env, s)
+	if err != nil {
+		return nil, err
+	}
+	s.Iface, s.IfaceSource = choice.Iface, choice.Source
+	results := probes.Run(ctx, env, preflight.Checks(s, choice.Guess), pol)
+	host, _ := os.Hostname()
+	return &probes.Report{
+		SchemaVersion: probes.SchemaVersion, Tool: "clusterdoctor", Version: buildVersion(),
+		Host: host, StartedAt: start.UTC(), DurationMs: time.Since(start).Milliseconds(),
+		Settings: s, Summary: probes.Summarize(results), Checks: results,
+	}, nil
 }

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/coreos/go-systemd/v22/daemon"
+	"github.com/spf13/cobra"
+
+	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/agent"
+	"github.com/clusterdoctor/clusterdoctor/probes/mcast"
+)
+
+// defaultKeyFile holds the shared mcast-test secret on every host, when there is one.
+const defaultKeyFile = "/etc/clusterdoctor/key"
+
+type agentFlags struct {
+	settingsFlags
+	interval time.Duration
+	listen   string
+	keyFile  string
+	skip     []string
+}
+
+func newAgentCmd() *cobra.Command {
+	var f agentFlags
+	c := &cobra.Command{
+		Use:   "agent",
+		Short: "Run the checks periodically, serve them as Prometheus metrics, answer peers' mcast-tests",
+		Long: `Run the preflight checks every --interval and serve the last results on --listen:
+/metrics (Prometheus: clusterdoctor_check_status{check,status} and friends, plus the
+process's own metrics) and /healthz (200 when no check failed, 503 otherwise). Peers'
+mcast-test requests on the membership port are answered, so "clusterdoctor mcast-test
+--peer THIS-HOST" works from any host without starting anything here; with a key in
+--key-file (default ` + defaultKeyFile + `, when present) only requests signed with it are.
+
+Under systemd (Type=notify) it reports READY=1 after the first run, the verdict in
+STATUS=, pings the watchdog when WatchdogSec= is set and logs to the journal; outside
+systemd all of that is skipped. SIGHUP re-reads the configuration and runs the checks;
+SIGTERM stops it.`,
+		Example: `  clusterdoctor agent --iface cl0 --peer was2
+  clusterdoctor agent --interval 1m --listen 127.0.0.1:9716`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return runAgent(c, &f) },
+	}
+	fs := c.Flags()
+	f.register(fs)
+	fs.DurationVar(&f.interval, "interval", 30*time.Second, "time between runs of the checks")
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:9716", "address of the /metrics and /healthz server")
+	fs.StringVar(&f.keyFile, "key-file", defaultKeyFile, "shared mcast-test secret (used when the file exists)")
+	fs.StringSliceVar(&f.skip, "skip", nil, "check IDs not to run (comma-separated)")
+	return c
+}
+
+func runAgent(c *cobra.Command, f *agentFlags) error {
+	s, err := f.settings(c.Flags())
+	if err != nil {
+		return usage(err)
+	}
+	if f.interval < time.Second {
+		return usage(&probes.UsageError{Flag: "--interval", Value: f.interval.String(), Problem: "must be 1s or more"})
+	}
+	if _, _, err := net.SplitHostPort(f.listen); err != nil {
+		return usage(&probes.UsageError{Flag: "--listen", Value: f.listen, Problem: "want HOST:PORT"})
+	}
+	key, err := readKey(f.keyFile, c.Flags().Changed("key-file"))
+	if err != nil {
+		return usage(err)
+	}
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return incomplete(fmt.Errorf("--listen %s: %w", f.listen, err))
+	}
+	ctx, stop := signal.NotifyContext(c.Context(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	log := agent.NewLogger(os.Stderr)
+	notify := func(state string) { daemon.SdNotify(false, state) }
+
+	var settings atomic.Pointer[probes.Settings]
+	settings.Store(&s)
+	a := agent.New(func(ctx context.Context) (*probes.Report, error) {
+		return runChecks(ctx, *settings.Load(), probes.Policy{Skip: f.skip})
+	}, f.interval, log)
+	a.Notify = notify
+
+	node, err := mcast.Listen(mcast.Config{Group: s.Group, Port: s.McastPort, TTL: 1, Iface: s.Iface, Key: key})
+	if err != nil {
+		log.Warn("not answering peers' mcast-test", "err", err)
+	} else {
+		defer node.Close()
+		go node.Serve(ctx)
+	}
+
+	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	go watchdog(ctx, notify)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			if ns, err := f.settings(c.Flags()); err != nil {
+				log.Error("reload: configuration kept as it was", "err", err)
+			} else {
+				settings.Store(&ns)
+				log.Info("reload: configuration read again")
+				a.Rerun()
+			}
+		}
+	}()
+	log.Info("agent started", "listen", ln.Addr().String(), "interval", f.interval.String(),
+		"mcast_test_responder", err == nil, "authenticated", len(key) > 0)
+	a.Loop(ctx)
+
+	notify("STOPPING=1")
+	sctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	srv.Shutdown(sctx)
+	log.Info("agent stopped")
+	return nil
+}
+
+// readKey reads the shared secret; a missing default file means no key.
+func readKey(path string, explicit bool) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && !explicit:
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("--key-file: %w", err)
+	}
+	key := strings.TrimSpace(string(b))
+	if key == "" {
+		return nil, fmt.Errorf("--key-file %s: empty", path)
+	}
+	return []byte(key), nil
+}
+
+// watchdog pings systemd's watchdog at half its period when WatchdogSec= is set.
+func watchdog(ctx context.Context, notify func(string)) {
+	every, err := daemon.SdWatchdogEnabled(false)
+	if err != nil || every == 0 {
+		return
+	}
+	t := time.NewTicker(every / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			notify("WATCHDOG=1")
+		}
+	}
+}

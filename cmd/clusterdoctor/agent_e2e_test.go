@@ -1,0 +1,117 @@
+package main_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/clusterdoctor/clusterdoctor/probes/lab"
+)
+
+// inside is an HTTP client whose connections are opened in h's network namespace (the
+// agent listens on h's own 127.0.0.1).
+func inside(h *lab.Host) *http.Client {
+	return &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			var c net.Conn
+			err := h.Do(func() (err error) {
+				c, err = (&net.Dialer{}).DialContext(ctx, network, addr)
+				return err
+			})
+			return c, err
+		},
+	}}
+}
+
+func get(t *testing.T, c *http.Client, url string) (int, string) {
+	t.Helper()
+	resp, err := c.Get(url)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// waitHealth polls /healthz until it answers want (the agent runs every second).
+func waitHealth(t *testing.T, c *http.Client, want int) string {
+	t.Helper()
+	var code int
+	var body string
+	for deadline := time.Now().Add(8 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if code, body = get(t, c, "http://127.0.0.1:9716/healthz"); code == want {
+			return body
+		}
+	}
+	t.Fatalf("/healthz stayed %d (%s); want %d", code, body, want)
+	return ""
+}
+
+// TestAgent runs the agent in a namespace: /metrics shows the checks, /healthz follows the
+// multicast route going and coming back, a peer's mcast-test gets answers only with the
+// key, and SIGTERM stops it within a second.
+func TestAgent(t *testing.T) {
+	l := lab.New(t)
+	a, b := l.AddHost("a", 1), l.AddHost("b", 2)
+	a.AddMulticastRoute()
+	b.AddMulticastRoute()
+	key := l.WriteFile("key", "s3cret-cluster-key\n")
+	agent := b.Start(noFirewalld, "agent-b", binary, "agent", "--iface", "cl0", "--interval", "1s",
+		"--key-file", key, "--skip", "ntp.sync,hosts.hostname")
+	c := inside(b)
+
+	waitHealth(t, c, http.StatusOK)
+	code, metrics := get(t, c, "http://127.0.0.1:9716/metrics")
+	for _, want := range []string{
+		`clusterdoctor_check_status{check="route.multicast",status="pass"} 1`,
+		`clusterdoctor_check_status{check="link.cluster",status="fail"} 0`,
+		`clusterdoctor_check_duration_seconds{check="firewall.ports"}`,
+		`clusterdoctor_last_run_timestamp_seconds `,
+		`process_resident_memory_bytes `,
+	} {
+		if code != 200 || !strings.Contains(metrics, want) {
+			t.Errorf("/metrics (%d) lacks %q", code, want)
+		}
+	}
+
+	b.DelMulticastRoute()
+	if body := waitHealth(t, c, http.StatusServiceUnavailable); !strings.Contains(body, "route.multicast") {
+		t.Errorf("/healthz without the route: %s", body)
+	}
+	b.AddMulticastRoute()
+	waitHealth(t, c, http.StatusOK)
+
+	peer := func(args ...string) run {
+		return execute(t, a.Command(lab.Private{}, binary, append([]string{"mcast-test", "--peer", b.Addr.String(),
+			"--iface", "cl0", "--count", "10", "--interval", "50ms", "--wait", "1s", "-o", "json"}, args...)...))
+	}
+	if r := peer("--key-file", key); r.code != 0 || !strings.Contains(r.stdout, `"verdict": "ok"`) {
+		t.Errorf("mcast-test with the key against the agent: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := peer(); r.code == 0 || !strings.Contains(r.stdout, `"verdict": "peer-not-running"`) {
+		t.Errorf("mcast-test without the key got answers: exit %d\n%s", r.code, r.stdout)
+	}
+	if r := peer("--key", "another key"); r.code == 0 || !strings.Contains(r.stdout, `"verdict": "peer-not-running"`) {
+		t.Errorf("mcast-test with a wrong key got answers: exit %d\n%s", r.code, r.stdout)
+	}
+
+	start := time.Now()
+	if err := agent.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := agent.Wait()
+	if took := time.Since(start); err != nil || took > time.Second {
+		t.Errorf("after SIGTERM: %v after %v", err, took)
+	}
+	log, _ := os.ReadFile(l.Path("agent-b.log"))
+	if !strings.Contains(string(log), "agent stopped") {
+		t.Errorf("agent log:\n%s", log)
+	}
+}
