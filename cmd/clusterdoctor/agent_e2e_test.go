@@ -115,3 +115,38 @@ func TestAgent(t *testing.T) {
 		t.Errorf("agent log:\n%s", log)
 	}
 }
+
+// TestAgentTalksToSystemd: with NOTIFY_SOCKET and WATCHDOG_USEC set, as systemd sets them
+// for a Type=notify service with WatchdogSec=, the agent sends READY=1 after its first
+// run, the verdict as STATUS= and watchdog pings.
+func TestAgentTalksToSystemd(t *testing.T) {
+	l := lab.New(t)
+	b := l.AddHost("b", 2)
+	b.AddMulticastRoute()
+	sock := l.Path("notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	priv := noFirewalld
+	priv.Env = append(append([]string{}, priv.Env...), "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=400000")
+	b.Start(priv, "agent-b", binary, "agent", "--iface", "cl0", "--interval", "1s", "--skip", "ntp.sync,hosts.hostname")
+	seen := map[string]string{}
+	buf := make([]byte, 4096)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && len(seen) < 3; {
+		conn.SetReadDeadline(deadline)
+		n, err := conn.Read(buf)
+		if err != nil {
+			break
+		}
+		for _, line := range strings.Split(string(buf[:n]), "\n") {
+			if k, v, ok := strings.Cut(line, "="); ok {
+				seen[k] = v
+			}
+		}
+	}
+	if seen["READY"] != "1" || !strings.HasPrefix(seen["STATUS"], "healthy: ") || seen["WATCHDOG"] != "1" {
+		t.Errorf("notifications: %v", seen)
+	}
+}
