@@ -4,7 +4,7 @@ GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test deps fuzz bench bench-mcast clean
+.PHONY: all build test deps fuzz bench bench-mcast clean packages
 
 all: build
 
@@ -26,6 +26,10 @@ fuzz:
 	          netcfg/netplan:FuzzParse netcfg/ifupdown:FuzzParse probes/firewall:FuzzParseRule \
 	          netcfg/firewalld:FuzzParseZone netcfg/firewalld:FuzzParseService probes/firewall/nft:FuzzVerdictOf probes/firewall/xtables:FuzzDecide; do \
 	  $(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime 30s || exit 1; done
+
+# .deb and .rpm for amd64 and arm64 with man pages, completions and systemd units (dist/packages).
+packages:
+	./packaging/build.sh
 
 bench: build
 	./bench/preflight.sh
