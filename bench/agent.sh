@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# bench/agent.sh: the agent's cost on a host. It runs `clusterdoctor agent --interval 30s`
+# in a throwaway network namespace (a cluster interface with its multicast route), scrapes
+# /metrics every 15 s as Prometheus would, and reports the agent's peak resident memory and
+# its CPU time over the window as a share of one core. Targets: under 30 MB and 0.5%.
+# DURATION (seconds, default 150: five runs of the checks) sets the window.
+# Needs root and iproute2 (make deps). Removes everything it made.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "bench/agent.sh: needs root (network namespace)" >&2; exit 2; }
+command -v ip >/dev/null || { echo "bench/agent.sh: ip missing (run: make deps)" >&2; exit 2; }
+DURATION=${DURATION:-150}
+make build >/dev/null
+
+ns="cdagentbench-$$"; pid=""
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  ip netns del "$ns" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+ip -n "$ns" link add cl0 type veth peer name cl0-peer
+ip -n "$ns" link set cl0-peer up
+ip -n "$ns" addr add 10.99.0.1/24 dev cl0
+ip -n "$ns" link set cl0 up
+ip -n "$ns" route replace 224.0.0.0/4 dev cl0 scope link
+
+ip netns exec "$ns" ./clusterdoctor agent --iface cl0 --interval 30s\
+  >/dev/null 2>&1 &
+pid=$!
+sleep 2
+ticks=$(getconf CLK_TCK)
+cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
+start_cpu=$(cpu); start=$(date +%s.%N); peak=0
+for ((t = 0; t < DURATION; t += 15)); do
+  ip netns exec "$ns" bash -c 'exec 3<>/dev/tcp/127.0.0.1/9716; printf "GET /metrics HTTP/1.0\r\n\r\n" >&3; cat <&3 >/dev/null'
+  r=$(rss); [ "$r" -gt "$peak" ] && peak=$r
+  sleep 15
+done
+end_cpu=$(cpu); end=$(date +%s.%N)
+awk -v c=$((end_cpu - start_cpu)) -v hz="$ticks" -v s="$start" -v e="$end" -v kb="$peak" 'BEGIN {
+  cpu = c / hz / (e - s) * 100
+  printf "agent over %.0f s at --interval 30s, scraped every 15 s:\n", e - s
+  printf "  peak RSS %.1f MB (target < 30 MB: %s)\n", kb / 1024, (kb / 1024 < 30 ? "ok" : "OVER")
+  printf "  CPU %.3f%% of one core (target < 0.5%%: %s)\n", cpu, (cpu < 0.5 ? "ok" : "OVER")
+}'
