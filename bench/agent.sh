@@ -7,6 +7,7 @@
 # Needs root and iproute2 (make deps). Removes everything it made.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 [ "$(id -u)" = 0 ] || { echo "bench/agent.sh: needs root (network namespace)" >&2; exit 2; }
 command -v ip >/dev/null || { echo "bench/agent.sh: ip missing (run: make deps)" >&2; exit 2; }
 DURATION=${DURATION:-150}
@@ -19,13 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ip netns add "$ns"
-ip -n "$ns" link set lo up
-ip -n "$ns" link add cl0 type veth peer name cl0-peer
-ip -n "$ns" link set cl0-peer up
-ip -n "$ns" addr add 10.99.0.1/24 dev cl0
-ip -n "$ns" link set cl0 up
-ip -n "$ns" route replace 224.0.0.0/4 dev cl0 scope link
+cluster_ns "$ns"
 
 ip netns exec "$ns" ./clusterdoctor agent --iface cl0 --interval 30s\
   >/dev/null 2>&1 &

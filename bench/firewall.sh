@@ -8,6 +8,7 @@
 # removes everything. Needs root, iproute2, dbus, firewalld, hyperfine (make deps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 [ "$(id -u)" = 0 ] || { echo "bench/firewall.sh: needs root (network namespace)" >&2; exit 2; }
 for c in ip dbus-daemon firewalld firewall-cmd hyperfine; do
   command -v "$c" >/dev/null || { echo "bench/firewall.sh: $c missing (run: make deps)" >&2; exit 2; }
@@ -22,13 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ip netns add "$ns"
-ip -n "$ns" link set lo up
-ip -n "$ns" link add cl0 type veth peer name cl0-peer
-ip -n "$ns" link set cl0-peer up
-ip -n "$ns" addr add 10.99.0.1/24 dev cl0
-ip -n "$ns" link set cl0 up
-ip -n "$ns" route add 224.0.0.0/4 dev cl0
+cluster_ns "$ns"
 
 sed -e "s#<listen>unix:path=/run/dbus/system_bus_socket</listen>#<listen>unix:path=$dir/bus</listen>#" \
     -e "s#<pidfile>/run/dbus/pid</pidfile>#<pidfile>$dir/bus.pid</pidfile>#" \

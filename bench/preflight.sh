@@ -8,6 +8,7 @@
 # Needs root, iproute2, chrony, hyperfine (make deps installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 [ "$(id -u)" = 0 ] || { echo "bench/preflight.sh: needs root (network namespace)" >&2; exit 2; }
 for c in ip chronyd chronyc hyperfine; do
   command -v "$c" >/dev/null || { echo "bench/preflight.sh: $c missing (run: make deps)" >&2; exit 2; }
@@ -22,13 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ip netns add "$ns"
-ip -n "$ns" link set lo up
-ip -n "$ns" link add cl0 type veth peer name cl0-peer   # no dummy module on every kernel
-ip -n "$ns" link set cl0-peer up
-ip -n "$ns" addr add 10.99.0.1/24 dev cl0
-ip -n "$ns" link set cl0 up
-ip -n "$ns" route add 224.0.0.0/4 dev cl0
+cluster_ns "$ns"
 chmod 700 "$dir"
 cat > "$dir/chrony.conf" <<CONF
 local stratum 8

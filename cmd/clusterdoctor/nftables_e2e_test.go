@@ -30,6 +30,18 @@ func loadRules(t *testing.T, h *lab.Host, stdin string, name string, args ...str
 
 const nftHeader = "table inet filter {\n"
 
+// centos7 is iptables-services' default INPUT chain on CentOS 7 (as iptables-legacy
+// commands), with extra rules before its final REJECT.
+func centos7(extra ...string) []string {
+	rules := []string{
+		"-A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT",
+		"-A INPUT -p icmp -j ACCEPT",
+		"-A INPUT -i lo -j ACCEPT",
+		"-A INPUT -p tcp -m state --state NEW -m tcp --dport 22 -j ACCEPT",
+	}
+	return append(append(rules, extra...), "-A INPUT -j REJECT --reject-with icmp-host-prohibited")
+}
+
 // TestNftablesVerdictMatchesTheKernel: on a host without firewalld, firewall.ports reads
 // the kernel's nftables rule set (hand-written or made by iptables-nft); for each one its
 // verdict on the membership port must be what the kernel does with real multicast.
@@ -83,20 +95,13 @@ table ip guard {
 			"-A INPUT -i cl0 -p udp --dport 45564 -m addrtype --dst-type MULTICAST -j ACCEPT",
 			"-A INPUT -p tcp -m multiport --dports 4000:4100,8009 -m comment --comment tomcat -j ACCEPT",
 		}, status: "pass", udp: "open", arrives: true},
-		{name: "legacy iptables, CentOS 7's default rules", legacy: []string{
-			"-A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT",
-			"-A INPUT -p icmp -j ACCEPT",
-			"-A INPUT -i lo -j ACCEPT",
-			"-A INPUT -p tcp -m state --state NEW -m tcp --dport 22 -j ACCEPT",
-			"-A INPUT -j REJECT --reject-with icmp-host-prohibited",
-		}, status: "fail", udp: "missing", says: "legacy iptables filter rule"},
-		{name: "legacy iptables, CentOS 7's rules with the cluster's ports inserted", legacy: []string{
-			"-A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT",
+		{name: "legacy iptables, CentOS 7's default rules", legacy: centos7(),
+			status: "fail", udp: "missing", says: "legacy iptables filter rule"},
+		{name: "legacy iptables, CentOS 7's rules with the cluster's ports inserted", legacy: centos7(
 			"-A INPUT -i cl0 -p udp -m udp --dport 45564 -j ACCEPT",
 			"-A INPUT -p tcp -m state --state NEW -m tcp --dport 4000:4100 -j ACCEPT",
 			"-A INPUT -p tcp -m tcp --dport 8009 -m comment --comment ajp -j ACCEPT",
-			"-A INPUT -j REJECT --reject-with icmp-host-prohibited",
-		}, status: "pass", udp: "open", arrives: true},
+		), status: "pass", udp: "open", arrives: true},
 		{name: "legacy iptables user chain with a return, policy drop", legacy: []string{
 			"-N CLUSTER",
 			"-A CLUSTER -p udp --dport 45564 -j ACCEPT",

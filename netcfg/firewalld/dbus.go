@@ -259,21 +259,29 @@ func (c *Client) SourceZones() (map[string][]string, error) {
 }
 
 // PermanentSourceZones is SourceZones for the permanent configuration: every zone's
-// sources (firewall-cmd --permanent --list-all-zones).
+// sources (firewall-cmd --permanent --list-all-zones). One call per zone for its sources,
+// and one more for the name of a zone that has some.
 func (c *Client) PermanentSourceZones() (map[string][]string, error) {
-	var names []string
-	if err := c.conn.Object(busName, configPath).Call(ifaceConfig+".getZoneNames", 0).Store(&names); err != nil {
-		return nil, fmt.Errorf("firewalld config getZoneNames: %w", err)
+	var paths []dbus.ObjectPath
+	if err := c.conn.Object(busName, configPath).Call(ifaceConfig+".listZones", 0).Store(&paths); err != nil {
+		return nil, fmt.Errorf("firewalld config listZones: %w", err)
 	}
 	out := map[string][]string{}
-	for _, n := range names {
-		z, err := c.Permanent().Zone(n)
-		if err != nil {
-			return nil, err
+	for _, p := range paths {
+		o := c.conn.Object(busName, p)
+		var sources []string
+		if err := o.Call(ifaceConfigZ+".getSources", 0).Store(&sources); err != nil {
+			return nil, fmt.Errorf("firewalld config zone %s getSources: %w", p, err)
 		}
-		if len(z.Sources) > 0 {
-			out[n] = z.Sources
+		if len(sources) == 0 {
+			continue
 		}
+		v, err := o.GetProperty(ifaceConfigZ + ".name")
+		var name string
+		if err != nil || v.Store(&name) != nil {
+			return nil, fmt.Errorf("firewalld config zone %s: no name: %v", p, err)
+		}
+		out[name] = sources
 	}
 	return out, nil
 }
