@@ -105,3 +105,19 @@ func TestPackages(t *testing.T) {
 		}
 	}
 }
+
+// TestAlertRules: the example alert rules load in Prometheus (promtool check rules, from
+// Debian's prometheus package that .ci/deps unpacks).
+func TestAlertRules(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		promtool = "/opt/clusterdoctor-test/prometheus/usr/bin/promtool"
+	}
+	if _, err := os.Stat(promtool); err != nil {
+		t.Skip("promtool not found (make deps unpacks Debian's)")
+	}
+	out, err := exec.Command(promtool, "check", "rules", "examples/prometheus-alerts.yml").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "SUCCESS: 4 rules found") {
+		t.Errorf("promtool check rules: %v\n%s", err, out)
+	}
+}

@@ -63,7 +63,8 @@ func TestAgent(t *testing.T) {
 	a.AddMulticastRoute()
 	b.AddMulticastRoute()
 	key := l.WriteFile("key", "s3cret-cluster-key\n")
-	agent := b.Start(noFirewalld, "agent-b", binary, "agent", "--iface", "cl0", "--interval", "1s",
+	cfg := l.WriteFile("clusterdoctor.yaml", "iface: cl0\n")
+	agent := b.Start(noFirewalld, "agent-b", binary, "agent", "--config", cfg, "--interval", "1s",
 		"--key-file", key, "--skip", "ntp.sync,hosts.hostname")
 	c := inside(b)
 
@@ -102,6 +103,29 @@ func TestAgent(t *testing.T) {
 		t.Errorf("mcast-test with a wrong key got answers: exit %d\n%s", r.code, r.stdout)
 	}
 
+	// SIGHUP re-reads the configuration: a wrong interface shows at once, a broken file
+	// is not taken, a good one is.
+	reload := func(content string) {
+		t.Helper()
+		if err := os.WriteFile(cfg, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := agent.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reload("iface: nosuch0\n")
+	if body := waitHealth(t, c, http.StatusServiceUnavailable); !strings.Contains(body, "nosuch0") {
+		t.Errorf("/healthz after reloading a wrong interface: %s", body)
+	}
+	reload("iface: [cl0\n")
+	time.Sleep(1500 * time.Millisecond)
+	if code, body := get(t, c, "http://127.0.0.1:9716/healthz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "nosuch0") {
+		t.Errorf("a broken file replaced the configuration: %d %s", code, body)
+	}
+	reload("iface: cl0\n")
+	waitHealth(t, c, http.StatusOK)
+
 	start := time.Now()
 	if err := agent.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -111,7 +135,7 @@ func TestAgent(t *testing.T) {
 		t.Errorf("after SIGTERM: %v after %v", err, took)
 	}
 	log, _ := os.ReadFile(l.Path("agent-b.log"))
-	if !strings.Contains(string(log), "agent stopped") {
+	if !strings.Contains(string(log), "agent stopped") || !strings.Contains(string(log), "configuration kept as it was") {
 		t.Errorf("agent log:\n%s", log)
 	}
 }
