@@ -34,7 +34,6 @@ func (f OpenFirewall) Plan() *Plan {
 				p.Notes = append(p.Notes, fmt.Sprintf("%s: %s is open (%s)", label, cv.Need, side.v.Why))
 				continue
 			}
-			side := side
 			arg := "--add-port=" + o.String()
 			if o.Port == "" {
 				arg = "--add-protocol=" + o.Proto

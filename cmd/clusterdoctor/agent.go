@@ -131,7 +131,8 @@ func runAgent(c *cobra.Command, f *agentFlags) error {
 	return nil
 }
 
-// readKey reads the shared secret; a missing default file means no key.
+// readKey reads the shared mcast-test secret (agent and mcast-test); a missing file
+// means no key unless it was named explicitly.
 func readKey(path string, explicit bool) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	switch {

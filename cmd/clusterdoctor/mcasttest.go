@@ -124,11 +124,9 @@ func runMcastTest(c *cobra.Command, f *mcastFlags) error {
 	}
 	key := []byte(f.key)
 	if f.keyFile != "" {
-		b, err := os.ReadFile(f.keyFile)
-		if err != nil {
-			return usage(fmt.Errorf("--key-file: %w", err))
+		if key, err = readKey(f.keyFile, true); err != nil {
+			return usage(err)
 		}
-		key = []byte(strings.TrimSpace(string(b)))
 	}
 	env, err := probes.NewEnv(s.Root)
 	if err != nil {

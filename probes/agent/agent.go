@@ -90,14 +90,8 @@ func (a *Agent) runOnce(ctx context.Context) {
 	}
 	a.last = rep
 	a.metrics.Set(rep)
-	var bad []string
-	for _, r := range rep.Checks {
-		if r.Status == probes.Fail {
-			bad = append(bad, r.ID)
-		}
-	}
 	a.Log.Info("checks ran", "pass", rep.Summary.Pass, "warn", rep.Summary.Warn, "fail", rep.Summary.Fail,
-		"unknown", rep.Summary.Unknown, "failing", strings.Join(bad, ","), "duration_ms", rep.DurationMs)
+		"unknown", rep.Summary.Unknown, "failing", strings.Join(failing(rep), ","), "duration_ms", rep.DurationMs)
 }
 
 // Status is the one-line verdict of the last run.
