@@ -126,16 +126,12 @@ func assessFirewalld(c *firewalld.Client, t target, needs []Need) (*Assessment, 
 // assessFiles: firewalld installed but stopped. What it will do when it starts comes
 // from its files; what the kernel does now from the rule set.
 func assessFiles(env *probes.Env, f firewalld.Files, t target, needs []Need) (*Assessment, error) {
-	zone, how, err := FileZones(f, t.iface, t.subnet)
+	pz, how, err := FileZones(f, t.iface, t.subnet)
 	if err != nil {
 		return nil, errUndecided{err.Error()}
 	}
-	pz, err := f.Zone(zone)
-	if err != nil {
-		return nil, errUndecided{err.Error()}
-	}
-	a := &Assessment{Guard: "firewalld (not running)", Where: fmt.Sprintf("zone %s (%s)", zone, how),
-		Zone: zone, PermZone: zone, HasPermanent: true}
+	a := &Assessment{Guard: "firewalld (not running)", Where: fmt.Sprintf("zone %s (%s)", pz.Name, how),
+		Zone: pz.Name, PermZone: pz.Name, HasPermanent: true}
 	var rt []Coverage
 	if env.LiveRoot() {
 		if rt, err = kernelCoverage(env, t, needs); err != nil {

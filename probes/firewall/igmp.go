@@ -19,6 +19,8 @@ var allHosts = netip.AddrFrom4([4]byte{224, 0, 0, 1})
 // without a querier on the LAN nothing breaks.
 type IGMP struct {
 	Iface string
+	// Guard, when set, shares one assessment with firewall.ports.
+	Guard *Guard
 }
 
 // ID implements probes.Probe.
@@ -37,7 +39,7 @@ func (IGMP) Need() Need {
 
 // Run implements probes.Probe.
 func (p IGMP) Run(ctx context.Context, env *probes.Env) probes.Result {
-	a, err := Assess(ctx, env, p.Iface, []Need{p.Need()})
+	a, err := assess(ctx, env, p.Guard, p.Iface, []Need{p.Need()})
 	if err != nil {
 		return probes.Result{ID: p.ID(), Status: probes.Unknown, Summary: err.Error()}
 	}

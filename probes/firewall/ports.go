@@ -20,6 +20,8 @@ type Ports struct {
 	McastPort int
 	Receiver  probes.PortRange
 	AJPPort   int
+	// Guard, when set, shares one assessment with firewall.igmp.
+	Guard *Guard
 }
 
 // ID implements probes.Probe.
@@ -42,7 +44,7 @@ func (p Ports) Needs() []Need {
 
 // Run implements probes.Probe.
 func (p Ports) Run(ctx context.Context, env *probes.Env) probes.Result {
-	a, err := Assess(ctx, env, p.Iface, p.Needs())
+	a, err := assess(ctx, env, p.Guard, p.Iface, p.Needs())
 	if err != nil {
 		return probes.Result{ID: p.ID(), Status: probes.Unknown, Summary: err.Error()}
 	}

@@ -51,29 +51,38 @@ func Zones(c *firewalld.Client, iface string, subnet netip.Prefix) (Binding, err
 	return b, err
 }
 
-// FileZones is Zones for a firewalld that is not running: its permanent configuration
-// as it will apply when it starts.
-func FileZones(f firewalld.Files, iface string, subnet netip.Prefix) (zone, how string, err error) {
+// FileZones is Zones for a firewalld that is not running: the zone of its permanent
+// configuration that will apply when it starts, read from its file once.
+func FileZones(f firewalld.Files, iface string, subnet netip.Prefix) (zone *firewalld.Zone, how string, err error) {
 	zones, err := f.Zones()
 	if err != nil {
-		return "", "", err
+		return nil, "", err
 	}
+	byName := map[string]*firewalld.Zone{}
 	src := map[string][]string{}
 	for _, z := range zones {
+		byName[z.Name] = z
 		if len(z.Sources) > 0 {
 			src[z.Name] = z.Sources
 		}
 	}
-	if zone, how = sourceZone(src, subnet); zone != "" {
-		return zone, how, nil
+	if name, how := sourceZone(src, subnet); name != "" {
+		return byName[name], how, nil
 	}
 	for _, z := range zones {
 		if slices.Contains(z.Interfaces, iface) {
-			return z.Name, "bound to " + iface, nil
+			return z, "bound to " + iface, nil
 		}
 	}
-	zone, err = f.DefaultZone()
-	return zone, "the default zone", err
+	name, err := f.DefaultZone()
+	if err != nil {
+		return nil, "", err
+	}
+	if z, ok := byName[name]; ok {
+		return z, "the default zone", nil
+	}
+	z, err := f.Zone(name) // reports the missing file
+	return z, "the default zone", err
 }
 
 // sourceZone returns the zone whose sources hold every address of subnet (the lowest

@@ -15,6 +15,11 @@ import (
 // Checks returns every preflight check for the settings, whose Iface must already be
 // derived (see ClusterIface).
 func Checks(s probes.Settings, guess bool) []probes.Probe {
+	// The two firewall checks share one assessment of the zone or rule set.
+	fwPorts := firewall.Ports{Iface: s.Iface, Group: s.Group, McastPort: s.McastPort, Receiver: s.ReceiverPorts, AJPPort: s.AJPPort}
+	fwIGMP := firewall.IGMP{Iface: s.Iface}
+	fwPorts.Guard = firewall.NewGuard(s.Iface, append(fwPorts.Needs(), fwIGMP.Need())...)
+	fwIGMP.Guard = fwPorts.Guard
 	return []probes.Probe{
 		network.Link{Iface: s.Iface, Source: s.IfaceSource, Guess: guess},
 		network.Route{Iface: s.Iface, Group: s.Group, Port: s.McastPort},
@@ -24,8 +29,8 @@ func Checks(s probes.Settings, guess bool) []probes.Probe {
 		hostnames.Peers{Iface: s.Iface, Peers: s.Peers},
 		ntp.Sync{},
 		ports.Receiver{Range: s.ReceiverPorts},
-		firewall.Ports{Iface: s.Iface, Group: s.Group, McastPort: s.McastPort, Receiver: s.ReceiverPorts, AJPPort: s.AJPPort},
-		firewall.IGMP{Iface: s.Iface},
+		fwPorts,
+		fwIGMP,
 	}
 }
 

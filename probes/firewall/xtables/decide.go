@@ -41,6 +41,9 @@ func (t *Table) Decide(p nft.Packet) nft.Decision {
 			continue
 		}
 		by := fmt.Sprintf("legacy iptables filter rule at offset %d", e.off)
+		if e.off == t.policy {
+			by = "the policy of legacy iptables' INPUT chain"
+		}
 		switch e.target.name {
 		case "", "standard":
 			if len(e.target.data) < 4 {

@@ -24,8 +24,9 @@ const (
 
 // Table is the filter table's entries and where INPUT starts.
 type Table struct {
-	blob  []byte // the entries, as the kernel lays them out
-	input uint32 // offset of INPUT's first rule
+	blob   []byte // the entries, as the kernel lays them out
+	input  uint32 // offset of INPUT's first rule
+	policy uint32 // offset of INPUT's policy (its underflow entry)
 }
 
 // ErrNoTable: the legacy filter table is not loaded in this namespace.
@@ -48,6 +49,7 @@ func Load() (*Table, error) {
 	}
 	ne := binary.NativeEndian
 	input := ne.Uint32(info[36+4*hookLocalIn:])
+	policy := ne.Uint32(info[56+4*hookLocalIn:])
 	size := ne.Uint32(info[infoSize-4:])
 	buf := make([]byte, entriesHead+int(size))
 	copy(buf, "filter")
@@ -55,7 +57,7 @@ func Load() (*Table, error) {
 	if err := getsockopt(fd, soGetEntries, buf); err != nil {
 		return nil, fmt.Errorf("iptables: IPT_SO_GET_ENTRIES: %w", err)
 	}
-	return &Table{blob: buf[entriesHead:], input: input}, nil
+	return &Table{blob: buf[entriesHead:], input: input, policy: policy}, nil
 }
 
 func getsockopt(fd, opt int, buf []byte) error {
