@@ -174,3 +174,54 @@ func TestAgentTalksToSystemd(t *testing.T) {
 		t.Errorf("notifications: %v", seen)
 	}
 }
+
+// TestAgentLogsToTheJournal runs the agent as systemd runs the service, stderr on a
+// stream to a real systemd-journald: every run is a structured entry (fields
+// CLUSTERDOCTOR_*, priority warning when a check fails), nothing goes out as text.
+func TestAgentLogsToTheJournal(t *testing.T) {
+	l := lab.New(t)
+	b := l.AddHost("b", 2) // no multicast route: route.multicast fails
+	j := b.StartJournald()
+	agent := j.Service(noFirewalld, "clusterdoctor", binary, "agent", "--iface", "cl0", "--interval", "1s",
+		"--skip", "ntp.sync,hosts.hostname")
+
+	var runs []map[string]string
+	for deadline := time.Now().Add(8 * time.Second); time.Now().Before(deadline) && len(runs) < 2; time.Sleep(200 * time.Millisecond) {
+		runs = logged(j, "checks ran ")
+	}
+	if len(runs) < 2 {
+		t.Fatalf("%d runs in the journal; entries:\n%v", len(runs), j.Entries())
+	}
+	r := runs[0]
+	if r["_TRANSPORT"] != "journal" || r["PRIORITY"] != "4" || r["CLUSTERDOCTOR_FAIL"] == "0" ||
+		!strings.Contains(r["CLUSTERDOCTOR_FAILING"], "route.multicast") || r["CLUSTERDOCTOR_DURATION_MS"] == "" {
+		t.Errorf("run entry: %v", r)
+	}
+	if err := agent.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := agent.Wait(); err != nil {
+		t.Errorf("after SIGTERM: %v", err)
+	}
+	if got := logged(j, "agent started "); len(got) != 1 || got[0]["CLUSTERDOCTOR_LISTEN"] != "127.0.0.1:9716" {
+		t.Errorf("start entries: %v", got)
+	}
+	if got := logged(j, "agent stopped"); len(got) != 1 {
+		t.Errorf("stop entries: %v", got)
+	}
+	if text := j.Entries("_TRANSPORT=stdout"); len(text) != 0 {
+		t.Errorf("the agent wrote text to its journal stream: %v", text)
+	}
+}
+
+// logged is the agent's journal entries whose message (the text, then key=value pairs)
+// starts with prefix.
+func logged(j *lab.Journald, prefix string) []map[string]string {
+	var out []map[string]string
+	for _, e := range j.Entries("SYSLOG_IDENTIFIER=clusterdoctor") {
+		if strings.HasPrefix(e["MESSAGE"], prefix) {
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -90,7 +90,11 @@ func (a *Agent) runOnce(ctx context.Context) {
 	}
 	a.last = rep
 	a.metrics.Set(rep)
-	a.Log.Info("checks ran", "pass", rep.Summary.Pass, "warn", rep.Summary.Warn, "fail", rep.Summary.Fail,
+	level := slog.LevelInfo
+	if rep.Summary.Fail > 0 {
+		level = slog.LevelWarn // journalctl -p warning lists the runs that found a problem
+	}
+	a.Log.Log(ctx, level, "checks ran", "pass", rep.Summary.Pass, "warn", rep.Summary.Warn, "fail", rep.Summary.Fail,
 		"unknown", rep.Summary.Unknown, "failing", strings.Join(failing(rep), ","), "duration_ms", rep.DurationMs)
 }
 

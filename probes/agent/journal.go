@@ -28,7 +28,7 @@ type journalHandler struct {
 func (h *journalHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
 
 func (h *journalHandler) Handle(_ context.Context, r slog.Record) error {
-	vars := map[string]string{}
+	vars := map[string]string{"SYSLOG_IDENTIFIER": "clusterdoctor"} // journalctl -t clusterdoctor
 	add := func(a slog.Attr) {
 		vars["CLUSTERDOCTOR_"+strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(a.Key))] = a.Value.String()
 	}
