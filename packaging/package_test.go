@@ -79,10 +79,12 @@ func TestPackages(t *testing.T) {
 	if out := run(t, "/usr/bin/clusterdoctor", "version"); !strings.Contains(out, "1.2.3") {
 		t.Errorf("version: %s", out)
 	}
-	man := exec.Command("man", "clusterdoctor-preflight")
-	man.Env = append(os.Environ(), "MANPAGER=cat", "MANWIDTH=100")
-	if out, err := man.CombinedOutput(); err != nil || !strings.Contains(string(out), "--textfile") {
-		t.Errorf("man clusterdoctor-preflight: %v\n%.400s", err, out)
+	for page, want := range map[string]string{"clusterdoctor": "clusterdoctor-mcast-test(1)", "clusterdoctor-preflight": "--textfile"} {
+		man := exec.Command("man", page)
+		man.Env = append(os.Environ(), "MANPAGER=cat", "MANWIDTH=100")
+		if out, err := man.CombinedOutput(); err != nil || !strings.Contains(string(out), want) {
+			t.Errorf("man %s: %v\n%.400s", page, err, out)
+		}
 	}
 	if _, err := exec.LookPath("systemd-analyze"); err == nil {
 		units, _ := filepath.Glob("/usr/lib/systemd/system/clusterdoctor-*")

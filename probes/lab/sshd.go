@@ -1,0 +1,70 @@
+package lab
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"time"
+)
+
+// SSHDPath is OpenSSH's server on Debian (openssh-server); it must be run by its absolute
+// path to re-execute itself per connection.
+const SSHDPath = "/usr/sbin/sshd"
+
+// SSHKey makes a passphrase-less ed25519 key pair in the lab directory and returns the
+// private key's path (the public key is PATH.pub).
+func (l *Lab) SSHKey(name string) string {
+	l.t.Helper()
+	RequireCommands(l.t, "ssh-keygen")
+	p := l.Path(name)
+	out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "lab", "-f", p).CombinedOutput()
+	l.must(err, "ssh-keygen %s: %s", name, out)
+	return p
+}
+
+// StartSSHD runs a real sshd in the host on its cluster address, port 22, letting in root
+// with the key whose public half is authorizedKeys and nothing else: no password, no PAM,
+// a host key of its own, a private /run (its privilege separation directory /run/sshd).
+// The machine's /etc/ssh is not read. Sessions see the host through priv (its /etc/hosts,
+// host name). It skips the test without openssh-server.
+func (h *Host) StartSSHD(priv Private, authorizedKeys string) {
+	l := h.lab
+	l.t.Helper()
+	if !fileExists(SSHDPath) {
+		l.t.Skip("skipped: no " + SSHDPath + " (install openssh-server)")
+	}
+	hostKey := l.SSHKey("sshd-hostkey-" + h.Name)
+	conf := l.WriteFile("sshd-"+h.Name+".conf", fmt.Sprintf(`ListenAddress %s
+HostKey %s
+PidFile none
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+AuthorizedKeysFile %s
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+Subsystem sftp internal-sftp
+`, h.Addr, hostKey, authorizedKeys))
+	priv.NoClock = true
+	priv.Setup = append([]string{"mount -t tmpfs lab-sshd-run /run", "mkdir -m 755 /run/sshd"}, priv.Setup...)
+	cmd := h.Start(priv, "sshd-"+h.Name, SSHDPath, "-D", "-e", "-f", conf)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		var up bool
+		h.Do(func() error {
+			c, err := net.DialTimeout("tcp", net.JoinHostPort(h.Addr.String(), "22"), time.Second)
+			if err == nil {
+				c.Close()
+				up = true
+			}
+			return nil
+		})
+		if up {
+			l.requireNoClock(cmd)
+			return
+		}
+	}
+	log, _ := os.ReadFile(l.Path("sshd-" + h.Name + ".log"))
+	l.t.Fatalf("lab: sshd in %s did not start:\n%s", h.Name, log)
+}
