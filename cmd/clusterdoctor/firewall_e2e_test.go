@@ -3,6 +3,7 @@ package main_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,6 +56,18 @@ const membershipService = `<?xml version="1.0" encoding="utf-8"?>
   <port protocol="udp" port="45564"/>
 </service>
 `
+
+// richRules adds, runtime and permanent, one rich rule per cluster port limited to the
+// source network src, the way careful operators open them.
+func richRules(src, action string) func(fw *lab.Firewalld) {
+	return func(fw *lab.Firewalld) {
+		for _, p := range [][2]string{{"45564", "udp"}, {"4000-4100", "tcp"}, {"8009", "tcp"}} {
+			rule := fmt.Sprintf(`rule family="ipv4" source address="%s" port port="%s" protocol="%s" %s`, src, p[0], p[1], action)
+			fw.Cmd("--add-rich-rule=" + rule)
+			fw.Cmd("--permanent", "--add-rich-rule="+rule)
+		}
+	}
+}
 
 // TestFirewallPortsMatchesTheKernel runs a real firewalld guarding host b and checks, for
 // each configuration, that firewall.ports' verdict is what the kernel does with real
@@ -110,6 +123,15 @@ func TestFirewallPortsMatchesTheKernel(t *testing.T) {
 			fw.Cmd("--permanent", "--zone=trusted", "--add-interface=cl0")
 			fw.Cmd("--zone=drop", "--add-source=10.99.0.0/16")
 			fw.Cmd("--permanent", "--zone=drop", "--add-source=10.99.0.0/16")
+		}, "fail", "missing", false},
+		{"rich rules open it to the cluster subnet", richRules("10.99.0.0/24", "accept"), "pass", "open", true},
+		{"rich rules open it to half the subnet, the peer outside", richRules("10.99.0.128/25", "accept"), "fail", "missing", false},
+		{"rich rule rejects the cluster subnet over open ports", func(fw *lab.Firewalld) {
+			for _, p := range []string{"45564/udp", "4000-4100/tcp", "8009/tcp"} {
+				fw.Cmd("--add-port=" + p)
+				fw.Cmd("--permanent", "--add-port="+p)
+			}
+			richRules("10.99.0.0/16", "reject")(fw)
 		}, "fail", "missing", false},
 		{"interface bound to a non-default zone", func(fw *lab.Firewalld) {
 			fw.Cmd("--zone=internal", "--change-interface=cl0")

@@ -81,7 +81,7 @@ func runFixFirewall(c *cobra.Command, f *fixFirewallFlags) error {
 		zone, permZone = f.zone, f.zone
 	}
 	igmp := firewall.IGMP{Iface: iface}
-	cov, err := firewall.Cover(client.Runtime(), zone, client.Permanent(), permZone, append(check.Needs(), igmp.Need()))
+	cov, err := firewall.Cover(client.Runtime(), zone, client.Permanent(), permZone, append(check.Needs(), igmp.Need()), subnet)
 	if err != nil {
 		return incomplete(err)
 	}

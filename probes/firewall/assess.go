@@ -111,7 +111,7 @@ func assessFirewalld(c *firewalld.Client, t target, needs []Need) (*Assessment, 
 	if err != nil {
 		return nil, errUndecided{err.Error()}
 	}
-	cov, err := Cover(c.Runtime(), b.Zone, c.Permanent(), b.PermZone, needs)
+	cov, err := Cover(c.Runtime(), b.Zone, c.Permanent(), b.PermZone, needs, t.subnet)
 	if err != nil {
 		return nil, errUndecided{err.Error()}
 	}
@@ -141,7 +141,7 @@ func assessFiles(env *probes.Env, f firewalld.Files, t target, needs []Need) (*A
 	}
 	for i, n := range needs {
 		cv := Coverage{Need: n}
-		if cv.Permanent, err = Decide(f, pz, n); err != nil {
+		if cv.Permanent, err = Decide(f, pz, n, t.subnet); err != nil {
 			return nil, errUndecided{err.Error()}
 		}
 		if rt != nil {
@@ -152,8 +152,9 @@ func assessFiles(env *probes.Env, f firewalld.Files, t target, needs []Need) (*A
 	return a, nil
 }
 
-// Cover decides every need in the runtime zone and the permanent zone.
-func Cover(rt firewalld.View, zone string, pm firewalld.View, permZone string, needs []Need) ([]Coverage, error) {
+// Cover decides every need in the runtime zone and the permanent zone, for senders on
+// peers, the cluster subnet.
+func Cover(rt firewalld.View, zone string, pm firewalld.View, permZone string, needs []Need, peers netip.Prefix) ([]Coverage, error) {
 	rz, err := rt.Zone(zone)
 	if err != nil {
 		return nil, err
@@ -165,10 +166,10 @@ func Cover(rt firewalld.View, zone string, pm firewalld.View, permZone string, n
 	var cov []Coverage
 	for _, n := range needs {
 		cv := Coverage{Need: n}
-		if cv.Runtime, err = Decide(rt, rz, n); err != nil {
+		if cv.Runtime, err = Decide(rt, rz, n, peers); err != nil {
 			return nil, err
 		}
-		if cv.Permanent, err = Decide(pm, pz, n); err != nil {
+		if cv.Permanent, err = Decide(pm, pz, n, peers); err != nil {
 			return nil, err
 		}
 		cov = append(cov, cv)

@@ -19,8 +19,12 @@ type Need struct {
 	Proto  string // udp or tcp
 	// Dst is the destination when it is known (the multicast group); invalid for traffic to
 	// the host's own addresses.
-	Dst   netip.Addr
-	Label string // "membership", "receiver", "AJP"
+	Dst netip.Addr
+	// FromPeers: the cluster's own hosts send it, from the cluster subnet (membership,
+	// replication); else the senders are not known (AJP from the web servers, IGMP
+	// queries from the switch or router).
+	FromPeers bool
+	Label     string // "membership", "receiver", "AJP"
 }
 
 // String is PORT/PROTO or LO-HI/PROTO, as firewall-cmd writes it, or the protocol alone
@@ -44,24 +48,47 @@ type Verdict struct {
 // Decide follows firewalld's order within a zone: rich rules with a negative priority
 // (lowest first), then rich rules that reject or drop, then what the zone allows (rich
 // accept rules, ports, protocols, services with their includes), then rich rules with a
-// positive priority, then the zone's target. A range is open only when all of it is.
-func Decide(v firewalld.View, z *firewalld.Zone, n Need) (Verdict, error) {
+// positive priority, then the zone's target. A range is open only when all of it is, for
+// every sender on peers, the cluster subnet (see Need.FromPeers).
+func Decide(v firewalld.View, z *firewalld.Zone, n Need, peers netip.Prefix) (Verdict, error) {
+	if !n.FromPeers {
+		peers = netip.Prefix{}
+	}
 	rules := parseRules(z.Rules)
-	for _, r := range rules {
-		if r.priority < 0 && r.covers(n) {
-			return r.verdict(), nil
+	reaches := make([]reach, len(rules))
+	opens := make([][]span, len(rules))
+	for i, r := range rules {
+		var err error
+		if reaches[i], opens[i], err = r.reach(v, n, peers); err != nil {
+			return Verdict{}, err
 		}
 	}
-	for _, r := range rules {
-		if r.priority == 0 && r.action != "accept" && r.overlaps(n) {
-			return Verdict{false, fmt.Sprintf("rich rule %q %ss it", r.text, r.action)}, nil
+	// decides: a rule that takes all of n, or one that turns part of it away.
+	decides := func(i int) bool {
+		return reaches[i] == matchesAll || (reaches[i] == matchesSome && rules[i].action != "accept")
+	}
+	for i, r := range rules {
+		if r.priority < 0 && decides(i) {
+			return r.verdict(reaches[i]), nil
+		}
+	}
+	for i, r := range rules {
+		if r.priority == 0 && r.action != "accept" && reaches[i] != matchesNone {
+			return r.verdict(reaches[i]), nil
 		}
 	}
 	var open []span
-	var why []string
-	for _, r := range rules {
-		if r.priority == 0 && r.action == "accept" && r.covers(n) {
-			return Verdict{true, fmt.Sprintf("rich rule %q", r.text)}, nil
+	var why, partly []string
+	for i, r := range rules {
+		switch {
+		case r.priority != 0 || r.action != "accept":
+		case reaches[i] == matchesAll:
+			return r.verdict(matchesAll), nil
+		case len(opens[i]) > 0:
+			open = append(open, opens[i]...)
+			why = append(why, "rich rule "+strconv.Quote(r.text))
+		case reaches[i] == matchesSome:
+			partly = append(partly, strconv.Quote(r.text))
 		}
 	}
 	for _, p := range z.Protocols {
@@ -96,18 +123,22 @@ func Decide(v firewalld.View, z *firewalld.Zone, n Need) (Verdict, error) {
 	if covered(open, n) {
 		return Verdict{true, "zone " + z.Name + ": " + strings.Join(why, ", ")}, nil
 	}
-	for _, r := range rules {
-		if r.priority > 0 && r.covers(n) {
-			return r.verdict(), nil
+	for i, r := range rules {
+		if r.priority > 0 && decides(i) {
+			return r.verdict(reaches[i]), nil
 		}
 	}
 	if strings.EqualFold(z.Target, "ACCEPT") {
 		return Verdict{true, "zone " + z.Name + " has target ACCEPT"}, nil
 	}
+	closed := Verdict{Why: fmt.Sprintf("zone %s (target %s) does not allow it", z.Name, z.Target)}
 	if len(open) > 0 {
-		return Verdict{false, fmt.Sprintf("zone %s opens only part of it (%s)", z.Name, strings.Join(why, ", "))}, nil
+		closed.Why = fmt.Sprintf("zone %s opens only part of it (%s)", z.Name, strings.Join(why, ", "))
 	}
-	return Verdict{false, fmt.Sprintf("zone %s (target %s) does not allow it", z.Name, z.Target)}, nil
+	if len(partly) > 0 {
+		closed.Why += fmt.Sprintf("; rich rule %s lets in only some of the cluster subnet %s", strings.Join(partly, ", "), peers)
+	}
+	return closed, nil
 }
 
 // servicePorts is what a service (and what it includes) opens for n's protocol; all is

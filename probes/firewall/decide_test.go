@@ -23,9 +23,11 @@ func (s services) Service(name string) (*firewalld.Service, error) {
 
 var (
 	group      = netip.MustParseAddr("228.0.0.4")
-	membership = Need{Lo: 45564, Hi: 45564, Proto: "udp", Dst: group}
-	receivers  = Need{Lo: 4000, Hi: 4100, Proto: "tcp"}
+	membership = Need{Lo: 45564, Hi: 45564, Proto: "udp", Dst: group, FromPeers: true}
+	receivers  = Need{Lo: 4000, Hi: 4100, Proto: "tcp", FromPeers: true}
+	ajp        = Need{Lo: 8009, Hi: 8009, Proto: "tcp"}
 	igmp       = IGMP{}.Need()
+	cluster    = netip.MustParsePrefix("10.0.0.0/24")
 )
 
 func pp(port, proto string) firewalld.PortProto { return firewalld.PortProto{Port: port, Proto: proto} }
@@ -70,7 +72,25 @@ func TestDecide(t *testing.T) {
 			Rules: []string{`rule family="ipv4" destination not address="228.0.0.4" port port="45564" protocol="udp" reject`}}, membership, true, "port 45564/udp"},
 		{"reject for all destinations but another", firewalld.Zone{Ports: []firewalld.PortProto{pp("45564", "udp")},
 			Rules: []string{`rule family="ipv4" destination not address="239.1.1.1" port port="45564" protocol="udp" reject`}}, membership, false, "rejects"},
-		{"source-limited accept does not open it for all", firewalld.Zone{Rules: []string{`rule family="ipv4" source address="10.0.0.0/24" port port="45564" protocol="udp" accept`}}, membership, false, ""},
+		{"accept from a network holding the cluster subnet", firewalld.Zone{Rules: []string{`rule family="ipv4" source address="10.0.0.0/16" port port="45564" protocol="udp" accept`}}, membership, true, "rich rule"},
+		{"accept from part of the cluster subnet", firewalld.Zone{Rules: []string{`rule family="ipv4" source address="10.0.0.128/25" port port="45564" protocol="udp" accept`}}, membership, false, "only some of the cluster subnet 10.0.0.0/24"},
+		{"accept from another network", firewalld.Zone{Rules: []string{`rule family="ipv4" source address="192.168.1.0/24" port port="45564" protocol="udp" accept`}}, membership, false, "does not allow"},
+		{"accept from all but another network", firewalld.Zone{Rules: []string{`rule family="ipv4" source not address="192.168.1.0/24" port port="45564" protocol="udp" accept`}}, membership, true, ""},
+		{"accept from one peer", firewalld.Zone{Rules: []string{`rule family="ipv4" source address="10.0.0.7" port port="45564" protocol="udp" accept`}}, membership, false, "only some"},
+		{"accept from an ipset", firewalld.Zone{Rules: []string{`rule family="ipv4" source ipset="peers" port port="45564" protocol="udp" accept`}}, membership, false, "only some"},
+		{"reject from the cluster subnet over an open port", firewalld.Zone{Ports: []firewalld.PortProto{pp("45564", "udp")},
+			Rules: []string{`rule family="ipv4" source address="10.0.0.0/24" port port="45564" protocol="udp" reject`}}, membership, false, "rejects it"},
+		{"reject from another network over an open port", firewalld.Zone{Ports: []firewalld.PortProto{pp("45564", "udp")},
+			Rules: []string{`rule family="ipv4" source address="192.168.1.0/24" port port="45564" protocol="udp" reject`}}, membership, true, "port 45564/udp"},
+		{"negative-priority drop for part of the subnet", firewalld.Zone{Ports: []firewalld.PortProto{pp("45564", "udp")},
+			Rules: []string{`rule priority="-5" family="ipv4" source address="10.0.0.0/25" port port="45564" protocol="udp" drop`}}, membership, false, "drops it in part"},
+		{"source-limited accept for part of the range, a port for the rest", firewalld.Zone{Ports: []firewalld.PortProto{pp("4051-4100", "tcp")},
+			Rules: []string{`rule family="ipv4" source address="10.0.0.0/24" port port="4000-4050" protocol="tcp" accept`}}, receivers, true, "rich rule"},
+		{"service rich rule from the cluster subnet", firewalld.Zone{
+			Rules: []string{`rule family="ipv4" source address="10.0.0.0/24" service name="tomcat" accept`}}, receivers, true, "rich rule"},
+		{"AJP from the web server only", firewalld.Zone{Rules: []string{`rule family="ipv4" source address="192.168.5.10" port port="8009" protocol="tcp" accept`}}, ajp, true, "rich rule"},
+		{"AJP open, everyone but the web server rejected", firewalld.Zone{Ports: []firewalld.PortProto{pp("8009", "tcp")},
+			Rules: []string{`rule family="ipv4" source not address="192.168.5.10" port port="8009" protocol="tcp" reject`}}, ajp, true, "port 8009/tcp"},
 		{"positive-priority reject after the ports", firewalld.Zone{Ports: []firewalld.PortProto{pp("45564", "udp")},
 			Rules: []string{`rule priority="5" port port="45564" protocol="udp" reject`}}, membership, true, ""},
 		{"positive-priority reject before the target", firewalld.Zone{Target: "ACCEPT",
@@ -88,25 +108,27 @@ func TestDecide(t *testing.T) {
 			if z.Name == "" {
 				z.Name = "public"
 			}
-			v, err := Decide(svc, &z, tc.need)
+			v, err := Decide(svc, &z, tc.need, cluster)
 			if err != nil || v.Open != tc.open || !strings.Contains(v.Why, tc.says) {
 				t.Errorf("Decide = %+v, %v; want open=%v saying %q", v, err, tc.open, tc.says)
 			}
 		})
 	}
-	if _, err := Decide(svc, &firewalld.Zone{Services: []string{"nosuch"}}, membership); err == nil {
+	if _, err := Decide(svc, &firewalld.Zone{Services: []string{"nosuch"}}, membership, cluster); err == nil {
 		t.Error("a missing service is an error")
 	}
 }
 
 func FuzzParseRule(f *testing.F) {
-	for _, s := range []string{`rule family="ipv4" port port="45564" protocol="udp" reject`, `rule priority="-3" protocol value="igmp" accept`, `rule source address="1.2.3.4" drop`, `rule port port="4000-x" protocol="tcp" accept`, `"'`} {
+	for _, s := range []string{`rule family="ipv4" port port="45564" protocol="udp" reject`, `rule priority="-3" protocol value="igmp" accept`, `rule source address="1.2.3.4" drop`, `rule family="ipv4" source not address="10.0.0.0/8" service name="tomcat" accept`, `rule source mac="00:11:22:33:44:55" accept`, `rule port port="4000-x" protocol="tcp" accept`, `"'`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		if r, ok := parseRule(s); ok {
-			r.covers(membership)
-			r.overlaps(receivers)
+			svc := services{"tomcat": {Ports: []firewalld.PortProto{pp("4000-4100", "tcp")}}}
+			for _, n := range []Need{membership, receivers, ajp, igmp} {
+				r.reach(svc, n, cluster)
+			}
 		}
 	})
 }

@@ -36,8 +36,8 @@ func (Ports) DependsOn() []string { return []string{"link.cluster"} }
 // Needs lists the traffic the cluster needs in.
 func (p Ports) Needs() []Need {
 	return []Need{
-		{Lo: p.McastPort, Hi: p.McastPort, Proto: "udp", Dst: p.Group, Label: "membership multicast"},
-		{Lo: p.Receiver.From, Hi: p.Receiver.To, Proto: "tcp", Label: "replication receivers"},
+		{Lo: p.McastPort, Hi: p.McastPort, Proto: "udp", Dst: p.Group, FromPeers: true, Label: "membership multicast"},
+		{Lo: p.Receiver.From, Hi: p.Receiver.To, Proto: "tcp", FromPeers: true, Label: "replication receivers"},
 		{Lo: p.AJPPort, Hi: p.AJPPort, Proto: "tcp", Label: "AJP"},
 	}
 }

@@ -2,6 +2,7 @@ package firewall
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,7 +18,13 @@ type rule struct {
 	port     *span
 	proto    string // of port=, or of protocol value=
 	service  string
-	source   bool // limited to a source (or to all but one): not every sender
+	// A source element limits the rule to some senders: an address or network (src),
+	// everything but it (srcNot), or a MAC address or ipset, which is not evaluated
+	// (srcOther).
+	hasSrc   bool
+	src      netip.Prefix
+	srcNot   bool
+	srcOther bool
 	dst      string
 	dstNot   bool   // destination not address=...
 	action   string // accept, reject, drop; "" for log/audit/mark only
@@ -49,14 +56,15 @@ func parseRule(text string) (rule, bool) {
 				elem = tok
 				switch tok {
 				case "source":
-					r.source = true
+					r.hasSrc = true
 				case "port", "service", "protocol", "icmp-block", "icmp-type", "masquerade", "forward-port", "source-port":
 					r.narrowed = true
 				}
 			case "accept", "reject", "drop":
 				r.action, elem = tok, tok
 			case "not":
-				r.dstNot = elem == "destination"
+				r.dstNot = r.dstNot || elem == "destination"
+				r.srcNot = r.srcNot || elem == "source"
 			}
 			continue
 		}
@@ -76,9 +84,17 @@ func parseRule(text string) (rule, bool) {
 			r.service = v
 		case elem == "destination" && k == "address":
 			r.dst = v
+		case elem == "source" && k == "address":
+			if p, ok := prefixOf(v); ok {
+				r.src = p
+			} else {
+				r.srcOther = true
+			}
+		case elem == "source" && (k == "mac" || k == "ipset"):
+			r.srcOther = true
 		}
 	}
-	return r, r.action != "" && !r.source && r.family != "ipv6"
+	return r, r.action != "" && r.family != "ipv6"
 }
 
 // tokens splits a rich rule at spaces outside quotes and drops the quotes.
@@ -131,32 +147,93 @@ func (r rule) dstHolds(a netip.Addr) bool {
 	return p.Contains(a)
 }
 
-// covers: the rule matches all of the need (port rules whose range holds it, or a
-// protocol rule for its protocol). Service rules are not followed.
-func (r rule) covers(n Need) bool {
-	if !r.narrowed {
-		return r.matchesDst(n)
+// reach is how much of a need a rule matches.
+type reach int
+
+const (
+	matchesNone reach = iota
+	matchesSome       // part of the ports, or some of the senders
+	matchesAll
+)
+
+// reach is how much of n the rule matches, senders on peers (the cluster subnet when n
+// comes from the peers, else invalid) and ports together; open is what it matches of
+// n's ports when it matches every sender (what an accept rule adds to the zone's
+// openings). Service rules are followed through the service's ports and includes.
+func (r rule) reach(v firewalld.View, n Need, peers netip.Prefix) (matched reach, open []span, err error) {
+	if !r.matchesDst(n) {
+		return matchesNone, nil, nil
 	}
-	if !r.matchesDst(n) || r.proto != n.Proto {
-		return false
+	from := r.srcReach(peers)
+	if from == matchesNone {
+		return matchesNone, nil, nil
 	}
-	return r.port == nil || (r.port.lo <= n.Lo && n.Hi <= r.port.hi)
+	whole := false
+	switch {
+	case !r.narrowed:
+		whole = true
+	case r.service != "":
+		if open, whole, err = servicePorts(v, r.service, n, map[string]bool{}); err != nil {
+			return matchesNone, nil, err
+		}
+	case r.proto == n.Proto && r.port == nil:
+		whole = true
+	case r.proto == n.Proto:
+		open = []span{*r.port}
+	}
+	switch {
+	case whole || covered(open, n):
+		matched = matchesAll
+	case slices.ContainsFunc(open, func(s span) bool { return s.overlaps(n) }):
+		matched = matchesSome
+	default:
+		return matchesNone, nil, nil
+	}
+	if from == matchesSome {
+		return matchesSome, nil, nil
+	}
+	return matched, open, nil
 }
 
-// overlaps: the rule matches some of the need.
-func (r rule) overlaps(n Need) bool {
-	if !r.narrowed {
-		return r.matchesDst(n)
+// srcReach is how many of the senders on peers the rule's source element matches. When
+// the senders are not known (peers invalid) a source-limited rule is taken to be about
+// them the right way round: AJP comes from the web servers, whose addresses clusterdoctor
+// does not know, and an accept limited to them (or a reject of everyone else) is how a
+// careful operator opens 8009/tcp.
+func (r rule) srcReach(peers netip.Prefix) reach {
+	switch {
+	case !r.hasSrc:
+		return matchesAll
+	case !peers.IsValid():
+		if r.action == "accept" {
+			return matchesAll
+		}
+		return matchesNone
+	case r.srcOther || !r.src.IsValid():
+		return matchesSome
 	}
-	if !r.matchesDst(n) || r.proto != n.Proto {
-		return false
+	holds := r.src.Bits() <= peers.Bits() && r.src.Contains(peers.Addr())
+	misses := !r.src.Overlaps(peers)
+	if r.srcNot {
+		holds, misses = misses, holds
 	}
-	return r.port == nil || r.port.overlaps(n)
+	switch {
+	case holds:
+		return matchesAll
+	case misses:
+		return matchesNone
+	}
+	return matchesSome
 }
 
-func (r rule) verdict() Verdict {
+// verdict is what the rule decides for a need it matches with m.
+func (r rule) verdict(m reach) Verdict {
 	if r.action == "accept" {
 		return Verdict{true, "rich rule " + strconv.Quote(r.text)}
 	}
-	return Verdict{false, "rich rule " + strconv.Quote(r.text) + " " + r.action + "s it"}
+	v := Verdict{false, "rich rule " + strconv.Quote(r.text) + " " + r.action + "s it"}
+	if m == matchesSome {
+		v.Why += " in part"
+	}
+	return v
 }
