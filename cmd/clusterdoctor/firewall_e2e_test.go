@@ -191,3 +191,50 @@ func TestFirewallPortsMatchesTheKernel(t *testing.T) {
 		})
 	}
 }
+
+// TestFirewallZoneFromNetworkManager: NetworkManager manages cl0 with a profile whose
+// connection.zone is trusted and hands that zone to a real firewalld when it brings the
+// connection up. firewalld's own files do not bind cl0, so after a reboot trusted still
+// applies only because the profile says so: firewall.ports passes (not "runtime-only"),
+// naming the profile, and the kernel lets the membership traffic in.
+func TestFirewallZoneFromNetworkManager(t *testing.T) {
+	l := lab.New(t)
+	a, b := l.AddHost("a", 1), l.AddHost("b", 2)
+	a.AddMulticastRoute()
+	b.FlushCluster()
+	bus := b.StartSystemBus()
+	fw := b.StartFirewalld(bus, nil)
+	nm := b.NewNetworkManager(bus, l.Path("nm-profiles"))
+	profile := nm.WriteProfile("cluster.nmconnection", strings.Replace(nmProfile, "address1=10.99.0.1/24\n",
+		"address1=10.99.0.2/24\nroute1=224.0.0.0/4\n", 1)+"[connection]\nzone=trusted\n")
+	nm.Start()
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if strings.TrimSpace(fw.Cmd("--get-zone-of-interface=cl0")) == "trusted" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("NetworkManager did not put cl0 in trusted: %s\n%s", fw.Cmd("--get-active-zones"), nm.Log())
+		}
+	}
+	// firewall-cmd answers from the profile too (it asks NetworkManager itself); the zone
+	// files, what firewalld's permanent D-Bus configuration reads, do not name cl0.
+	if out := fw.Cmd("--permanent", "--get-zone-of-interface=cl0"); strings.TrimSpace(out) != "trusted" {
+		t.Errorf("firewall-cmd --permanent --get-zone-of-interface=cl0: %s", out)
+	}
+	zoneFiles, _ := filepath.Glob(filepath.Join(fw.Config, "zones", "*.xml"))
+	for _, f := range zoneFiles {
+		if b, _ := os.ReadFile(f); strings.Contains(string(b), "cl0") {
+			t.Fatalf("%s binds cl0:\n%s", f, b)
+		}
+	}
+
+	priv := lab.Private{Env: []string{"DBUS_SYSTEM_BUS_ADDRESS=" + bus}}
+	rep, _ := preflightJSON(t, b, priv, "--iface", "cl0")
+	c := check(t, rep, "firewall.ports")
+	if c.Status != "pass" || c.Evidence["permanentZone"] != "trusted" || !strings.Contains(c.Detail+c.Summary, profile) && !strings.Contains(c.Detail+c.Summary, `profile "cluster"`) {
+		t.Errorf("firewall.ports = %s %v: %s\n%s", c.Status, c.Evidence, c.Summary, c.Detail)
+	}
+	if got := delivered(t, a, b); got == 0 {
+		t.Errorf("the kernel dropped the membership traffic; the check said %s", c.Status)
+	}
+}

@@ -64,13 +64,20 @@ func runFixFirewall(c *cobra.Command, f *fixFirewallFlags) error {
 	if err != nil {
 		return incomplete(err)
 	}
-	b, err := firewall.Zones(client, iface, subnet)
+	prof, err := firewall.ProfileOf(ctx, env, iface)
+	if err != nil {
+		return incomplete(err)
+	}
+	b, err := firewall.Zones(client, iface, subnet, prof)
 	if err != nil {
 		return incomplete(err)
 	}
 	zone, permZone := b.Zone, b.PermZone
 	out := c.OutOrStdout()
 	fmt.Fprintf(out, "# firewalld %s: traffic on %s is decided by zone %s (%s)\n", client.Version(), iface, zone, b.How)
+	if permZone != zone {
+		fmt.Fprintf(out, "# after a reload or a reboot: zone %s (%s)\n", permZone, b.PermHow)
+	}
 	if f.zone != "" {
 		if _, err := client.Permanent().Zone(f.zone); err != nil {
 			return usage(fmt.Errorf("--zone %s: firewalld has no such zone (firewall-cmd --get-zones lists them)", f.zone))

@@ -218,19 +218,32 @@ func TestFirewalldFilesUnderRoot(t *testing.T) {
 		os.MkdirAll(filepath.Join(root, filepath.Dir(p)), 0o755)
 		os.WriteFile(filepath.Join(root, p), []byte(s), 0o644)
 	}
-	for _, tc := range []struct{ internal, status, zone string }{
-		{`<zone><service name="tomcat"/><interface name="lo"/></zone>`, "pass", "internal"},
-		{`<zone><service name="tomcat"/></zone>`, "fail", "public"},
+	// A NetworkManager profile's zone (connection.zone) binds the interface when firewalld
+	// starts, before its own files.
+	keyfile := filepath.Join(root, "etc/NetworkManager/system-connections/lo.nmconnection")
+	os.MkdirAll(filepath.Dir(keyfile), 0o755)
+	for _, tc := range []struct{ internal, profileZone, status, zone string }{
+		{`<zone><service name="tomcat"/><interface name="lo"/></zone>`, "", "pass", "internal"},
+		{`<zone><service name="tomcat"/></zone>`, "", "fail", "public"},
+		{`<zone><service name="tomcat"/></zone>`, "internal", "pass", "internal"},
+		{`<zone><service name="tomcat"/><interface name="lo"/></zone>`, "public", "fail", "public"},
+		{`<zone><service name="tomcat"/></zone>`, "nosuch", "unknown", ""},
 	} {
 		os.WriteFile(filepath.Join(root, "usr/lib/firewalld/zones/internal.xml"), []byte(tc.internal), 0o644)
+		os.Remove(keyfile)
+		if tc.profileZone != "" {
+			os.WriteFile(keyfile, []byte("[connection]\nid=lo\ninterface-name=lo\nzone="+tc.profileZone+"\n"), 0o600)
+		}
 		r := execute(t, exec.Command(binary, "preflight", "--root", root, "--iface", "lo", "-o", "json"))
 		var rep probes.Report
 		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 			t.Fatalf("%v: %s %s", err, r.stdout, r.stderr)
 		}
 		c := check(t, rep, "firewall.ports")
-		if string(c.Status) != tc.status || c.Evidence["zone"] != tc.zone {
-			t.Errorf("%s: firewall.ports = %s %v: %s", tc.internal, c.Status, c.Evidence, c.Summary)
+		zone, _ := c.Evidence["zone"].(string)
+		if string(c.Status) != tc.status || zone != tc.zone ||
+			(tc.profileZone != "" && !strings.Contains(c.Summary+c.Detail, "lo.nmconnection")) {
+			t.Errorf("%s, profile zone %q: firewall.ports = %s %v: %s\n%s", tc.internal, tc.profileZone, c.Status, c.Evidence, c.Summary, c.Detail)
 		}
 	}
 }

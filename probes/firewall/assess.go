@@ -15,6 +15,7 @@ import (
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/firewall/nft"
 	"github.com/clusterdoctor/clusterdoctor/probes/firewall/xtables"
+	"github.com/clusterdoctor/clusterdoctor/probes/routecfg"
 )
 
 // Assessment is what guards the cluster interface and what it lets in.
@@ -88,13 +89,21 @@ func Assess(ctx context.Context, env *probes.Env, iface string, needs []Need) (*
 		if conn, err := env.SystemBus(ctx); err == nil {
 			defer conn.Close()
 			if c := firewalld.New(conn); c.Running() {
-				return assessFirewalld(c, t, needs)
+				prof, err := ProfileOf(ctx, env, iface)
+				if err != nil {
+					return nil, err
+				}
+				return assessFirewalld(c, t, needs, prof)
 			}
 		}
 	}
 	files := firewalld.Files{Root: env.Root}
 	if files.Installed() && files.Enabled() {
-		return assessFiles(env, files, t, needs)
+		prof, err := ProfileOf(ctx, env, iface)
+		if err != nil {
+			return nil, err
+		}
+		return assessFiles(env, files, t, needs, prof)
 	}
 	if !env.LiveRoot() {
 		return nil, errUndecided{"no firewalld configuration under --root, and the kernel's rule set is read on the live host only"}
@@ -106,8 +115,17 @@ func Assess(ctx context.Context, env *probes.Env, iface string, needs []Need) (*
 	return a, nil
 }
 
-func assessFirewalld(c *firewalld.Client, t target, needs []Need) (*Assessment, error) {
-	b, err := Zones(c, t.iface, t.subnet)
+// ProfileOf is the zone iface's network profile names, if any (see routecfg.ProfileZone).
+func ProfileOf(ctx context.Context, env *probes.Env, iface string) (Profile, error) {
+	zone, from, err := routecfg.ProfileZone(ctx, env, iface)
+	if err != nil {
+		return Profile{}, errUndecided{err.Error()}
+	}
+	return Profile{Zone: zone, From: from}, nil
+}
+
+func assessFirewalld(c *firewalld.Client, t target, needs []Need, prof Profile) (*Assessment, error) {
+	b, err := Zones(c, t.iface, t.subnet, prof)
 	if err != nil {
 		return nil, errUndecided{err.Error()}
 	}
@@ -116,8 +134,11 @@ func assessFirewalld(c *firewalld.Client, t target, needs []Need) (*Assessment, 
 		return nil, errUndecided{err.Error()}
 	}
 	where := fmt.Sprintf("zone %s (%s)", b.Zone, b.How)
-	if b.PermZone != b.Zone {
+	switch {
+	case b.PermZone != b.Zone:
 		where += fmt.Sprintf(", permanently %s (%s)", b.PermZone, b.PermHow)
+	case b.PermHow != b.How:
+		where += fmt.Sprintf(", permanently too (%s)", b.PermHow)
 	}
 	return &Assessment{Guard: "firewalld", Where: where, Zone: b.Zone, PermZone: b.PermZone,
 		Coverage: cov, HasRuntime: true, HasPermanent: true}, nil
@@ -125,8 +146,8 @@ func assessFirewalld(c *firewalld.Client, t target, needs []Need) (*Assessment, 
 
 // assessFiles: firewalld installed but stopped. What it will do when it starts comes
 // from its files; what the kernel does now from the rule set.
-func assessFiles(env *probes.Env, f firewalld.Files, t target, needs []Need) (*Assessment, error) {
-	pz, how, err := FileZones(f, t.iface, t.subnet)
+func assessFiles(env *probes.Env, f firewalld.Files, t target, needs []Need, prof Profile) (*Assessment, error) {
+	pz, how, err := FileZones(f, t.iface, t.subnet, prof)
 	if err != nil {
 		return nil, errUndecided{err.Error()}
 	}

@@ -16,12 +16,17 @@ type Binding struct {
 	PermZone, PermHow string
 }
 
+// Profile is the zone the interface's network profile gives it (routecfg.ProfileZone):
+// NetworkManager hands it to firewalld whenever the connection comes up, so it is the
+// interface's zone after a reboot, whatever firewalld's own files say.
+type Profile struct{ Zone, From string }
+
 // Zones finds the zone that applies to peers on subnet arriving on iface, the way
 // firewalld dispatches: a zone whose source binding holds the whole subnet comes first,
-// then the interface's zone, then the default zone. Equivalent to firewall-cmd
-// --get-active-zones / --get-zone-of-interface=IFACE / --get-default-zone, and the same
-// with --permanent.
-func Zones(c *firewalld.Client, iface string, subnet netip.Prefix) (Binding, error) {
+// then the interface's zone (permanently: the profile's, else firewalld's binding), then
+// the default zone. Equivalent to firewall-cmd --get-active-zones /
+// --get-zone-of-interface=IFACE / --get-default-zone, and the same with --permanent.
+func Zones(c *firewalld.Client, iface string, subnet netip.Prefix, prof Profile) (Binding, error) {
 	var b Binding
 	rt, err := c.SourceZones()
 	if err != nil {
@@ -39,6 +44,10 @@ func Zones(c *firewalld.Client, iface string, subnet netip.Prefix) (Binding, err
 	if b.PermZone, b.PermHow = sourceZone(pm, subnet); b.PermZone != "" {
 		return b, nil
 	}
+	if prof.Zone != "" {
+		b.PermZone, b.PermHow = prof.Zone, fmt.Sprintf("%s's zone in %s", iface, prof.From)
+		return b, nil
+	}
 	if b.PermZone, err = c.PermanentZoneOf(iface); err != nil {
 		return b, err
 	}
@@ -53,7 +62,7 @@ func Zones(c *firewalld.Client, iface string, subnet netip.Prefix) (Binding, err
 
 // FileZones is Zones for a firewalld that is not running: the zone of its permanent
 // configuration that will apply when it starts, read from its file once.
-func FileZones(f firewalld.Files, iface string, subnet netip.Prefix) (zone *firewalld.Zone, how string, err error) {
+func FileZones(f firewalld.Files, iface string, subnet netip.Prefix, prof Profile) (zone *firewalld.Zone, how string, err error) {
 	zones, err := f.Zones()
 	if err != nil {
 		return nil, "", err
@@ -68,6 +77,13 @@ func FileZones(f firewalld.Files, iface string, subnet netip.Prefix) (zone *fire
 	}
 	if name, how := sourceZone(src, subnet); name != "" {
 		return byName[name], how, nil
+	}
+	if prof.Zone != "" {
+		how := fmt.Sprintf("%s's zone in %s", iface, prof.From)
+		if z, ok := byName[prof.Zone]; ok {
+			return z, how, nil
+		}
+		return nil, "", fmt.Errorf("%s names zone %s, which firewalld does not have", prof.From, prof.Zone)
 	}
 	for _, z := range zones {
 		if slices.Contains(z.Interfaces, iface) {
