@@ -281,7 +281,7 @@ func TestFixRoutePersistNetworkManager(t *testing.T) {
 	}
 	var dry run
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if dry = fix("--dry-run"); strings.Contains(dry.stdout, "active") {
+		if dry = fix("--dry-run"); strings.Contains(dry.stdout, ", active,") {
 			break // NetworkManager has activated the profile
 		}
 	}
