@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/godbus/dbus/v5"
 	"github.com/vishvananda/netlink"
 )
@@ -61,6 +62,21 @@ func (e *Env) Path(p string) string {
 		return p
 	}
 	return filepath.Join(e.Root, p)
+}
+
+// HostPath maps a host path into Root like Path, but resolves symbolic links the way the
+// host itself would: an absolute link inside an image (Debian's /var/lib/tomcat10/conf ->
+// /etc/tomcat10) points into the image, never at this machine's own files, and ".." stops
+// at Root. On a live root it is p itself.
+func (e *Env) HostPath(p string) string {
+	if e.LiveRoot() {
+		return p
+	}
+	full, err := securejoin.SecureJoin(e.Root, p)
+	if err != nil {
+		return e.Path(p) // a link loop: let the open that follows report it
+	}
+	return full
 }
 
 // LiveRoot reports whether Root is the running host's own "/", so live-only sources

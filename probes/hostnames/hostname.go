@@ -43,7 +43,7 @@ func (p Hostname) Run(ctx context.Context, env *probes.Env) probes.Result {
 	if err != nil {
 		return probes.UnknownResult(id, err.Error())
 	}
-	ans, lookupErr := r.Lookup(ctx, name)
+	ans, lookupErr := r.LocalHost(ctx, name)
 	local, err := env.InterfaceAddrs()
 	if err != nil {
 		return probes.UnknownResult(id, err.Error())
@@ -82,23 +82,28 @@ func decideHostname(f hostnameFacts) probes.Result {
 		ev["addresses"] = addrStrings(f.ans.Addrs)
 	}
 	where := fmt.Sprintf("via %s", f.ans.Source)
-	if len(f.ans.Lines) > 0 && f.ans.Source == "files" {
-		where = fmt.Sprintf("/etc/hosts line %d", f.ans.Lines[0].Number)
-		ev["line"] = strings.TrimSpace(f.ans.Lines[0].Raw)
+	if l, ok := f.ans.LineOf(addr); ok && f.ans.Source == "files" {
+		where = fmt.Sprintf("/etc/hosts line %d", l.Number)
+		ev["line"] = strings.TrimSpace(l.Raw)
+	}
+	why := notes(f.ans)
+	if f.ans.Reordered() {
+		why = joinNotes(why, fmt.Sprintf("%s has several addresses (%s): getaddrinfo sorts them by RFC 3484 (/etc/gai.conf), which puts loopback and same-subnet addresses first, and Java takes the first IPv4 one, %s, not the first written",
+			f.name, strings.Join(addrStrings(f.ans.Found), ", "), addr))
 	}
 	switch {
 	case addr.IsLoopback() || addr == netip.MustParseAddr("127.0.0.2"):
 		return probes.FailResult(id, fmt.Sprintf("host name %s resolves to loopback %s (%s): Tomcat advertises it and peers cannot replicate to this host", f.name, addr, where)).
-			With("Receiver address=\"auto\" uses InetAddress.getLocalHost(); Debian's installer maps the host name to 127.0.1.1", fix, ev)
+			With(joinNotes("Receiver address=\"auto\" uses InetAddress.getLocalHost(); Debian's installer maps the host name to 127.0.1.1", why), fix, ev)
 	case f.holder == "":
 		return probes.FailResult(id, fmt.Sprintf("host name %s resolves to %s (%s), which no local interface holds", f.name, addr, where)).
-			With("Tomcat would advertise an address that is not this host's; stale /etc/hosts after a re-addressing is the usual cause", fix, ev)
+			With(joinNotes("Tomcat would advertise an address that is not this host's; stale /etc/hosts after a re-addressing is the usual cause", why), fix, ev)
 	case f.holder != f.iface:
 		ev["holder"] = f.holder
 		return probes.WarnResult(id, fmt.Sprintf("host name %s resolves to %s on %s, not on the cluster interface %s", f.name, addr, f.holder, f.iface)).
-			With("replication traffic will be addressed to "+f.holder+"; fine only if peers reach that network", fix+", or set Receiver address explicitly in server.xml", ev)
+			With(joinNotes("replication traffic will be addressed to "+f.holder+"; fine only if peers reach that network", why), fix+", or set Receiver address explicitly in server.xml", ev)
 	}
-	return probes.PassResult(id, fmt.Sprintf("host name %s resolves to %s on %s (%s)", f.name, addr, f.iface, where)).With("", "", ev)
+	return probes.PassResult(id, fmt.Sprintf("host name %s resolves to %s on %s (%s)", f.name, addr, f.iface, where)).With(why, "", ev)
 }
 
 func holder(local []probes.IfaceAddr, ans resolve.Answer) string {
@@ -118,6 +123,16 @@ func firstV4On(local []probes.IfaceAddr, iface string) netip.Addr {
 }
 
 func notes(a resolve.Answer) string { return strings.Join(a.Notes, "; ") }
+
+func joinNotes(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
+}
 
 func addrStrings(as []netip.Addr) []string {
 	out := make([]string, len(as))

@@ -1,7 +1,8 @@
 // Package resolve looks up host names the way a Tomcat JVM on this host would: through
-// glibc's getaddrinfo, which follows the hosts line of nsswitch.conf. Java's
-// InetAddress.getLocalHost() resolves gethostname() this way and Tomcat's Receiver
-// address="auto" uses its first address, IPv4 first.
+// glibc's getaddrinfo, which follows the hosts line of nsswitch.conf and then sorts the
+// addresses by RFC 3484 destination selection (/etc/gai.conf), and then Java, which puts
+// IPv4 addresses first. Java's InetAddress.getLocalHost() resolves gethostname() this way
+// and Tomcat's Receiver address="auto" uses its first address.
 package resolve
 
 import (
@@ -13,6 +14,7 @@ import (
 	"net/netip"
 	"os"
 
+	"github.com/clusterdoctor/clusterdoctor/netcfg/gaiconf"
 	"github.com/clusterdoctor/clusterdoctor/netcfg/hosts"
 	"github.com/clusterdoctor/clusterdoctor/netcfg/nsswitch"
 	"github.com/clusterdoctor/clusterdoctor/probes"
@@ -20,8 +22,11 @@ import (
 
 // Answer is the outcome of a lookup.
 type Answer struct {
-	// Addrs are the addresses in the order Java sees them (IPv4 first).
+	// Addrs are the addresses in the order Java sees them: glibc's sorted order, IPv4
+	// first, duplicates removed.
 	Addrs []netip.Addr
+	// Found are the addresses as the service returned them, before any sorting.
+	Found []netip.Addr
 	// Source is the nsswitch service that answered ("files", "myhostname", "dns").
 	Source string
 	// Lines are the /etc/hosts lines that matched, when Source is "files".
@@ -33,6 +38,42 @@ type Answer struct {
 // First is the address Java's getLocalHost() / getByName() returns.
 func (a Answer) First() netip.Addr { return a.Addrs[0] }
 
+// LineOf returns the /etc/hosts line that gave addr, if the answer came from the file.
+func (a Answer) LineOf(addr netip.Addr) (hosts.Line, bool) {
+	for _, l := range a.Lines {
+		if l.Addr == addr {
+			return l, true
+		}
+	}
+	return hosts.Line{}, false
+}
+
+// Reordered reports whether getaddrinfo's sorting moved the first address Java takes
+// away from the first one the service returned in its family.
+func (a Answer) Reordered() bool {
+	if len(a.Addrs) == 0 {
+		return false
+	}
+	for _, f := range a.Found {
+		if f.Is4() == a.First().Is4() {
+			return f != a.First()
+		}
+	}
+	return false
+}
+
+// LocalHost resolves the host name as Java's InetAddress.getLocalHost() does: the name
+// "localhost" is the loopback address without any lookup; any other name goes through
+// the name services.
+func (r *Resolver) LocalHost(ctx context.Context, name string) (Answer, error) {
+	if name == "localhost" {
+		lo := netip.MustParseAddr("127.0.0.1")
+		return Answer{Addrs: []netip.Addr{lo}, Found: []netip.Addr{lo}, Source: "java",
+			Notes: []string{"Java answers the host name localhost with the loopback address, whatever /etc/hosts says"}}, nil
+	}
+	return r.Lookup(ctx, name)
+}
+
 // ErrNotFound is returned when no service knows the name (Java: UnknownHostException).
 var ErrNotFound = errors.New("name not found")
 
@@ -41,6 +82,8 @@ type Resolver struct {
 	env     *probes.Env
 	Hosts   *hosts.File
 	Sources []nsswitch.Source
+	// Tables are getaddrinfo's sorting tables (built in, or from /etc/gai.conf).
+	Tables Tables
 	// DNS is used for the "dns" service; nil means Go's resolver on a live root.
 	DNS func(ctx context.Context, name string) ([]netip.Addr, error)
 }
@@ -66,6 +109,19 @@ func New(env *probes.Env) (*Resolver, error) {
 	if r.Hosts, err = hosts.Parse(bytes.NewReader(b)); err != nil {
 		return nil, fmt.Errorf("%s: %w", env.Path("/etc/hosts"), err)
 	}
+	b, err = env.ReadFile("/etc/gai.conf", gaiconf.MaxSize)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		r.Tables = NewTables(nil)
+	case err != nil:
+		return nil, fmt.Errorf("read gai.conf: %w", err)
+	default:
+		c, err := gaiconf.Parse(bytes.NewReader(b))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", env.Path("/etc/gai.conf"), err)
+		}
+		r.Tables = NewTables(c)
+	}
 	if env.LiveRoot() {
 		r.DNS = goDNS
 	}
@@ -81,7 +137,8 @@ func (r *Resolver) Lookup(ctx context.Context, name string) (Answer, error) {
 			ans.Notes = append(ans.Notes, note)
 		}
 		if status == "SUCCESS" {
-			ans.Addrs, ans.Source = javaOrder(addrs), src.Name
+			ans.Found, ans.Source = addrs, src.Name
+			ans.Addrs = javaOrder(dedupe(Sort(addrs, r.Tables, r.sourceOf())))
 			return ans, nil
 		}
 		if src.ReturnsOn(status) {
@@ -171,4 +228,18 @@ func goDNS(ctx context.Context, name string) ([]netip.Addr, error) {
 		addrs[i] = addrs[i].Unmap()
 	}
 	return addrs, nil
+}
+
+// dedupe drops repeated addresses, keeping the first, as Java does with getaddrinfo's
+// answers.
+func dedupe(addrs []netip.Addr) []netip.Addr {
+	out := make([]netip.Addr, 0, len(addrs))
+	seen := map[netip.Addr]bool{}
+	for _, a := range addrs {
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	return out
 }
