@@ -440,3 +440,28 @@ func (h *Host) Do(fn func() error) error {
 	}()
 	return <-errc
 }
+
+// Nft loads an nftables script (nft -f -) in the host's namespace; the rules go with the
+// namespace.
+func (h *Host) Nft(script string) {
+	h.lab.t.Helper()
+	cmd := h.Command(Private{}, "nft", "-f", "-")
+	cmd.Stdin = strings.NewReader(script)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		h.lab.t.Fatalf("lab: nft in %s: %v\n%s\n%s", h.Name, err, out, script)
+	}
+}
+
+// Listen opens a TCP listener inside the host's namespace; the test closes it.
+func (h *Host) Listen(addr string) net.Listener {
+	h.lab.t.Helper()
+	var ln net.Listener
+	err := h.Do(func() error {
+		var err error
+		ln, err = net.Listen("tcp4", addr)
+		return err
+	})
+	h.lab.must(err, "listen on %s in %s", addr, h.Name)
+	h.lab.t.Cleanup(func() { ln.Close() })
+	return ln
+}
