@@ -1,6 +1,7 @@
 package ports
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -18,7 +19,8 @@ func TestParseProcNet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Socket{{4000, tcpListen, 998, 31337}, {8009, tcpListen, 0, 4242}, {4001, 1, 998, 999}}
+	a := netip.MustParseAddr
+	want := []Socket{{a("0.0.0.0"), 4000, tcpListen, 998, 31337}, {a("127.0.0.1"), 8009, tcpListen, 0, 4242}, {a("10.0.0.10"), 4001, 1, 998, 999}}
 	if len(socks) != len(want) {
 		t.Fatalf("got %d sockets; want %d", len(socks), len(want))
 	}

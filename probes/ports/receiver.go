@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -34,6 +35,7 @@ func (Receiver) Timeout() time.Duration { return ReceiverTimeout }
 
 // Holder is a listening socket in the range and the process that holds it.
 type Holder struct {
+	Addr   netip.Addr // the bound address (0.0.0.0 or :: for all)
 	Port   int
 	PID    int    // 0 when the owner could not be seen
 	Comm   string // process name
@@ -42,34 +44,40 @@ type Holder struct {
 
 // Run implements probes.Probe.
 func (p Receiver) Run(ctx context.Context, env *probes.Env) probes.Result {
-	listening := map[uint64]int{} // inode -> port
-	for _, file := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		b, err := env.ReadFile(file, maxProcNet)
-		if errors.Is(err, os.ErrNotExist) && file == "/proc/net/tcp6" {
-			continue // IPv6 disabled
-		}
-		if err != nil {
-			return probes.UnknownResult(p.ID(), fmt.Sprintf("cannot read %s: %v", file, err))
-		}
-		socks, err := ParseProcNet(bytes.NewReader(b))
-		if err != nil {
-			return probes.UnknownResult(p.ID(), fmt.Sprintf("%s: %v", file, err))
-		}
-		for _, s := range socks {
-			if s.State == tcpListen && p.Range.Contains(s.LocalPort) {
-				listening[s.Inode] = s.LocalPort
-			}
-		}
-	}
-	holders, err := owners(ctx, env, listening)
+	holders, err := Listening(ctx, env, p.Range.Contains)
 	if err != nil {
 		return probes.UnknownResult(p.ID(), err.Error())
 	}
 	return decideReceiver(p.Range, holders, env.IsRoot)
 }
 
+// Listening lists the TCP sockets listening on a port that want accepts, with the
+// processes that hold them. Equivalent to: ss -ltnp.
+func Listening(ctx context.Context, env *probes.Env, want func(port int) bool) ([]Holder, error) {
+	listening := map[uint64]Socket{}
+	for _, file := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := env.ReadFile(file, maxProcNet)
+		if errors.Is(err, os.ErrNotExist) && file == "/proc/net/tcp6" {
+			continue // IPv6 disabled
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cannot read %s: %w", file, err)
+		}
+		socks, err := ParseProcNet(bytes.NewReader(b))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		for _, s := range socks {
+			if s.State == tcpListen && want(s.LocalPort) {
+				listening[s.Inode] = s
+			}
+		}
+	}
+	return owners(ctx, env, listening)
+}
+
 // owners maps socket inodes to processes by reading /proc/PID/fd links, as ss -p does.
-func owners(ctx context.Context, env *probes.Env, inodes map[uint64]int) ([]Holder, error) {
+func owners(ctx context.Context, env *probes.Env, inodes map[uint64]Socket) ([]Holder, error) {
 	if len(inodes) == 0 {
 		return nil, nil
 	}
@@ -97,16 +105,16 @@ func owners(ctx context.Context, env *probes.Env, inodes map[uint64]int) ([]Hold
 				continue
 			}
 			ino, err := strconv.ParseUint(strings.TrimSuffix(link[len("socket:["):], "]"), 10, 64)
-			if port, ok := inodes[ino]; err == nil && ok {
-				found[ino] = describe(env, pid, port)
+			if s, ok := inodes[ino]; err == nil && ok {
+				found[ino] = describe(env, pid, s)
 			}
 		}
 	}
 	out := make([]Holder, 0, len(inodes))
-	for ino, port := range inodes {
+	for ino, s := range inodes {
 		h, ok := found[ino]
 		if !ok {
-			h = Holder{Port: port}
+			h = Holder{Addr: s.LocalAddr, Port: s.LocalPort}
 		}
 		out = append(out, h)
 	}
@@ -114,8 +122,8 @@ func owners(ctx context.Context, env *probes.Env, inodes map[uint64]int) ([]Hold
 	return out, nil
 }
 
-func describe(env *probes.Env, pid, port int) Holder {
-	h := Holder{Port: port, PID: pid}
+func describe(env *probes.Env, pid int, s Socket) Holder {
+	h := Holder{Addr: s.LocalAddr, Port: s.LocalPort, PID: pid}
 	dir := filepath.Join("/proc", strconv.Itoa(pid))
 	h.Comm, _ = env.ReadTrimmed(filepath.Join(dir, "comm"))
 	cmdline, _ := env.ReadFile(filepath.Join(dir, "cmdline"), 1<<20)
