@@ -93,15 +93,15 @@ func TestMultiLineStartTagLine(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	cases := map[string]string{
-		"":                                  "no root element",
-		"<Server><Service></Server>":        "s.xml:1:",
-		"<Server/>\n<Server/>":              "more than one root element",
-		"<Server a='1' a='2'/>":             "s.xml:1",
-		"<Server>&nosuch;</Server>":         "s.xml:1",
+		"":                           "no root element",
+		"<Server><Service></Server>": "s.xml:1:",
+		"<Server/>\n<Server/>":       "more than one root element",
+		"<Server a='1' a='2'/>":      "s.xml:1",
+		"<Server>&nosuch;</Server>":  "s.xml:1",
 		"<!DOCTYPE s [<!ENTITY x SYSTEM 'y.xml'>]><Server>&x;</Server>": "is not followed here",
-		"<Server x='&x;'/>":                 "s.xml:1",
-		strings.Repeat("<a>", maxDepth+1):   "nested deeper",
-		"<Server>\n\n<Cluster>\n</Server>":  "s.xml:4",
+		"<Server x='&x;'/>":                "s.xml:1",
+		strings.Repeat("<a>", maxDepth+1):  "nested deeper",
+		"<Server>\n\n<Cluster>\n</Server>": "s.xml:4",
 	}
 	for in, says := range cases {
 		_, err := ParseXML(strings.NewReader(in), "s.xml", nil)
