@@ -32,6 +32,9 @@ type Env struct {
 	Adjtimex func() (KernelClock, error)
 	// IsRoot tells whether the process may see other users' sockets and processes.
 	IsRoot bool
+	// Journal returns the recent journal of the systemd unit a process runs in, and the
+	// unit's name; nil where there is no journal to read (an image under --root).
+	Journal func(ctx context.Context, pid int) ([]byte, string, error)
 }
 
 // KernelClock is the part of the kernel's adjtimex state that says whether the clock is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -29,7 +30,38 @@ func NewEnv(root string) (*Env, error) {
 		IsRoot:    os.Geteuid() == 0,
 	}
 	e.Hostname = e.hostname
+	if e.LiveRoot() {
+		e.Journal = e.unitJournal
+	}
 	return e, nil
+}
+
+// journalLines bounds what is read of a unit's journal.
+const journalLines = "5000"
+
+// unitJournal reads the current boot's journal of the service a process belongs to (its
+// cgroup names the unit). Equivalent to: journalctl -b -u UNIT -n 5000 -o cat.
+func (e *Env) unitJournal(ctx context.Context, pid int) ([]byte, string, error) {
+	cg, err := e.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid), 64<<10)
+	if err != nil {
+		return nil, "", err
+	}
+	unit := ""
+	for _, line := range strings.Split(string(cg), "\n") {
+		for _, part := range strings.Split(line, "/") {
+			if strings.HasSuffix(part, ".service") {
+				unit = part
+			}
+		}
+	}
+	if unit == "" {
+		return nil, "", fmt.Errorf("pid %d runs in no systemd service", pid)
+	}
+	out, err := exec.CommandContext(ctx, "journalctl", "-b", "-u", unit, "-n", journalLines, "-o", "cat", "--no-pager").Output()
+	if err != nil {
+		return nil, unit, fmt.Errorf("journalctl -u %s: %w", unit, err)
+	}
+	return out, unit, nil
 }
 
 // Close releases the netlink handle.

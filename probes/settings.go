@@ -25,15 +25,58 @@ type Settings struct {
 	McastPort int `json:"mcastPort" yaml:"mcastPort"`
 	// ReceiverPorts is the replication receiver TCP range (NioReceiver port..port+autoBind).
 	ReceiverPorts PortRange `json:"receiverPorts" yaml:"receiverPorts"`
-	// AJPPort is the AJP connector port mod_jk talks to.
+	// AJPPort is the AJP connector port mod_jk talks to; 0 means there is no AJP
+	// connector (the web tier proxies HTTP) and the firewall need not open one.
 	AJPPort int `json:"ajpPort" yaml:"ajpPort"`
+	// HTTPPort is the HTTP connector a web tier proxying HTTP talks to, required of the
+	// firewall when Tomcat has no AJP connector; 0 requires none.
+	HTTPPort int `json:"httpPort,omitempty" yaml:"httpPort"`
+	// Membership is how the members find each other: "multicast" (McastService, the
+	// default), "static" (a fixed member list: no multicast at all) or "cloud".
+	Membership string `json:"membership" yaml:"membership"`
 	// Peers are the other cluster hosts, names or addresses.
 	Peers []string `json:"peers" yaml:"peers"`
+	// ReceiverAddress is the Receiver address of server.xml ("auto": the host name's);
+	// the interface that holds it is the cluster interface.
+	ReceiverAddress string `json:"receiverAddress,omitempty" yaml:"-"`
+	// McastBind is McastService's bind address of server.xml, when it sets one.
+	McastBind string `json:"mcastBind,omitempty" yaml:"-"`
+	// Tomcat is the CATALINA_BASE to read (--tomcat); empty means discover it.
+	Tomcat string `json:"tomcat,omitempty" yaml:"tomcat"`
+	// TomcatHome is CATALINA_HOME (--tomcat-home), when it cannot be found from the base.
+	TomcatHome string `json:"tomcatHome,omitempty" yaml:"tomcatHome"`
+	// Instances are the Tomcat instances found and read, the first one the source of the
+	// settings taken from server.xml.
+	Instances []TomcatInstance `json:"tomcatInstances,omitempty" yaml:"-"`
+	// Sources says where each setting came from: "flag", "config", "default" or the
+	// server.xml element ("conf/server.xml:31").
+	Sources map[string]string `json:"sources,omitempty" yaml:"-"`
 	// Root is where /etc, /proc and /sys are read.
 	Root string `json:"root" yaml:"root"`
 	// Timeout is the deadline of the whole run.
 	Timeout Duration `json:"timeout" yaml:"timeout"`
 }
+
+// TomcatInstance names one Tomcat found on the host, for the report.
+type TomcatInstance struct {
+	Base    string `json:"base"`
+	Home    string `json:"home,omitempty"`
+	Version string `json:"version,omitempty"`
+	PID     int    `json:"pid,omitempty"`
+	User    string `json:"user,omitempty"`
+	// Found says how it was found: "running (pid 4242)", "--tomcat", "installed in ...".
+	Found string `json:"found"`
+}
+
+// Membership kinds.
+const (
+	Multicast = "multicast"
+	Static    = "static"
+	Cloud     = "cloud"
+)
+
+// SettingKeys are the settings whose source is reported, by their JSON names.
+var SettingKeys = []string{"iface", "group", "mcastPort", "receiverPorts", "ajpPort", "httpPort", "membership", "peers"}
 
 // Defaults are Tomcat's own defaults for a SimpleTcpCluster with McastService.
 func Defaults() Settings {
@@ -42,6 +85,7 @@ func Defaults() Settings {
 		McastPort:     45564,
 		ReceiverPorts: PortRange{From: 4000, To: 4100},
 		AJPPort:       8009,
+		Membership:    Multicast,
 		Peers:         []string{},
 		Root:          "/",
 		Timeout:       Duration(10 * time.Second),
@@ -68,13 +112,21 @@ func (s Settings) Validate() error {
 	if !s.Group.Is4() || !multicastNet.Contains(s.Group) {
 		return &UsageError{"--group", s.Group.String(), "not an IPv4 multicast address (want one in 224.0.0.0/4, Tomcat's default is 228.0.0.4)"}
 	}
+	if s.McastPort < 1 || s.McastPort > 65535 {
+		return &UsageError{"--mcast-port", strconv.Itoa(s.McastPort), "port must be between 1 and 65535"}
+	}
 	for _, p := range []struct {
 		flag string
 		v    int
-	}{{"--mcast-port", s.McastPort}, {"--ajp-port", s.AJPPort}} {
-		if p.v < 1 || p.v > 65535 {
-			return &UsageError{p.flag, strconv.Itoa(p.v), "port must be between 1 and 65535"}
+	}{{"--ajp-port", s.AJPPort}, {"--http-port", s.HTTPPort}} {
+		if p.v < 0 || p.v > 65535 {
+			return &UsageError{p.flag, strconv.Itoa(p.v), "port must be between 1 and 65535 (0: none)"}
 		}
+	}
+	switch s.Membership {
+	case Multicast, Static, Cloud:
+	default:
+		return &UsageError{"--membership", s.Membership, "want multicast, static or cloud"}
 	}
 	if err := s.ReceiverPorts.validate(); err != nil {
 		return &UsageError{"--receiver-ports", s.ReceiverPorts.String(), err.Error()}
@@ -176,20 +228,27 @@ func (d *Duration) UnmarshalText(b []byte) error {
 // maxConfigSize caps the config file; a real one is a few hundred bytes.
 const maxConfigSize = 1 << 20
 
-// LoadConfig overlays a YAML config file (same keys as the JSON settings) onto s. Unknown
-// keys are an error so a typo does not silently fall back to a default.
-func LoadConfig(r io.Reader, s Settings) (Settings, error) {
+// LoadConfig overlays a YAML config file (same keys as the JSON settings) onto s and
+// returns the keys it set. Unknown keys are an error so a typo does not silently fall back
+// to a default.
+func LoadConfig(r io.Reader, s Settings) (Settings, []string, error) {
 	b, err := io.ReadAll(io.LimitReader(r, maxConfigSize+1))
 	if err != nil {
-		return s, err
+		return s, nil, err
 	}
 	if len(b) > maxConfigSize {
-		return s, fmt.Errorf("larger than %d bytes", maxConfigSize)
+		return s, nil, fmt.Errorf("larger than %d bytes", maxConfigSize)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&s); err != nil && err != io.EOF {
-		return s, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		return s, nil, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "yaml: "))
 	}
-	return s, nil
+	var keys map[string]any
+	yaml.Unmarshal(b, &keys)
+	set := make([]string, 0, len(keys))
+	for k := range keys {
+		set = append(set, k)
+	}
+	return s, set, nil
 }

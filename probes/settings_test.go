@@ -2,6 +2,7 @@ package probes
 
 import (
 	"net/netip"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,9 @@ func TestValidate(t *testing.T) {
 		{"past 224/4", func(s *Settings) { s.Group = netip.MustParseAddr("240.0.0.1") }, "--group"},
 		{"port 0", func(s *Settings) { s.McastPort = 0 }, "--mcast-port"},
 		{"port 65536", func(s *Settings) { s.AJPPort = 65536 }, "--ajp-port"},
+		{"no AJP connector", func(s *Settings) { s.AJPPort = 0 }, ""},
+		{"negative HTTP port", func(s *Settings) { s.HTTPPort = -1 }, "--http-port"},
+		{"unknown membership", func(s *Settings) { s.Membership = "gossip" }, "--membership"},
 		{"reversed range", func(s *Settings) { s.ReceiverPorts = PortRange{4100, 4000} }, "--receiver-ports"},
 		{"path in iface", func(s *Settings) { s.Iface = "../../etc/passwd" }, "--iface"},
 		{"16-char iface", func(s *Settings) { s.Iface = "abcdefghijklmnop" }, "--iface"},
@@ -72,9 +76,13 @@ receiverPorts: 4000-4010
 peers: [was2, 10.0.0.13]
 timeout: 5s
 `
-	s, err := LoadConfig(strings.NewReader(in), Defaults())
+	s, keys, err := LoadConfig(strings.NewReader(in), Defaults())
 	if err != nil {
 		t.Fatal(err)
+	}
+	sort.Strings(keys)
+	if strings.Join(keys, ",") != "group,iface,mcastPort,peers,receiverPorts,timeout" {
+		t.Errorf("LoadConfig set keys %v; want the six in the file", keys)
 	}
 	if s.Iface != "cl0" || s.Group.String() != "228.0.0.5" || s.McastPort != 45565 ||
 		s.ReceiverPorts != (PortRange{4000, 4010}) || len(s.Peers) != 2 || time.Duration(s.Timeout) != 5*time.Second {
@@ -84,11 +92,11 @@ timeout: 5s
 		t.Errorf("unset key changed the default: ajpPort %d", s.AJPPort)
 	}
 	for _, bad := range []string{"ifcae: cl0\n", "group: nope\n", "receiverPorts: 9-1\n", "timeout: soon\n", "peers: {a: b}\n"} {
-		if _, err := LoadConfig(strings.NewReader(bad), Defaults()); err == nil {
+		if _, _, err := LoadConfig(strings.NewReader(bad), Defaults()); err == nil {
 			t.Errorf("LoadConfig(%q) succeeded; want an error", bad)
 		}
 	}
-	if s, err := LoadConfig(strings.NewReader(""), Defaults()); err != nil || s.McastPort != 45564 {
+	if s, _, err := LoadConfig(strings.NewReader(""), Defaults()); err != nil || s.McastPort != 45564 {
 		t.Errorf("empty config: %v, %+v", err, s)
 	}
 }

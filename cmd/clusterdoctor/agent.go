@@ -87,14 +87,24 @@ func runAgent(c *cobra.Command, f *agentFlags) error {
 	log := agent.NewLogger(os.Stderr)
 	notify := func(state string) { daemon.SdNotify(false, state) }
 
-	var settings atomic.Pointer[probes.Settings]
-	settings.Store(&s)
+	type given struct {
+		s        probes.Settings
+		explicit map[string]string
+	}
+	var settings atomic.Pointer[given]
+	settings.Store(&given{s, f.explicit})
 	a := agent.New(func(ctx context.Context) (*probes.Report, error) {
-		return runChecks(ctx, *settings.Load(), probes.Policy{Skip: f.skip})
+		g := settings.Load()
+		return runChecks(ctx, g.s, g.explicit, probes.Policy{Skip: f.skip})
 	}, f.interval, log)
 	a.Notify = notify
 
-	node, err := mcast.Listen(mcast.Config{Group: s.Group, Port: s.McastPort, TTL: 1, Iface: s.Iface, Key: key})
+	// The responder answers on the cluster's own group and port, from server.xml unless given.
+	rs, err := derivedSettings(c.Context(), s, f.explicit)
+	if err != nil {
+		return err
+	}
+	node, err := mcast.Listen(mcast.Config{Group: rs.Group, Port: rs.McastPort, TTL: 1, Iface: rs.Iface, Key: key})
 	if err != nil {
 		log.Warn("not answering peers' mcast-test", "err", err)
 	} else {
@@ -113,7 +123,7 @@ func runAgent(c *cobra.Command, f *agentFlags) error {
 			if ns, err := f.settings(c.Flags()); err != nil {
 				log.Error("reload: configuration kept as it was", "err", err)
 			} else {
-				settings.Store(&ns)
+				settings.Store(&given{ns, f.explicit})
 				log.Info("reload: configuration read again")
 				a.Rerun()
 			}

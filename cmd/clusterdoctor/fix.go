@@ -94,7 +94,7 @@ func runFixRoute(c *cobra.Command, f *fixRouteFlags) error {
 			return usage(&probes.UsageError{Flag: "--backend", Value: f.backend, Problem: "not one of networkmanager, ifcfg, netplan, networkd, ifupdown"})
 		}
 	}
-	ctx, env, iface, done, err := startFix(c, s, f.dryRun, "fix route changes the routing table")
+	ctx, env, s, iface, done, err := startFix(c, s, f.explicit, f.dryRun, "fix route changes the routing table")
 	if err != nil {
 		return err
 	}
@@ -134,24 +134,28 @@ func runFixRoute(c *cobra.Command, f *fixRouteFlags) error {
 // startFix is what every fix does first: refuse to change the host without root, open
 // the Env, set the deadline and settle the cluster interface, which a fix never guesses.
 // done releases what it opened.
-func startFix(c *cobra.Command, s probes.Settings, dryRun bool, why string) (ctx context.Context, env *probes.Env, iface string, done func(), err error) {
+func startFix(c *cobra.Command, s probes.Settings, explicit map[string]string, dryRun bool, why string) (ctx context.Context, env *probes.Env, _ probes.Settings, iface string, done func(), err error) {
 	if !dryRun && os.Geteuid() != 0 {
-		return nil, nil, "", nil, usage(fmt.Errorf("%s and needs root (try: sudo clusterdoctor %s ..., or --dry-run)", why, strings.TrimPrefix(c.CommandPath(), c.Root().Name()+" ")))
+		return nil, nil, s, "", nil, usage(fmt.Errorf("%s and needs root (try: sudo clusterdoctor %s ..., or --dry-run)", why, strings.TrimPrefix(c.CommandPath(), c.Root().Name()+" ")))
 	}
 	if env, err = probes.NewEnv(s.Root); err != nil {
-		return nil, nil, "", nil, incomplete(err)
+		return nil, nil, s, "", nil, incomplete(err)
 	}
 	ctx, cancel := context.WithTimeout(c.Context(), time.Duration(s.Timeout))
 	done = func() { cancel(); env.Close() }
+	if s, _, err = clusterSettings(ctx, env, s, explicit); err != nil {
+		done()
+		return nil, nil, s, "", nil, err
+	}
 	choice, err := clusterIface(ctx, env, s)
 	if err == nil && (choice.Iface == "" || choice.Guess) {
 		err = usage(&probes.UsageError{Flag: "--iface", Problem: "name the cluster interface: it could not be derived for sure (" + orNone(choice.Source) + ")"})
 	}
 	if err != nil {
 		done()
-		return nil, nil, "", nil, err
+		return nil, nil, s, "", nil, err
 	}
-	return ctx, env, choice.Iface, done, nil
+	return ctx, env, s, choice.Iface, done, nil
 }
 
 // verify re-runs the fix's checks, prints their lines and fails the command if one fails.

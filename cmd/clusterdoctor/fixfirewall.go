@@ -45,7 +45,7 @@ func runFixFirewall(c *cobra.Command, f *fixFirewallFlags) error {
 	if err != nil {
 		return usage(err)
 	}
-	ctx, env, iface, done, err := startFix(c, s, f.dryRun, "fix firewall changes firewalld's configuration")
+	ctx, env, s, iface, done, err := startFix(c, s, f.explicit, f.dryRun, "fix firewall changes firewalld's configuration")
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,8 @@ func runFixFirewall(c *cobra.Command, f *fixFirewallFlags) error {
 	if !client.Running() {
 		return incomplete(fmt.Errorf("firewalld is not running: start it, or open the ports in the rule set that guards %s", iface))
 	}
-	check := firewall.Ports{Iface: iface, Group: s.Group, McastPort: s.McastPort, Receiver: s.ReceiverPorts, AJPPort: s.AJPPort}
+	s.Iface = iface
+	check := firewall.PortsFor(s)
 	subnet, err := firewall.Subnet(env, iface)
 	if err != nil {
 		return incomplete(err)

@@ -119,6 +119,9 @@ func runMcastTest(c *cobra.Command, f *mcastFlags) error {
 	if err := f.validate(); err != nil {
 		return usage(err)
 	}
+	if s, err = derivedSettings(c.Context(), s, f.explicit); err != nil {
+		return err
+	}
 	if len(s.Peers) == 0 && f.mode() == "mesh" {
 		return usage(&probes.UsageError{Flag: "--peer", Problem: "name at least one other cluster host (or use --listen / --send)"})
 	}

@@ -87,7 +87,7 @@ func runPreflight(c *cobra.Command, f *preflightFlags) error {
 	}
 	ctx, cancel := context.WithTimeout(c.Context(), time.Duration(s.Timeout))
 	defer cancel()
-	rep, err := runChecks(ctx, s, probes.Policy{Skip: f.skip, Ignore: f.ignore})
+	rep, err := runChecks(ctx, s, f.explicit, probes.Policy{Skip: f.skip, Ignore: f.ignore})
 	if err != nil {
 		return err
 	}
@@ -129,19 +129,26 @@ func colorWanted(f *os.File) bool {
 
 // runChecks runs the preflight checks once and builds the report (preflight, and the
 // agent at every interval).
-func runChecks(ctx context.Context, s probes.Settings, pol probes.Policy) (*probes.Report, error) {
+func runChecks(ctx context.Context, s probes.Settings, explicit map[string]string, pol probes.Policy) (*probes.Report, error) {
 	env, err := probes.NewEnv(s.Root)
 	if err != nil {
 		return nil, incomplete(err)
 	}
 	defer env.Close()
 	start := time.Now()
+	s, found, err := clusterSettings(ctx, env, s, explicit)
+	if err != nil {
+		return nil, err
+	}
 	choice, err := clusterIface(ctx, env, s)
 	if err != nil {
 		return nil, err
 	}
 	s.Iface, s.IfaceSource = choice.Iface, choice.Source
-	results := probes.Run(ctx, env, preflight.Checks(s, choice.Guess), pol)
+	if _, given := explicit["iface"]; !given {
+		s.Sources["iface"] = choice.Source
+	}
+	results := probes.Run(ctx, env, preflight.Checks(s, choice.Guess, found), pol)
 	host, _ := os.Hostname()
 	return &probes.Report{
 		SchemaVersion: probes.SchemaVersion, Tool: "clusterdoctor", Version: buildVersion(),

@@ -13,6 +13,7 @@ import (
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/preflight"
+	"github.com/clusterdoctor/clusterdoctor/probes/tomcat"
 )
 
 // defaultConfig is read when present and --config is not given.
@@ -21,9 +22,13 @@ const defaultConfig = "/etc/clusterdoctor/clusterdoctor.yaml"
 // settingsFlags are the flags shared by the commands that check a cluster.
 type settingsFlags struct {
 	iface, group, receiverPorts, config, root string
+	tomcat, tomcatHome                        string
 	mcastPort, ajpPort                        int
 	peers                                     []string
 	timeout                                   time.Duration
+	// explicit maps the settings given by flag or config file to "flag" or "config":
+	// those are not taken from server.xml.
+	explicit map[string]string
 }
 
 func (f *settingsFlags) register(fs *pflag.FlagSet) {
@@ -32,8 +37,10 @@ func (f *settingsFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.group, "group", d.Group.String(), "membership multicast group (McastService address)")
 	fs.IntVar(&f.mcastPort, "mcast-port", d.McastPort, "membership UDP port")
 	fs.StringVar(&f.receiverPorts, "receiver-ports", d.ReceiverPorts.String(), "replication receiver TCP range A-B")
-	fs.IntVar(&f.ajpPort, "ajp-port", d.AJPPort, "AJP connector TCP port")
+	fs.IntVar(&f.ajpPort, "ajp-port", d.AJPPort, "AJP connector TCP port (0: there is none)")
 	fs.StringArrayVar(&f.peers, "peer", nil, "another cluster host, name or address (repeatable)")
+	fs.StringVar(&f.tomcat, "tomcat", "", "CATALINA_BASE to read server.xml from (default: the running Tomcat, $CATALINA_BASE, the usual places)")
+	fs.StringVar(&f.tomcatHome, "tomcat-home", "", "CATALINA_HOME, when it cannot be found from the base")
 	fs.StringVar(&f.config, "config", "", "settings file (default "+defaultConfig+" if present)")
 	fs.StringVar(&f.root, "root", d.Root, "read /etc, /proc and /sys under this directory")
 	fs.DurationVar(&f.timeout, "timeout", time.Duration(d.Timeout), "overall deadline")
@@ -46,14 +53,25 @@ func (f *settingsFlags) settings(fs *pflag.FlagSet) (probes.Settings, error) {
 	if !explicit {
 		path = defaultConfig
 	}
+	f.explicit = map[string]string{}
 	if b, err := os.Open(path); err == nil {
-		s, err = probes.LoadConfig(b, s)
+		var keys []string
+		s, keys, err = probes.LoadConfig(b, s)
 		b.Close()
 		if err != nil {
 			return s, fmt.Errorf("--config %s: %w", path, err)
 		}
+		for _, k := range keys {
+			f.explicit[k] = "config"
+		}
 	} else if explicit || !errors.Is(err, os.ErrNotExist) {
 		return s, fmt.Errorf("--config: %w", err)
+	}
+	for flag, key := range map[string]string{"iface": "iface", "group": "group", "mcast-port": "mcastPort",
+		"receiver-ports": "receiverPorts", "ajp-port": "ajpPort", "peer": "peers"} {
+		if fs.Changed(flag) {
+			f.explicit[key] = "flag"
+		}
 	}
 	if fs.Changed("iface") {
 		s.Iface = f.iface
@@ -84,6 +102,15 @@ func (f *settingsFlags) settings(fs *pflag.FlagSet) (probes.Settings, error) {
 	if fs.Changed("root") {
 		s.Root = f.root
 	}
+	if fs.Changed("tomcat") {
+		s.Tomcat = f.tomcat
+	}
+	if fs.Changed("tomcat-home") {
+		s.TomcatHome = f.tomcatHome
+	}
+	if s.TomcatHome != "" && s.Tomcat == "" {
+		return s, &probes.UsageError{Flag: "--tomcat-home", Value: s.TomcatHome, Problem: "goes with --tomcat (name the CATALINA_BASE too)"}
+	}
 	if fs.Changed("timeout") {
 		s.Timeout = probes.Duration(f.timeout)
 	}
@@ -111,6 +138,38 @@ func checkIDs(flag string, ids, known []string) error {
 		}
 	}
 	return nil
+}
+
+// clusterSettings finds the Tomcat instances (unless --tomcat names one) and takes from
+// the first one's server.xml every setting the operator did not give. An explicit
+// --tomcat that is not a CATALINA_BASE is bad input (exit 2).
+func clusterSettings(ctx context.Context, env *probes.Env, s probes.Settings, explicit map[string]string) (probes.Settings, *tomcat.Found, error) {
+	opt := tomcat.Options{Base: s.Tomcat, Home: s.TomcatHome}
+	if env.LiveRoot() {
+		opt.EnvBase, opt.EnvHome = os.Getenv("CATALINA_BASE"), os.Getenv("CATALINA_HOME")
+		opt.JavaOpts, opt.CatalinaOpts = os.Getenv("JAVA_OPTS"), os.Getenv("CATALINA_OPTS")
+	}
+	found, err := tomcat.Discover(ctx, env, opt)
+	if err != nil {
+		return s, nil, usage(err)
+	}
+	tomcat.Derive(found, &s, explicit)
+	if err := s.Validate(); err != nil {
+		return s, nil, usage(fmt.Errorf("the settings taken from server.xml: %w", err))
+	}
+	return s, found, nil
+}
+
+// derivedSettings is clusterSettings for commands that need the settings only (mcast-test,
+// fix firewall, the agent's responder), with an Env of their own.
+func derivedSettings(ctx context.Context, s probes.Settings, explicit map[string]string) (probes.Settings, error) {
+	env, err := probes.NewEnv(s.Root)
+	if err != nil {
+		return s, incomplete(err)
+	}
+	defer env.Close()
+	s, _, err = clusterSettings(ctx, env, s, explicit)
+	return s, err
 }
 
 // clusterIface derives the cluster interface for a command: a named interface that does

@@ -22,9 +22,10 @@ type Choice struct {
 }
 
 // ClusterIface picks the cluster interface as the design orders it: --iface; else the
-// interface holding the address the host name resolves to (unless loopback); else the one
-// routing to the first peer; else the default route's, as a guess. An --iface that does
-// not exist is a usage error.
+// interface holding server.xml's Receiver address (or McastService bind); else the one
+// holding the address the host name resolves to (unless loopback); else the one routing
+// to the first peer; else the default route's, as a guess. An --iface that does not
+// exist is a usage error.
 func ClusterIface(ctx context.Context, env *probes.Env, s probes.Settings) (Choice, error) {
 	if s.Iface != "" {
 		if _, err := env.Netlink.LinkByName(s.Iface); err != nil {
@@ -36,9 +37,16 @@ func ClusterIface(ctx context.Context, env *probes.Env, s probes.Settings) (Choi
 	if err != nil {
 		return Choice{}, err
 	}
+	for _, c := range []struct{ addr, what string }{{s.ReceiverAddress, "the Receiver address"}, {s.McastBind, "McastService's bind address"}} {
+		if a, err := netip.ParseAddr(c.addr); err == nil {
+			if holder := probes.HolderOf(local, a); holder != "" {
+				return Choice{Iface: holder, Source: fmt.Sprintf("holds %s %s of server.xml", c.what, a)}, nil
+			}
+		}
+	}
 	if name, err := env.Hostname(); err == nil {
 		if r, err := resolve.New(env); err == nil {
-			if ans, err := r.Lookup(ctx, name); err == nil && !ans.First().IsLoopback() {
+			if ans, err := r.LocalHost(ctx, name); err == nil && !ans.First().IsLoopback() {
 				if holder := probes.HolderOf(local, ans.First()); holder != "" {
 					return Choice{Iface: holder, Source: fmt.Sprintf("holds %s, the address of host name %s", ans.First(), name)}, nil
 				}

@@ -3,6 +3,9 @@
 package preflight
 
 import (
+	"context"
+	"time"
+
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/firewall"
 	"github.com/clusterdoctor/clusterdoctor/probes/hostnames"
@@ -10,34 +13,67 @@ import (
 	"github.com/clusterdoctor/clusterdoctor/probes/ntp"
 	"github.com/clusterdoctor/clusterdoctor/probes/ports"
 	"github.com/clusterdoctor/clusterdoctor/probes/routecfg"
+	"github.com/clusterdoctor/clusterdoctor/probes/tomcat"
 )
 
 // Checks returns every preflight check for the settings, whose Iface must already be
-// derived (see ClusterIface).
-func Checks(s probes.Settings, guess bool) []probes.Probe {
+// derived (see ClusterIface), and the Tomcat instances found (nil: none looked for).
+func Checks(s probes.Settings, guess bool, found *tomcat.Found) []probes.Probe {
 	// The two firewall checks share one assessment of the zone or rule set.
-	fwPorts := firewall.Ports{Iface: s.Iface, Group: s.Group, McastPort: s.McastPort, Receiver: s.ReceiverPorts, AJPPort: s.AJPPort}
+	fwPorts := firewall.PortsFor(s)
 	fwIGMP := firewall.IGMP{Iface: s.Iface}
-	fwPorts.Guard = firewall.NewGuard(s.Iface, append(fwPorts.Needs(), fwIGMP.Need())...)
+	needs := fwPorts.Needs()
+	if s.Membership == probes.Multicast {
+		needs = append(needs, fwIGMP.Need())
+	}
+	fwPorts.Guard = firewall.NewGuard(s.Iface, needs...)
 	fwIGMP.Guard = fwPorts.Guard
-	return []probes.Probe{
+	list := []probes.Probe{
 		network.Link{Iface: s.Iface, Source: s.IfaceSource, Guess: guess},
-		network.Route{Iface: s.Iface, Group: s.Group, Port: s.McastPort},
-		routecfg.Persistent{Iface: s.Iface, Dst: network.MulticastNet},
 		network.RPFilter{Iface: s.Iface},
 		hostnames.Hostname{Iface: s.Iface},
 		hostnames.Peers{Iface: s.Iface, Peers: s.Peers},
 		ntp.Sync{},
 		ports.Receiver{Range: s.ReceiverPorts},
 		fwPorts,
+		tomcat.Cluster{Found: found},
+		tomcat.Classes{Found: found},
+		tomcat.Distributable{Found: found},
+		tomcat.JvmRoute{Found: found},
+		tomcat.ReceiverCheck{Found: found, Iface: s.Iface},
+		tomcat.MembershipCheck{Found: found, Iface: s.Iface},
+		tomcat.AJP{Found: found},
+		tomcat.Deployer{Found: found},
+		tomcat.Logs{Found: found, PeersExpected: len(s.Peers) > 0},
+	}
+	multicast := []probes.Probe{
+		network.Route{Iface: s.Iface, Group: s.Group, Port: s.McastPort},
+		routecfg.Persistent{Iface: s.Iface, Dst: network.MulticastNet},
 		fwIGMP,
 	}
+	for _, p := range multicast {
+		if s.Membership == probes.Multicast {
+			list = append(list, p)
+		} else {
+			list = append(list, notApplicable{id: p.ID(), why: "skipped: " + s.Membership + " membership sends no multicast (membership from " + s.Sources["membership"] + ")"})
+		}
+	}
+	return list
+}
+
+// notApplicable stands for a check that does not apply to this cluster, saying why.
+type notApplicable struct{ id, why string }
+
+func (n notApplicable) ID() string             { return n.id }
+func (n notApplicable) Timeout() time.Duration { return time.Second }
+func (n notApplicable) Run(context.Context, *probes.Env) probes.Result {
+	return probes.SkipResult(n.id, n.why)
 }
 
 // IDs lists the IDs of every check, for validating --skip and --ignore.
 func IDs() []string {
 	var out []string
-	for _, p := range Checks(probes.Defaults(), false) {
+	for _, p := range Checks(probes.Defaults(), false, nil) {
 		out = append(out, p.ID())
 	}
 	return out

@@ -16,7 +16,7 @@ import (
 func TestProbeTimeoutsFitTheDefault(t *testing.T) {
 	global := time.Duration(probes.Defaults().Timeout)
 	seen := map[string]bool{}
-	for _, p := range Checks(probes.Defaults(), false) {
+	for _, p := range Checks(probes.Defaults(), false, nil) {
 		if p.Timeout() <= 0 || p.Timeout() >= global {
 			t.Errorf("%s: timeout %s; want 0 < t < %s", p.ID(), p.Timeout(), global)
 		}
@@ -50,17 +50,20 @@ func TestClusterIfaceInLab(t *testing.T) {
 		want      string
 		wantGuess bool
 		wantErr   bool
+		receiver  string
 	}{
-		{"given", "", nil, "pub0", "pub0", false, false},
-		{"given but missing", "", nil, "eth9", "", false, true},
-		{"host name address", "10.99.0.1 was1\n", nil, "", "cl0", false, false},
-		{"host name on loopback, peer route", "127.0.1.1 was1\n10.99.0.2 was2\n", []string{"was2"}, "", "cl0", false, false},
-		{"peer by address", "", []string{"10.99.0.3"}, "", "cl0", false, false},
-		{"only the default route", "127.0.1.1 was1\n", nil, "", "pub0", true, false},
+		{"given", "", nil, "pub0", "pub0", false, false, ""},
+		{"given but missing", "", nil, "eth9", "", false, true, ""},
+		{"host name address", "10.99.0.1 was1\n", nil, "", "cl0", false, false, ""},
+		{"host name on loopback, peer route", "127.0.1.1 was1\n10.99.0.2 was2\n", []string{"was2"}, "", "cl0", false, false, ""},
+		{"peer by address", "", []string{"10.99.0.3"}, "", "cl0", false, false, ""},
+		{"only the default route", "127.0.1.1 was1\n", nil, "", "pub0", true, false, ""},
+		{"Receiver address of server.xml", "127.0.1.1 was1\n", nil, "", "cl0", false, false, "10.99.0.1"},
+		{"Receiver address nobody holds: on to the host name", "10.99.1.1 was1\n", nil, "", "pub0", false, false, "10.99.0.77"},
 	}
 	for _, tt := range tests {
 		s := probes.Defaults()
-		s.Iface, s.Peers = tt.iface, tt.peers
+		s.Iface, s.Peers, s.ReceiverAddress = tt.iface, tt.peers, tt.receiver
 		got, err := ClusterIface(ctx, envIn(t, a, "was1", tt.hosts), s)
 		if (err != nil) != tt.wantErr {
 			t.Errorf("%s: err = %v; wantErr %v", tt.name, err, tt.wantErr)

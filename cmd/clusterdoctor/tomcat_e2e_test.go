@@ -1,0 +1,321 @@
+package main_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/lab"
+)
+
+// TestTomcatDerivesSettings: on a host with a running Tomcat, preflight without flags
+// reads server.xml and derives what the flags would say, and the checks agree with a run
+// given those flags. The checks' view of the Receiver is the one the running JVM logs.
+func TestTomcatDerivesSettings(t *testing.T) {
+	lab.RequireTomcat(t)
+	l := lab.New(t)
+	a := l.AddHost("was1", 1)
+	a.AddPublic()
+	a.AddMulticastRoute()
+	c := tcConf{JvmRoute: "tomcat1", AJP: `<Connector protocol="AJP/1.3" address="10.99.0.1" port="8009" secretRequired="false"/>`}
+	tc := a.StartTomcat(lab.TomcatSpec{Name: "was1", Files: c.files(), Hostname: "was1", Hosts: hostsFor("was1", "10.99.0.1")})
+	log := tc.Started(t)
+	for _, want := range []string{"Receiver Server Socket bound to:[/10.99.0.1:4000]", "Register manager [localhost#] to cluster element [Engine]", `"ajp-nio-10.99.0.1-8009"`} {
+		if !strings.Contains(log, want) {
+			t.Fatalf("Tomcat did not log %q:\n%s", want, log)
+		}
+	}
+	view := wasView(t, a, "was1")
+	derived, _ := preflightJSON(t, a, view, "--skip", "ntp.sync")
+	s := derived.Settings
+	if s.Iface != "cl0" || s.Group.String() != "228.0.0.4" || s.McastPort != 45564 || s.ReceiverPorts.String() != "4000-4099" || s.AJPPort != 8009 || s.Membership != "multicast" {
+		t.Fatalf("derived settings = iface %s group %s port %d receivers %s ajp %d membership %s", s.Iface, s.Group, s.McastPort, s.ReceiverPorts, s.AJPPort, s.Membership)
+	}
+	for _, k := range []string{"group", "mcastPort", "receiverPorts", "ajpPort"} {
+		if !strings.HasPrefix(s.Sources[k], "conf/server.xml:") {
+			t.Errorf("sources[%s] = %q; want the server.xml line", k, s.Sources[k])
+		}
+	}
+	if len(s.Instances) != 1 || s.Instances[0].PID != tc.PID() || s.Instances[0].Version != "10.1.60" && !strings.HasPrefix(s.Instances[0].Version, "10.1.") {
+		t.Errorf("tomcatInstances = %+v; want the running pid %d, version 10.1.x", s.Instances, tc.PID())
+	}
+	flagged, _ := preflightJSON(t, a, view, "--skip", "ntp.sync", "--iface", "cl0", "--group", "228.0.0.4", "--mcast-port", "45564",
+		"--receiver-ports", "4000-4099", "--ajp-port", "8009")
+	for i, r := range derived.Checks {
+		f := flagged.Checks[i]
+		if r.ID != f.ID || r.Status != f.Status {
+			t.Errorf("%s: %s without flags, %s %s with the equivalent flags (%s | %s)", r.ID, r.Status, f.ID, f.Status, r.Summary, f.Summary)
+		}
+	}
+	for _, id := range []string{"tomcat.cluster", "tomcat.classes", "tomcat.distributable", "tomcat.jvmroute", "tomcat.receiver", "tomcat.membership", "tomcat.ajp", "tomcat.deployer", "tomcat.logs"} {
+		if got := check(t, derived, id); got.Status != probes.Pass {
+			t.Errorf("%s = %s (%s; %s); want pass on a healthy instance", id, got.Status, got.Summary, got.Detail)
+		}
+	}
+	if got := check(t, derived, "tomcat.receiver"); !strings.Contains(got.Summary, "bound to 10.99.0.1:4000") {
+		t.Errorf("tomcat.receiver = %q; want the socket the JVM bound", got.Summary)
+	}
+	if got := check(t, derived, "firewall.ports"); !strings.Contains(got.Summary, "8009/tcp") || !strings.Contains(got.Summary, "4000-4099/tcp") {
+		t.Errorf("firewall.ports = %q; want the receivers and AJP from server.xml", got.Summary)
+	}
+}
+
+// TestTomcatLint: each configuration mistake of the seeds, run by the real Tomcat 10.1:
+// Tomcat's own log shows what it does with it, and the check names it.
+func TestTomcatLint(t *testing.T) {
+	lab.RequireTomcat(t)
+	l := lab.New(t)
+	a := l.AddHost("was1", 1)
+	a.AddMulticastRoute()
+	view := wasView(t, a, "was1")
+	fragJar := jarWith(t, map[string]string{"META-INF/web-fragment.xml": `<web-fragment xmlns="https://jakarta.ee/xml/ns/jakartaee" version="6.0"><name>tracker</name></web-fragment>`})
+	warBytes := jarWith(t, map[string]string{"WEB-INF/web.xml": distributableWebXML, "index.jsp": "<%= session.getId() %>"})
+	cases := []struct {
+		name    string
+		conf    tcConf
+		files   map[string]string
+		hosts   string
+		tomcat  []string // what Tomcat logs
+		started bool     // wait for "Server startup in"
+		id      string
+		status  probes.Status
+		says    []string
+		request string // a page to request once started
+		args    []string
+	}{
+		{name: "removed interceptor (seeds 003, 004)",
+			conf:   tcConf{JvmRoute: "tomcat1", Interceptors: []string{"org.apache.catalina.tribes.group.interceptors.TcpFailureDetector", "org.apache.catalina.tribes.group.interceptors.MessageDispatch15Interceptor"}},
+			tomcat: []string{"ClassNotFoundException: org.apache.catalina.tribes.group.interceptors.MessageDispatch15Interceptor", "Cannot start server"},
+			// Tomcat did not start: there is no JVM to find it by, so it is named
+			args: []string{"--tomcat", "BASE"},
+			id:   "tomcat.classes", status: probes.Fail,
+			says: []string{"will not start", "MessageDispatch15Interceptor", "removed in Tomcat 8.5", "use org.apache.catalina.tribes.group.interceptors.MessageDispatchInterceptor"}},
+		{name: "host name on 127.0.1.1 (seed 003)",
+			conf:   tcConf{JvmRoute: "tomcat1"},
+			hosts:  "127.0.0.1\tlocalhost\n127.0.1.1\twas1\n",
+			tomcat: []string{"Receiver Server Socket bound to:[/127.0.1.1:4000]"}, started: true,
+			id: "tomcat.receiver", status: probes.Fail, says: []string{"loopback 127.0.1.1"}},
+		{name: "applications that do not replicate",
+			conf: tcConf{JvmRoute: "tomcat1"},
+			files: map[string]string{
+				"webapps/plain/WEB-INF/web.xml":            plainWebXML,
+				"webapps/frag/WEB-INF/web.xml":             distributableWebXML,
+				"webapps/frag/WEB-INF/lib/tracker.jar":     fragJar,
+				"webapps/mgr/WEB-INF/web.xml":              distributableWebXML,
+				"conf/Catalina/localhost/mgr.xml":          `<Context><Manager pathname=""/></Context>`,
+				"webapps/shop.war":                         warBytes,
+				"webapps/onlyconf/WEB-INF/web.xml":         plainWebXML,
+				"webapps/onlyconf/WEB-INF/classes/.keep":   "",
+				"webapps/ROOT/WEB-INF/lib/plainlib.jar":    jarWith(t, map[string]string{"x/Y.class": "not really"}),
+				"webapps/examples/WEB-INF/web.xml":         plainWebXML,
+				"webapps/examples/index.html":              "bundled",
+				"webapps/ROOT/META-INF/context.xml":        `<Context/>`,
+				"webapps/plain/index.jsp":                  "x",
+				"webapps/frag/index.jsp":                   "x",
+				"webapps/mgr/index.jsp":                    "x",
+				"webapps/onlyconf/index.jsp":               "x",
+				"conf/Catalina/localhost/context.xml.keep": "",
+			},
+			tomcat:  []string{"Register manager [localhost#] to cluster", "Register manager [localhost#/shop] to cluster", "does not implement ClusterManager"},
+			started: true,
+			id:      "tomcat.distributable", status: probes.Warn,
+			says: []string{"2 of 6 applications replicate", "localhost/, localhost/shop"}},
+		{name: "AJP requires a secret and has none (9.0.31+ default)",
+			conf:   tcConf{JvmRoute: "tomcat1", AJP: `<Connector protocol="AJP/1.3" address="10.99.0.1" port="8009"/>`},
+			tomcat: []string{"secretRequired=\"true\" but the secret attribute is either null"}, started: true,
+			id: "tomcat.ajp", status: probes.Fail, says: []string{"requires a secret and has none"}},
+		{name: "AJP on the loopback default",
+			conf:   tcConf{JvmRoute: "tomcat1", AJP: `<Connector protocol="AJP/1.3" port="8009" secret="s3cret"/>`},
+			tomcat: []string{`"ajp-nio-127.0.0.1-8009"`}, started: true,
+			id: "tomcat.ajp", status: probes.Fail, says: []string{"listens on loopback", "cannot reach it"}},
+		{name: "FarmWarDeployer at Engine level",
+			conf: tcConf{JvmRoute: "tomcat1", Extra: `<Deployer className="org.apache.catalina.ha.deploy.FarmWarDeployer"
+                    tempDir="/tmp/war-temp/" deployDir="/tmp/war-deploy/" watchDir="/tmp/war-listen/" watchEnabled="false"/>`},
+			tomcat: []string{"FarmWarDeployer can only work as host cluster subelement!"}, started: true,
+			id: "tomcat.deployer", status: probes.Warn, says: []string{"FarmWarDeployer", "ignores it"}},
+		{name: "no jvmRoute",
+			conf:    tcConf{},
+			started: true,
+			id:      "tomcat.jvmroute", status: probes.Warn, says: []string{"has no jvmRoute"}},
+		{name: "a commented-out Cluster",
+			conf:    tcConf{JvmRoute: "tomcat1", NoCluster: true},
+			started: true,
+			id:      "tomcat.cluster", status: probes.Fail, says: []string{"has no <Cluster>"}},
+		{name: "a session attribute that is not Serializable (seed 002)",
+			conf: tcConf{JvmRoute: "tomcat1"},
+			files: map[string]string{"webapps/ROOT/bad.jsp": `<% session.setAttribute("loginStatus", new Object()); %>ok`},
+			started: true, request: "/bad.jsp",
+			id: "tomcat.logs", status: probes.Fail, says: []string{`session attribute "loginStatus"`, "not Serializable"}},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			files := c.conf.files()
+			for k, v := range c.files {
+				files[k] = v
+			}
+			hosts := c.hosts
+			if hosts == "" {
+				hosts = hostsFor("was1", "10.99.0.1")
+			}
+			tc := a.StartTomcat(lab.TomcatSpec{Name: fmt.Sprintf("lint%d", i), Files: files, Hostname: "was1", Hosts: hosts})
+			defer tc.Stop()
+			if c.started {
+				tc.Started(t)
+			}
+			log := tc.WaitLog(t, 90*time.Second, c.tomcat...)
+			if c.request != "" {
+				requestIn(t, a, "http://10.99.0.1:8080"+c.request)
+				tc.WaitFile(t, "localhost.", 10*time.Second, "setAttribute: Non-serializable attribute [loginStatus]")
+			}
+			priv := view
+			priv.Hosts = hosts
+			args := []string{"--skip", "ntp.sync"}
+			for _, arg := range c.args {
+				args = append(args, strings.ReplaceAll(arg, "BASE", tc.Base))
+			}
+			rep, _ := preflightJSON(t, a, priv, args...)
+			got := check(t, rep, c.id)
+			text := got.Summary + " | " + got.Detail + " | " + got.Remediation
+			if got.Status != c.status {
+				t.Errorf("%s = %s; want %s\n%s", c.id, got.Status, c.status, text)
+			}
+			for _, s := range c.says {
+				if !strings.Contains(text, s) {
+					t.Errorf("%s does not say %q:\n%s", c.id, s, text)
+				}
+			}
+			if t.Failed() {
+				t.Logf("Tomcat's log:\n%s", log)
+			}
+		})
+	}
+}
+
+// requestIn fetches a page from inside the host's namespace (see inside).
+func requestIn(t *testing.T, h *lab.Host, url string) {
+	t.Helper()
+	if code, body := get(t, inside(h), url); code == 0 {
+		t.Fatalf("GET %s: %s", url, body)
+	}
+}
+
+// TestTomcatTwoInstancesOneReceiverPort: two Tomcats on one host with the same Receiver
+// port: the second one moves (Tomcat logs where), and tomcat.receiver fails naming both.
+func TestTomcatTwoInstancesOneReceiverPort(t *testing.T) {
+	lab.RequireTomcat(t)
+	l := lab.New(t)
+	a := l.AddHost("was1", 1)
+	a.AddMulticastRoute()
+	one := a.StartTomcat(lab.TomcatSpec{Name: "one", Files: tcConf{JvmRoute: "one"}.files(), Hostname: "was1", Hosts: hostsFor("was1", "10.99.0.1")})
+	one.WaitLog(t, 90*time.Second, "Receiver Server Socket bound to:[/10.99.0.1:4000]")
+	two := a.StartTomcat(lab.TomcatSpec{Name: "two", Files: tcConf{JvmRoute: "two", HTTPPort: 8081}.files(), Hostname: "was1", Hosts: hostsFor("was1", "10.99.0.1")})
+	two.WaitLog(t, 90*time.Second, "Receiver Server Socket bound to:[/10.99.0.1:4001]")
+	one.Started(t)
+	two.Started(t)
+	rep, _ := preflightJSON(t, a, wasView(t, a, "was1"), "--skip", "ntp.sync")
+	got := check(t, rep, "tomcat.receiver")
+	if got.Status != probes.Fail || !strings.Contains(got.Summary, filepath.Base(one.Base)) && !strings.Contains(got.Summary, "conf/server.xml") {
+		t.Fatalf("tomcat.receiver = %s %q; want fail naming both files", got.Status, got.Summary)
+	}
+	for _, tc := range []*lab.Tomcat{one, two} {
+		if !strings.Contains(got.Summary+fmt.Sprint(got.Evidence), tc.Base) {
+			t.Errorf("tomcat.receiver does not name %s: %s %v", tc.Base, got.Summary, got.Evidence)
+		}
+	}
+	if len(rep.Settings.Instances) != 2 {
+		t.Errorf("tomcatInstances = %+v; want both", rep.Settings.Instances)
+	}
+}
+
+// TestTomcatPropertiesAndStaticMembers: ${...} from catalina.properties (which Tomcat
+// sets over -D options) and from setenv.sh, as the running Tomcat resolves them; static
+// membership (seed 001): the peers come from the members, multicast checks are skipped,
+// and each member's receiver is tried over TCP.
+func TestTomcatPropertiesAndStaticMembers(t *testing.T) {
+	lab.RequireTomcat(t)
+	l := lab.New(t)
+	a, b := l.AddHost("was1", 1), l.AddHost("was2", 2)
+	member := b.Listen("10.99.0.2:4010")
+	_ = member
+	c := tcConf{JvmRoute: "${node.name}", ClusterAttrs: ` channelStartOptions="3"`, Receiver: `address="10.99.0.1" port="${cluster.port}"`,
+		Membership: `<Membership className="org.apache.catalina.tribes.membership.McastService"/>`,
+		Interceptors: []string{"org.apache.catalina.tribes.group.interceptors.TcpFailureDetector",
+			"org.apache.catalina.tribes.group.interceptors.MessageDispatchInterceptor"},
+		AJP: `<Connector protocol="AJP/1.3" address="${ajp.address}" port="8009" secretRequired="false"/>`}
+	xml := strings.Replace(c.serverXML(), `<Interceptor className="org.apache.catalina.tribes.group.interceptors.MessageDispatchInterceptor"/>`,
+		`<Interceptor className="org.apache.catalina.tribes.group.interceptors.MessageDispatchInterceptor"/>
+            <Interceptor className="org.apache.catalina.tribes.group.interceptors.StaticMembershipInterceptor">
+              <LocalMember className="org.apache.catalina.tribes.membership.StaticMember" uniqueId="{1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,1}"/>
+              <Member className="org.apache.catalina.tribes.membership.StaticMember" port="4010" host="10.99.0.2" uniqueId="{1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,2}"/>
+            </Interceptor>`, 1)
+	files := c.files()
+	files["conf/server.xml"] = xml
+	props, err := os.ReadFile(filepath.Join(lab.TomcatTemplates, "catalina.properties"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files["conf/catalina.properties"] = string(props) + "\ncluster.port=4010\n"
+	files["bin/setenv.sh"] = "JAVA_OPTS=\"$JAVA_OPTS -Dcluster.port=4020 -Dajp.address=10.99.0.1 -Dnode.name=tomcat_1\"\n"
+	tc := a.StartTomcat(lab.TomcatSpec{Name: "static", Files: files, Hostname: "was1", Hosts: hostsFor("was1", "10.99.0.1")})
+	log := tc.Started(t)
+	for _, want := range []string{"Receiver Server Socket bound to:[/10.99.0.1:4010]", `"ajp-nio-10.99.0.1-8009"`} {
+		if !strings.Contains(log, want) {
+			t.Fatalf("Tomcat did not log %q (catalina.properties wins over -D; setenv.sh's -D is used):\n%s", want, log)
+		}
+	}
+	rep, _ := preflightJSON(t, a, wasView(t, a, "was1"), "--skip", "ntp.sync")
+	s := rep.Settings
+	if s.Membership != "static" || strings.Join(s.Peers, ",") != "10.99.0.2" || s.ReceiverPorts.String() != "4010-4109" {
+		t.Fatalf("settings: membership %s peers %v receivers %s; want static, 10.99.0.2, 4010-4109", s.Membership, s.Peers, s.ReceiverPorts)
+	}
+	for _, id := range []string{"route.multicast", "firewall.igmp", "route.persistent"} {
+		if got := check(t, rep, id); got.Status != probes.Skip || !strings.Contains(got.Summary, "static membership") {
+			t.Errorf("%s = %s %q; want skip for static membership", id, got.Status, got.Summary)
+		}
+	}
+	if got := check(t, rep, "firewall.ports"); strings.Contains(got.Summary+got.Detail, "45564") {
+		t.Errorf("firewall.ports asks for the membership port with static membership: %s", got.Summary)
+	}
+	if got := check(t, rep, "tomcat.membership"); got.Status != probes.Pass || !strings.Contains(got.Summary, "10.99.0.2:4010") {
+		t.Errorf("tomcat.membership = %s %q; want pass, the member accepting TCP", got.Status, got.Summary)
+	}
+	if got := check(t, rep, "tomcat.jvmroute"); got.Status != probes.Pass || !strings.Contains(got.Summary, "tomcat_1") || !strings.Contains(got.Summary, "command line") {
+		t.Errorf("tomcat.jvmroute = %s %q; want tomcat_1 from the JVM's command line", got.Status, got.Summary)
+	}
+	b.Nft(`table inet t {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    tcp dport 4010 drop
+  }
+}`)
+	rep, _ = preflightJSON(t, a, wasView(t, a, "was1"), "--skip", "ntp.sync")
+	if got := check(t, rep, "tomcat.membership"); got.Status != probes.Fail || !strings.Contains(got.Summary, "silently dropped") {
+		t.Errorf("tomcat.membership = %s %q; want fail, dropped", got.Status, got.Summary)
+	}
+}
+
+// TestTomcatHTTPOnly: a Tomcat with no AJP connector (nginx proxies HTTP): firewall.ports
+// asks for its HTTP port, not 8009.
+func TestTomcatHTTPOnly(t *testing.T) {
+	lab.RequireTomcat(t)
+	l := lab.New(t)
+	a := l.AddHost("was1", 1)
+	a.AddMulticastRoute()
+	tc := a.StartTomcat(lab.TomcatSpec{Name: "http", Files: tcConf{JvmRoute: "tomcat1"}.files(), Hostname: "was1", Hosts: hostsFor("was1", "10.99.0.1")})
+	tc.Started(t)
+	rep, _ := preflightJSON(t, a, wasView(t, a, "was1"), "--skip", "ntp.sync")
+	got := check(t, rep, "firewall.ports")
+	if strings.Contains(got.Summary+got.Detail, "8009") || !strings.Contains(got.Summary+got.Detail, "8080/tcp") {
+		t.Errorf("firewall.ports = %q; want 8080/tcp and no 8009", got.Summary+" | "+got.Detail)
+	}
+	if rep.Settings.AJPPort != 0 || rep.Settings.HTTPPort != 8080 {
+		t.Errorf("settings ajpPort %d httpPort %d; want 0 and 8080", rep.Settings.AJPPort, rep.Settings.HTTPPort)
+	}
+	if got := check(t, rep, "tomcat.ajp"); got.Status != probes.Skip {
+		t.Errorf("tomcat.ajp = %s %q; want skip without an AJP connector", got.Status, got.Summary)
+	}
+}

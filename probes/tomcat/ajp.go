@@ -1,0 +1,105 @@
+package tomcat
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	conf "github.com/clusterdoctor/clusterdoctor/netcfg/tomcat"
+	"github.com/clusterdoctor/clusterdoctor/probes"
+)
+
+// AJP is tomcat.ajp: an AJP connector the web tier can use. Since 9.0.31, 8.5.51 and
+// 7.0.100 an AJP connector without an address listens on loopback only, and one with
+// secretRequired (the default) but no secret does not start at all: mod_jk on the web
+// host then gets nothing.
+type AJP struct {
+	Found *Found
+}
+
+// ID implements probes.Probe.
+func (AJP) ID() string { return "tomcat.ajp" }
+
+// Timeout implements probes.Probe.
+func (AJP) Timeout() time.Duration { return Timeout }
+
+// webServerConfigs are where a web server on this host would be configured; with none,
+// the web tier is another host.
+var webServerConfigs = []string{"/etc/httpd/conf/httpd.conf", "/etc/apache2/apache2.conf", "/etc/nginx/nginx.conf"}
+
+// Run implements probes.Probe.
+func (p AJP) Run(ctx context.Context, env *probes.Env) probes.Result {
+	if p.Found == nil || len(p.Found.Instances) == 0 {
+		return noTomcat(p.ID(), p.Found)
+	}
+	localWeb := ""
+	for _, f := range webServerConfigs {
+		if _, err := os.Stat(env.HostPath(f)); err == nil {
+			localWeb = f
+			break
+		}
+	}
+	return merge(p.ID(), each(p.ID(), p.Found, func(in *Instance) probes.Result { return judgeAJP(in, localWeb) }))
+}
+
+func judgeAJP(in *Instance, localWeb string) probes.Result {
+	const id = "tomcat.ajp"
+	var ajp []*conf.Connector
+	for _, c := range in.Connectors() {
+		if c.AJP {
+			ajp = append(ajp, c)
+		}
+	}
+	ev := map[string]any{"base": in.Base}
+	if len(ajp) == 0 {
+		return probes.SkipResult(id, fmt.Sprintf("%s has no AJP connector (a web tier reaches it over HTTP)", in.Label())).With("", "", ev)
+	}
+	modern := in.Version.IsZero() || ajpLoopback.In(in.Version)
+	var ok []string
+	for _, c := range ajp {
+		where := in.pos(c.El)
+		ev["file"], ev["port"] = where, c.Port
+		required := modern
+		if c.SecretRequired != nil {
+			required = *c.SecretRequired
+		}
+		if required && !c.HasSecret {
+			return probes.FailResult(id, fmt.Sprintf("%s: the AJP connector on port %d (%s) requires a secret and has none: Tomcat does not start it", in.Label(), c.Port, where)).
+				With("Tomcat logs \"The AJP Connector is configured with secretRequired=\\\"true\\\" but the secret attribute is either null or \\\"\\\"\" and the web tier's workers fail",
+					fmt.Sprintf("set secret=\"...\" on the connector at %s and the same secret on every mod_jk worker (worker.NAME.secret), or secretRequired=\"false\" on a trusted network", where), ev)
+		}
+		addr := c.Address
+		loopback := false
+		switch {
+		case addr == "" && modern:
+			loopback, addr = true, "loopback (the default since 9.0.31, 8.5.51 and 7.0.100)"
+		case addr != "":
+			if a, err := netip.ParseAddr(addr); err == nil {
+				loopback = a.IsLoopback()
+			} else {
+				loopback = addr == "localhost"
+			}
+		default:
+			addr = "every address"
+		}
+		ev["address"] = addr
+		if loopback {
+			if localWeb == "" {
+				return probes.FailResult(id, fmt.Sprintf("%s: the AJP connector on port %d listens on %s (%s): a web server on another host cannot reach it", in.Label(), c.Port, addr, where)).
+					With("no web server is configured on this host, so mod_jk connects from the web host and is refused",
+						fmt.Sprintf("set address=\"THIS-HOSTS-CLUSTER-ADDRESS\" on the connector at %s (Tomcat logs the bound address in \"ajp-nio-ADDRESS-%d\")", where, c.Port), ev)
+			}
+			ok = append(ok, fmt.Sprintf("port %d on %s, for the web server on this host (%s)", c.Port, addr, localWeb))
+			continue
+		}
+		secret := "no secret"
+		if c.HasSecret {
+			secret = "a secret (the web tier must send the same)"
+		}
+		ok = append(ok, fmt.Sprintf("port %d on %s with %s", c.Port, addr, secret))
+	}
+	return probes.PassResult(id, fmt.Sprintf("%s: AJP connector %s", in.Label(), strings.Join(ok, "; "))).With("", "", ev)
+}

@@ -1,0 +1,86 @@
+package tomcat
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	conf "github.com/clusterdoctor/clusterdoctor/netcfg/tomcat"
+	"github.com/clusterdoctor/clusterdoctor/probes"
+)
+
+// Cluster is tomcat.cluster: a <Cluster> is configured (not commented out), where, with
+// which session manager and which kind of membership, and Tomcat can load the cluster at
+// all (without catalina-ha.jar and catalina-tribes.jar it skips the element, logging
+// only at INFO).
+type Cluster struct {
+	Found *Found
+}
+
+// ID implements probes.Probe.
+func (Cluster) ID() string { return "tomcat.cluster" }
+
+// Timeout implements probes.Probe.
+func (Cluster) Timeout() time.Duration { return Timeout }
+
+// Run implements probes.Probe.
+func (p Cluster) Run(ctx context.Context, env *probes.Env) probes.Result {
+	if p.Found == nil || len(p.Found.Instances) == 0 {
+		return noTomcat(p.ID(), p.Found)
+	}
+	return merge(p.ID(), each(p.ID(), p.Found, judgeCluster))
+}
+
+func judgeCluster(in *Instance) probes.Result {
+	const id = "tomcat.cluster"
+	c, _ := in.Cluster()
+	ev := map[string]any{"base": in.Base, "version": in.Version.String()}
+	if c == nil {
+		return probes.FailResult(id, fmt.Sprintf("%s has no <Cluster> in %s: sessions are not replicated", in.Label(), in.Rel(in.ServerFile))).
+			With("a <Cluster> inside a comment is no cluster; Tomcat only replicates with a Cluster element at Engine or Host level",
+				"add the <Cluster> block of the installed version's cluster how-to inside <Engine>", ev)
+	}
+	m := membershipOf(in, c)
+	ev["file"], ev["level"], ev["manager"], ev["membership"] = in.pos(c.El), c.Level, c.ManagerClass(), m.Kind
+	var notes []string
+	if cp := in.ClassPath(); in.Home != "" && cp.Count() > 0 {
+		for _, need := range []string{"org.apache.catalina.ha.ClusterRuleSet", "org.apache.catalina.tribes.Channel"} {
+			if _, ok := cp.Has(need); !ok {
+				return probes.FailResult(id, fmt.Sprintf("%s: Tomcat ignores the <Cluster> at %s: %s is not in its jars", in.Label(), in.pos(c.El), need)).
+					With("without catalina-ha.jar and catalina-tribes.jar Tomcat skips the Cluster element and says so only at INFO (\"catalina.noCluster\")",
+						"restore catalina-ha.jar and catalina-tribes.jar in "+in.Home+"/lib", ev)
+			}
+		}
+	}
+	for _, e := range in.Engines() {
+		if len(e.Clusters) > 1 {
+			var lines []string
+			for _, cl := range e.Clusters {
+				lines = append(lines, in.pos(cl.El))
+			}
+			notes = append(notes, fmt.Sprintf("%d <Cluster> elements in Engine %s (%s): Tomcat keeps only the last", len(e.Clusters), e.Name, strings.Join(lines, ", ")))
+		}
+	}
+	summary := fmt.Sprintf("<Cluster> at %s level (%s): %s, %s", strings.ToLower(strings.Fields(c.Level)[0]), in.pos(c.El),
+		conf.SimpleName(c.ManagerClass()), membershipText(m))
+	if len(notes) > 0 {
+		return probes.WarnResult(id, summary+"; "+notes[0]).
+			With(strings.Join(notes, "; "), "remove the <Cluster> elements Tomcat does not use, so the file says what runs", ev)
+	}
+	return probes.PassResult(id, summary).With(strings.Join(in.Notes, "; "), "", ev)
+}
+
+func membershipText(m membership) string {
+	switch m.Kind {
+	case "multicast":
+		return fmt.Sprintf("multicast membership %s:%d", m.Group, m.Port)
+	case "static":
+		return fmt.Sprintf("static membership (%d members listed)", len(m.Static))
+	case "cloud":
+		return "cloud membership (" + conf.SimpleName(m.Provider) + ")"
+	case "none":
+		return "no membership service started"
+	}
+	return "membership " + conf.SimpleName(m.Kind)
+}

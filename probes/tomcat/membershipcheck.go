@@ -1,0 +1,194 @@
+package tomcat
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	conf "github.com/clusterdoctor/clusterdoctor/netcfg/tomcat"
+	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/reach"
+	"github.com/clusterdoctor/clusterdoctor/probes/resolve"
+)
+
+// MembershipCheck is tomcat.membership: the membership service as Tomcat will run it.
+// Multicast (McastService): a group in 224.0.0.0/4, a bind address this host holds, a TTL
+// that lets heartbeats leave the host, a dropTime that outlasts a few lost heartbeats,
+// and the kernel's route for the group on the cluster interface when no bind is set.
+// Static members: every member's host:port accepts TCP from here. Cloud: what it needs.
+type MembershipCheck struct {
+	Found *Found
+	Iface string
+}
+
+// ID implements probes.Probe.
+func (MembershipCheck) ID() string { return "tomcat.membership" }
+
+// Timeout implements probes.Probe: static members are connected to in parallel.
+func (MembershipCheck) Timeout() time.Duration { return memberDial + 2*time.Second }
+
+// memberDial bounds one TCP attempt to a static member: a dropped SYN is told from a
+// slow answer well before Tomcat's own 3 s connect timeout.
+const memberDial = 2 * time.Second
+
+// DependsOn implements probes.Dependent.
+func (MembershipCheck) DependsOn() []string { return []string{"tomcat.cluster"} }
+
+// Run implements probes.Probe.
+func (p MembershipCheck) Run(ctx context.Context, env *probes.Env) probes.Result {
+	if p.Found == nil || len(p.Found.Instances) == 0 {
+		return noTomcat(p.ID(), p.Found)
+	}
+	return merge(p.ID(), each(p.ID(), p.Found, func(in *Instance) probes.Result { return p.judge(ctx, env, in) }))
+}
+
+func (p MembershipCheck) judge(ctx context.Context, env *probes.Env, in *Instance) probes.Result {
+	const id = "tomcat.membership"
+	c, _ := in.Cluster()
+	m := membershipOf(in, c)
+	where := in.pos(m.El)
+	if m.El == nil {
+		where = in.pos(c.El) + " (McastService by default)"
+	}
+	ev := map[string]any{"base": in.Base, "kind": m.Kind, "file": where}
+	if len(m.Problems) > 0 {
+		return probes.FailResult(id, fmt.Sprintf("%s: %s", in.Label(), m.Problems[0])).
+			With(strings.Join(m.Problems, "; "), "correct the <Membership> attributes", ev)
+	}
+	switch m.Kind {
+	case "static":
+		return p.judgeStatic(ctx, env, in, m, ev)
+	case "cloud":
+		ev["provider"] = m.Provider
+		return probes.WarnResult(id, fmt.Sprintf("%s: cloud membership (%s) at %s: members come from the platform, not from this host", in.Label(), conf.SimpleName(m.Provider), where)).
+			With("KubernetesMembershipProvider needs the pod's service account to list pods (KUBERNETES_NAMESPACE, a role allowing get/list on pods) and OPENSHIFT_KUBE_PING_LABELS or KUBERNETES_LABELS to select them; DNSMembershipProvider needs a headless service whose DNS name (DNS_MEMBERSHIP_SERVICE_NAME) lists every pod",
+				"check the pods can list each other (kubectl auth can-i list pods) or that the headless service resolves to every pod", ev)
+	case "other":
+		return probes.WarnResult(id, fmt.Sprintf("%s: membership %s at %s is not one clusterdoctor knows", in.Label(), c.MembershipClass(), where)).With("", "", ev)
+	}
+	return p.judgeMulticast(env, in, m, where, ev)
+}
+
+func (p MembershipCheck) judgeMulticast(env *probes.Env, in *Instance, m membership, where string, ev map[string]any) probes.Result {
+	const id = "tomcat.membership"
+	ev["group"], ev["port"], ev["frequency"], ev["dropTime"] = m.Group, m.Port, m.Frequency, m.DropTime
+	group, err := netip.ParseAddr(m.Group)
+	switch {
+	case err != nil || !group.Is4() || !group.IsMulticast():
+		return probes.FailResult(id, fmt.Sprintf("%s: McastService address %q at %s is not an IPv4 multicast group", in.Label(), m.Group, where)).
+			With("McastService cannot join it and the cluster does not start", "use a group in 224.0.0.0/4 (Tomcat's default is 228.0.0.4)", ev)
+	case m.Port < 1 || m.Port > 65535:
+		return probes.FailResult(id, fmt.Sprintf("%s: McastService port %d at %s is not a port", in.Label(), m.Port, where)).With("", "use 45564, Tomcat's default", ev)
+	case m.TTL == 0:
+		return probes.FailResult(id, fmt.Sprintf("%s: McastService ttl=\"0\" at %s keeps every heartbeat on this host", in.Label(), where)).
+			With("a TTL of 0 never leaves the host: no peer hears this member", "remove ttl (Java's default is 1) or set the hop count the cluster spans", ev)
+	case m.DropTime < 2*m.Frequency:
+		return probes.WarnResult(id, fmt.Sprintf("%s: dropTime %d ms is less than two heartbeats of %d ms (%s)", in.Label(), m.DropTime, m.Frequency, where)).
+			With("one late or lost heartbeat drops the member and its sessions are no longer replicated to; Tomcat's defaults are 500 and 3000", "set dropTime to at least 3 x frequency", ev)
+	}
+	var notes []string
+	if m.Bind != "" {
+		bind, err := netip.ParseAddr(m.Bind)
+		local, lerr := env.InterfaceAddrs()
+		if err != nil || lerr != nil {
+			return probes.UnknownResult(id, fmt.Sprintf("%s: cannot judge bind=%q", in.Label(), m.Bind))
+		}
+		holder := probes.HolderOf(local, bind)
+		ev["bind"] = m.Bind
+		switch {
+		case holder == "":
+			return probes.FailResult(id, fmt.Sprintf("%s: McastService bind=%q at %s is not an address of this host", in.Label(), m.Bind, where)).
+				With("Tomcat finds no interface for it and the membership service fails to start", "set bind to this host's cluster address, or remove it", ev)
+		case p.Iface != "" && holder != p.Iface:
+			return probes.WarnResult(id, fmt.Sprintf("%s: McastService bind=%s sends heartbeats on %s, not on the cluster interface %s", in.Label(), m.Bind, holder, p.Iface)).
+				With("bind sets the interface, so the route does not decide; heartbeats go to the network of "+holder, "set bind to the cluster address, or remove it and let the route decide", ev)
+		}
+		notes = append(notes, "bind="+m.Bind+" sets the interface explicitly, so Tomcat does not depend on the 224.0.0.0/4 route")
+	} else if p.Iface != "" && env.Netlink != nil {
+		if egress, ok := routeEgress(env, group); ok && egress != p.Iface {
+			ev["egress"] = egress
+			return probes.FailResult(id, fmt.Sprintf("%s: heartbeats to %s would leave by %s, not the cluster interface %s (McastService has no bind: the route decides)", in.Label(), m.Group, egress, p.Iface)).
+				With("see route.multicast", "clusterdoctor fix route --iface "+p.Iface+" --persist, or set bind to the cluster address", ev)
+		}
+	}
+	if m.TTL > 1 {
+		notes = append(notes, fmt.Sprintf("ttl=%d lets heartbeats cross %d routers", m.TTL, m.TTL-1))
+	}
+	return probes.PassResult(id, fmt.Sprintf("%s: multicast membership %s:%d, heartbeat every %d ms, members dropped after %d ms (%s)",
+		in.Label(), m.Group, m.Port, m.Frequency, m.DropTime, where)).With(strings.Join(notes, "; "), "", ev)
+}
+
+// routeEgress is the kernel's interface for a destination. Equivalent to: ip route get DST.
+func routeEgress(env *probes.Env, dst netip.Addr) (string, bool) {
+	rs, err := env.Netlink.RouteGet(net.IP(dst.AsSlice()))
+	if err != nil || len(rs) == 0 {
+		return "", false
+	}
+	l, err := env.Netlink.LinkByIndex(rs[0].LinkIndex)
+	if err != nil {
+		return "", false
+	}
+	return l.Attrs().Name, true
+}
+
+func (p MembershipCheck) judgeStatic(ctx context.Context, env *probes.Env, in *Instance, m membership, ev map[string]any) probes.Result {
+	const id = "tomcat.membership"
+	if len(m.Static) == 0 {
+		return probes.FailResult(id, fmt.Sprintf("%s: static membership without any <Member>", in.Label())).
+			With("no member is ever known", "add a <Member host=... port=...> for every other node", ev)
+	}
+	res, err := resolve.New(env)
+	if err != nil {
+		return probes.UnknownResult(id, err.Error())
+	}
+	local, _ := env.InterfaceAddrs()
+	type outcome struct {
+		member string
+		text   string
+		ok     bool
+	}
+	outs := make([]outcome, len(m.Static))
+	var wg sync.WaitGroup
+	for i, sm := range m.Static {
+		outs[i].member = fmt.Sprintf("%s:%d (%s)", sm.Host, sm.Port, in.pos(sm.El))
+		addr, err := netip.ParseAddr(sm.Host)
+		if err != nil {
+			ans, lerr := res.Lookup(ctx, sm.Host)
+			if lerr != nil {
+				outs[i].text = "does not resolve"
+				continue
+			}
+			addr = ans.First()
+		}
+		if probes.HolderOf(local, addr) != "" {
+			outs[i].text, outs[i].ok = "this host itself", true
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := reach.TCP(ctx, netip.AddrPortFrom(addr, uint16(sm.Port)), memberDial)
+			outs[i].text, outs[i].ok = r.Text(), r.Outcome == reach.Open
+		}()
+	}
+	wg.Wait()
+	var bad, all []string
+	for _, o := range outs {
+		all = append(all, o.member+": "+o.text)
+		if !o.ok {
+			bad = append(bad, o.member+" "+o.text)
+		}
+	}
+	ev["members"] = all
+	if len(bad) > 0 {
+		return probes.FailResult(id, fmt.Sprintf("%s: static member %s", in.Label(), bad[0])).
+			With(strings.Join(all, "; ")+"; Tomcat replicates to each static member over TCP and never hears of it otherwise",
+				"open the member's Receiver port in its firewall and check it runs; the port must be that member's Receiver port", ev)
+	}
+	return probes.PassResult(id, fmt.Sprintf("%s: static membership, every member accepts TCP (%s)", in.Label(), strings.Join(all, "; "))).
+		With("multicast is not used: route.multicast, firewall.igmp and the membership port do not apply", "", ev)
+}
