@@ -146,8 +146,8 @@ func TestTomcatLint(t *testing.T) {
 			started: true,
 			id:      "tomcat.cluster", status: probes.Fail, says: []string{"has no <Cluster>"}},
 		{name: "a session attribute that is not Serializable (seed 002)",
-			conf: tcConf{JvmRoute: "tomcat1"},
-			files: map[string]string{"webapps/ROOT/bad.jsp": `<% session.setAttribute("loginStatus", new Object()); %>ok`},
+			conf:    tcConf{JvmRoute: "tomcat1"},
+			files:   map[string]string{"webapps/ROOT/bad.jsp": `<% session.setAttribute("loginStatus", new Object()); %>ok`},
 			started: true, request: "/bad.jsp",
 			id: "tomcat.logs", status: probes.Fail, says: []string{`session attribute "loginStatus"`, "not Serializable"}},
 	}
