@@ -59,6 +59,11 @@ func TestTomcatDerivesSettings(t *testing.T) {
 	if got := check(t, derived, "tomcat.receiver"); !strings.Contains(got.Summary, "bound to 10.99.0.1:4000") {
 		t.Errorf("tomcat.receiver = %q; want the socket the JVM bound", got.Summary)
 	}
+	// a flag still wins over server.xml, and says so
+	over, _ := preflightJSON(t, a, view, "--skip", "ntp.sync", "--receiver-ports", "4000-4010")
+	if over.Settings.ReceiverPorts.String() != "4000-4010" || over.Settings.Sources["receiverPorts"] != "flag" || !strings.HasPrefix(over.Settings.Sources["group"], "conf/server.xml:") {
+		t.Errorf("with --receiver-ports: receivers %s from %q, group from %q", over.Settings.ReceiverPorts, over.Settings.Sources["receiverPorts"], over.Settings.Sources["group"])
+	}
 	if got := check(t, derived, "firewall.ports"); !strings.Contains(got.Summary, "8009/tcp") || !strings.Contains(got.Summary, "4000-4099/tcp") {
 		t.Errorf("firewall.ports = %q; want the receivers and AJP from server.xml", got.Summary)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,5 +108,29 @@ func TestJSONShape(t *testing.T) {
 func TestRenderUnknownFormat(t *testing.T) {
 	if err := Render(&bytes.Buffer{}, "yaml", sample(), Options{}); err == nil {
 		t.Fatal("Render(yaml) succeeded")
+	}
+}
+
+func TestTextCollapsesAnAreaThatDoesNotApply(t *testing.T) {
+	rep := sample()
+	for _, id := range []string{"tomcat.ajp", "tomcat.classes", "tomcat.cluster"} {
+		rep.Checks = append(rep.Checks, probes.SkipResult(id, "no Tomcat instance found on this host"))
+	}
+	var b bytes.Buffer
+	Text(&b, rep, Options{})
+	if !strings.Contains(b.String(), "tomcat.*") || !strings.Contains(b.String(), "no Tomcat instance found on this host (3 checks)") || strings.Contains(b.String(), "tomcat.ajp") {
+		t.Errorf("three skips of one area are not one line:\n%s", b.String())
+	}
+	b.Reset()
+	Text(&b, rep, Options{Verbose: true})
+	if !strings.Contains(b.String(), "tomcat.ajp") {
+		t.Errorf("-v lists every check:\n%s", b.String())
+	}
+	rep.Settings.Instances = []probes.TomcatInstance{{Base: "/var/lib/tomcat10", Version: "10.1.60", Found: "running (pid 42)"}}
+	rep.Settings.Sources = map[string]string{"group": "conf/server.xml:31", "mcastPort": "flag"}
+	b.Reset()
+	Text(&b, rep, Options{})
+	if !strings.Contains(b.String(), "Tomcat 10.1.60 at /var/lib/tomcat10 (running (pid 42)): group from its server.xml") {
+		t.Errorf("no line on the Tomcat the settings came from:\n%s", b.String())
 	}
 }

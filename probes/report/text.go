@@ -39,7 +39,15 @@ func Text(w io.Writer, rep *probes.Report, opt Options) error {
 		}
 		return colors[s] + text + reset
 	}
-	for _, r := range rep.Checks {
+	for i := 0; i < len(rep.Checks); i++ {
+		r := rep.Checks[i]
+		if n := sameSkips(rep.Checks[i:]); n >= 3 && !opt.Verbose {
+			// one line for an area that does not apply: "tomcat.* (9 checks)"
+			area := r.ID[:strings.IndexByte(r.ID, '.')+1] + "*"
+			fmt.Fprintf(bw, "%s  %-*s  %s (%d checks)\n", paint(r.Status, fmt.Sprintf("%-7s", "SKIP")), width, area, r.Summary, n)
+			i += n - 1
+			continue
+		}
 		fmt.Fprintf(bw, "%s  %-*s  %s\n", paint(r.Status, fmt.Sprintf("%-7s", strings.ToUpper(string(r.Status)))), width, r.ID, r.Summary)
 		if opt.Verbose || r.Status == probes.Fail || r.Status == probes.Warn {
 			if r.Detail != "" {
@@ -62,8 +70,54 @@ func Text(w io.Writer, rep *probes.Report, opt Options) error {
 			fmt.Fprintf(bw, "  %-*s  %s\n", width, r.ID, r.Remediation)
 		}
 	}
+	if t := tomcatLine(rep.Settings); t != "" {
+		fmt.Fprintf(bw, "\n%s\n", t)
+	}
 	fmt.Fprintf(bw, "\n%s\n", verdict(rep, opt))
 	return bw.Flush()
+}
+
+// sameSkips counts the leading checks of one area ("tomcat.") skipped for one reason.
+func sameSkips(rs []probes.Result) int {
+	first := rs[0]
+	dot := strings.IndexByte(first.ID, '.')
+	if first.Status != probes.Skip || dot < 0 {
+		return 0
+	}
+	n := 0
+	for _, r := range rs {
+		if r.Status != probes.Skip || r.Summary != first.Summary || !strings.HasPrefix(r.ID, first.ID[:dot+1]) {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// tomcatLine says which Tomcat the settings were read from and which came from it.
+func tomcatLine(s probes.Settings) string {
+	if len(s.Instances) == 0 {
+		return ""
+	}
+	in := s.Instances[0]
+	what := "Tomcat"
+	if in.Version != "" {
+		what += " " + in.Version
+	}
+	line := fmt.Sprintf("%s at %s (%s)", what, in.Base, in.Found)
+	if n := len(s.Instances) - 1; n > 0 {
+		line += fmt.Sprintf(" and %d more", n)
+	}
+	var from []string
+	for _, k := range probes.SettingKeys {
+		if src := s.Sources[k]; strings.Contains(src, "server.xml") {
+			from = append(from, k)
+		}
+	}
+	if len(from) > 0 {
+		line += ": " + strings.Join(from, ", ") + " from its server.xml (-o json says where)"
+	}
+	return line
 }
 
 func verdict(rep *probes.Report, opt Options) string {

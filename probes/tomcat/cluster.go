@@ -29,7 +29,43 @@ func (p Cluster) Run(ctx context.Context, env *probes.Env) probes.Result {
 	if p.Found == nil || len(p.Found.Instances) == 0 {
 		return noTomcat(p.ID(), p.Found)
 	}
+	if r := connectorClash(p.Found); r != nil {
+		return *r
+	}
 	return merge(p.ID(), each(p.ID(), p.Found, judgeCluster))
+}
+
+// connectorClash fails when two instances of this host listen on one connector port (on
+// the same address, or one of them on every address): the second cannot bind it and
+// Tomcat logs "Address already in use".
+func connectorClash(f *Found) *probes.Result {
+	type bound struct {
+		in   *Instance
+		c    *conf.Connector
+		addr string
+	}
+	byPort := map[int][]bound{}
+	for _, in := range f.Instances {
+		for _, c := range in.Connectors() {
+			if c.PortErr != "" || c.Port <= 0 {
+				continue
+			}
+			addr := c.Address
+			if addr == "" && c.AJP && (in.Version.IsZero() || ajpLoopback.In(in.Version)) {
+				addr = "127.0.0.1"
+			}
+			for _, o := range byPort[c.Port] {
+				if o.in != in && (o.addr == addr || o.addr == "" || addr == "") {
+					r := probes.FailResult("tomcat.cluster", fmt.Sprintf("two instances listen on port %d: %s and %s", c.Port, o.in.pos(o.c.El), in.pos(c.El))).
+						With("the one that starts second cannot bind the port (\"Address already in use\") and that connector does not run",
+							"give each instance its own connector ports", map[string]any{"instances": []string{o.in.Base, in.Base}, "port": c.Port})
+					return &r
+				}
+			}
+			byPort[c.Port] = append(byPort[c.Port], bound{in, c, addr})
+		}
+	}
+	return nil
 }
 
 func judgeCluster(in *Instance) probes.Result {
