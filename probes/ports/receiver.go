@@ -25,6 +25,9 @@ const ReceiverTimeout = 3 * time.Second
 // Equivalent to: ss -ltnp 'sport >= :4000 and sport <= :4100'.
 type Receiver struct {
 	Range probes.PortRange
+	// Likely are processes that probably hold sockets in the range (the Tomcat JVMs
+	// found): their descriptors are read first, so the walk of /proc usually stops early.
+	Likely []int
 }
 
 // ID implements probes.Probe.
@@ -44,7 +47,7 @@ type Holder struct {
 
 // Run implements probes.Probe.
 func (p Receiver) Run(ctx context.Context, env *probes.Env) probes.Result {
-	holders, err := Listening(ctx, env, p.Range.Contains)
+	holders, err := Listening(ctx, env, p.Range.Contains, p.Likely...)
 	if err != nil {
 		return probes.UnknownResult(p.ID(), err.Error())
 	}
@@ -52,8 +55,9 @@ func (p Receiver) Run(ctx context.Context, env *probes.Env) probes.Result {
 }
 
 // Listening lists the TCP sockets listening on a port that want accepts, with the
-// processes that hold them. Equivalent to: ss -ltnp.
-func Listening(ctx context.Context, env *probes.Env, want func(port int) bool) ([]Holder, error) {
+// processes that hold them; the likely holders' descriptors are read first, and the walk
+// of /proc ends as soon as every socket has its owner. Equivalent to: ss -ltnp.
+func Listening(ctx context.Context, env *probes.Env, want func(port int) bool, likely ...int) ([]Holder, error) {
 	listening := map[uint64]Socket{}
 	for _, file := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
 		b, err := env.ReadFile(file, maxProcNet)
@@ -73,31 +77,20 @@ func Listening(ctx context.Context, env *probes.Env, want func(port int) bool) (
 			}
 		}
 	}
-	return owners(ctx, env, listening)
+	return owners(ctx, env, listening, likely)
 }
 
 // owners maps socket inodes to processes by reading /proc/PID/fd links, as ss -p does.
-func owners(ctx context.Context, env *probes.Env, inodes map[uint64]Socket) ([]Holder, error) {
+func owners(ctx context.Context, env *probes.Env, inodes map[uint64]Socket, likely []int) ([]Holder, error) {
 	if len(inodes) == 0 {
 		return nil, nil
 	}
 	found := map[uint64]Holder{}
-	procs, err := os.ReadDir(env.Path("/proc"))
-	if err != nil {
-		return nil, fmt.Errorf("read /proc: %w", err)
-	}
-	for _, d := range procs {
-		pid, err := strconv.Atoi(d.Name())
-		if err != nil {
-			continue
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		fdDir := env.Path(filepath.Join("/proc", d.Name(), "fd"))
+	scan := func(pid int) {
+		fdDir := env.Path(filepath.Join("/proc", strconv.Itoa(pid), "fd"))
 		fds, err := os.ReadDir(fdDir)
 		if err != nil {
-			continue // gone, or not ours to see without root
+			return // gone, or not ours to see without root
 		}
 		for _, fd := range fds {
 			link, err := os.Readlink(filepath.Join(fdDir, fd.Name()))
@@ -110,6 +103,28 @@ func owners(ctx context.Context, env *probes.Env, inodes map[uint64]Socket) ([]H
 			}
 		}
 	}
+	for _, pid := range likely {
+		scan(pid)
+	}
+	if len(found) < len(inodes) {
+		procs, err := os.ReadDir(env.Path("/proc"))
+		if err != nil {
+			return nil, fmt.Errorf("read /proc: %w", err)
+		}
+		for _, d := range procs {
+			pid, err := strconv.Atoi(d.Name())
+			if err != nil || contains(likely, pid) {
+				continue
+			}
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			scan(pid)
+			if len(found) == len(inodes) {
+				break
+			}
+		}
+	}
 	out := make([]Holder, 0, len(inodes))
 	for ino, s := range inodes {
 		h, ok := found[ino]
@@ -118,8 +133,22 @@ func owners(ctx context.Context, env *probes.Env, inodes map[uint64]Socket) ([]H
 		}
 		out = append(out, h)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Port < out[j].Port })
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Port != out[j].Port {
+			return out[i].Port < out[j].Port
+		}
+		return out[i].Addr.Less(out[j].Addr)
+	})
 	return out, nil
+}
+
+func contains(pids []int, pid int) bool {
+	for _, p := range pids {
+		if p == pid {
+			return true
+		}
+	}
+	return false
 }
 
 func describe(env *probes.Env, pid int, s Socket) Holder {

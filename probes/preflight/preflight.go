@@ -34,7 +34,7 @@ func Checks(s probes.Settings, guess bool, found *tomcat.Found) []probes.Probe {
 		hostnames.Hostname{Iface: s.Iface},
 		hostnames.Peers{Iface: s.Iface, Peers: s.Peers},
 		ntp.Sync{},
-		ports.Receiver{Range: s.ReceiverPorts},
+		ports.Receiver{Range: s.ReceiverPorts, Likely: found.PIDs()},
 		fwPorts,
 		tomcat.Cluster{Found: found},
 		tomcat.Classes{Found: found},

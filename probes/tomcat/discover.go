@@ -46,6 +46,20 @@ func (f *Found) Primary() *Instance {
 	return f.Instances[0]
 }
 
+// PIDs lists the running instances' processes.
+func (f *Found) PIDs() []int {
+	if f == nil {
+		return nil
+	}
+	var out []int
+	for _, in := range f.Instances {
+		if in.PID > 0 {
+			out = append(out, in.PID)
+		}
+	}
+	return out
+}
+
 // usualBases are where Tomcat is installed by hand and by packages.
 var usualBases = []string{"/usr/local/tomcat*", "/opt/tomcat*", "/opt/apache-tomcat*", "/var/lib/tomcat*", "/usr/share/tomcat*"}
 

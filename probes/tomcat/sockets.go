@@ -17,7 +17,7 @@ func (in *Instance) Listening(ctx context.Context) ([]Listener, error) {
 		if in.PID <= 0 {
 			return
 		}
-		all, err := ports.Listening(ctx, in.env, func(int) bool { return true })
+		all, err := ports.Listening(ctx, in.env, func(int) bool { return true }, in.PID)
 		if err != nil {
 			in.socketsError = err
 			return
