@@ -47,6 +47,15 @@ func each(id string, f *Found, judge func(in *Instance) probes.Result) []probes.
 		}
 		out = append(out, judge(in))
 	}
+	if len(f.Instances) == 1 {
+		// one Tomcat: name it once, in the evidence, not at the head of every line
+		in := f.Instances[0]
+		out[0].Summary = strings.TrimPrefix(out[0].Summary, in.Label()+": ")
+		if out[0].Evidence == nil {
+			out[0].Evidence = map[string]any{}
+		}
+		out[0].Evidence["base"] = in.Base
+	}
 	return out
 }
 

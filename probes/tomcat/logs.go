@@ -179,8 +179,16 @@ func judgeLogs(ctx context.Context, env *probes.Env, in *Instance, peersExpected
 	}
 	sort.SliceStable(found, func(i, j int) bool { return found[i].sig.status == probes.Fail && found[j].sig.status != probes.Fail })
 	var causes, fixes, lines []string
-	for _, f := range found {
-		causes = append(causes, fmt.Sprintf("%s (%s:%d, %d times)", f.sig.cause(f.match), filepath.Base(f.file), f.line, f.count))
+	for i, f := range found {
+		where := fmt.Sprintf("%s:%d", filepath.Base(f.file), f.line)
+		if f.count > 1 {
+			where += fmt.Sprintf(", %d times", f.count)
+		}
+		if i == 0 {
+			causes = append(causes, "logged at "+where+": "+f.text)
+		} else {
+			causes = append(causes, fmt.Sprintf("%s (%s)", f.sig.cause(f.match), where))
+		}
 		fixes = append(fixes, f.sig.fix)
 		lines = append(lines, f.text)
 	}

@@ -3,7 +3,6 @@ package tomcat
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
 	"strings"
 	"sync"
@@ -108,31 +107,14 @@ func (p MembershipCheck) judgeMulticast(env *probes.Env, in *Instance, m members
 				With("bind sets the interface, so the route does not decide; heartbeats go to the network of "+holder, "set bind to the cluster address, or remove it and let the route decide", ev)
 		}
 		notes = append(notes, "bind="+m.Bind+" sets the interface explicitly, so Tomcat does not depend on the 224.0.0.0/4 route")
-	} else if p.Iface != "" && env.Netlink != nil {
-		if egress, ok := routeEgress(env, group); ok && egress != p.Iface {
-			ev["egress"] = egress
-			return probes.FailResult(id, fmt.Sprintf("%s: heartbeats to %s would leave by %s, not the cluster interface %s (McastService has no bind: the route decides)", in.Label(), m.Group, egress, p.Iface)).
-				With("see route.multicast", "clusterdoctor fix route --iface "+p.Iface+" --persist, or set bind to the cluster address", ev)
-		}
+	} else {
+		notes = append(notes, "no bind: the kernel's route for the group decides where heartbeats go (route.multicast)")
 	}
 	if m.TTL > 1 {
 		notes = append(notes, fmt.Sprintf("ttl=%d lets heartbeats cross %d routers", m.TTL, m.TTL-1))
 	}
 	return probes.PassResult(id, fmt.Sprintf("%s: multicast membership %s:%d, heartbeat every %d ms, members dropped after %d ms (%s)",
 		in.Label(), m.Group, m.Port, m.Frequency, m.DropTime, where)).With(strings.Join(notes, "; "), "", ev)
-}
-
-// routeEgress is the kernel's interface for a destination. Equivalent to: ip route get DST.
-func routeEgress(env *probes.Env, dst netip.Addr) (string, bool) {
-	rs, err := env.Netlink.RouteGet(net.IP(dst.AsSlice()))
-	if err != nil || len(rs) == 0 {
-		return "", false
-	}
-	l, err := env.Netlink.LinkByIndex(rs[0].LinkIndex)
-	if err != nil {
-		return "", false
-	}
-	return l.Attrs().Name, true
 }
 
 func (p MembershipCheck) judgeStatic(ctx context.Context, env *probes.Env, in *Instance, m membership, ev map[string]any) probes.Result {
