@@ -47,7 +47,12 @@ func each(id string, f *Found, judge func(in *Instance) probes.Result) []probes.
 		}
 		out = append(out, judge(in))
 	}
-	if len(f.Instances) == 1 {
+	return nameOnce(f, out)
+}
+
+// nameOnce drops the instance's name from the head of the line when there is only one.
+func nameOnce(f *Found, out []probes.Result) []probes.Result {
+	if len(f.Instances) == 1 && len(out) == 1 {
 		// one Tomcat: name it once, in the evidence, not at the head of every line
 		in := f.Instances[0]
 		out[0].Summary = strings.TrimPrefix(out[0].Summary, in.Label()+": ")

@@ -118,7 +118,7 @@ func (p Logs) Run(ctx context.Context, env *probes.Env) probes.Result {
 	for _, in := range p.Found.Instances {
 		rs = append(rs, judgeLogs(ctx, env, in, p.PeersExpected))
 	}
-	return merge(p.ID(), rs)
+	return merge(p.ID(), nameOnce(p.Found, rs))
 }
 
 // finding is one signature found, with its last occurrence.
