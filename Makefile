@@ -18,14 +18,17 @@ test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 
-# Short coverage-guided runs of every fuzz target (the seeds already run in `make test`).
+# Coverage-guided runs of every fuzz target, FUZZTIME each (the seeds already run in
+# `make test`).
+FUZZTIME ?= 30s
 fuzz:
 	@for t in netcfg/hosts:FuzzParse netcfg/nsswitch:FuzzParseHosts netcfg/chronyconf:FuzzParse \
 	          probes/ports:FuzzParseProcNet probes/ntp:FuzzDecodeFragment probes/mcast:FuzzDecode \
 	          netcfg/ifcfg:FuzzParse netcfg/nmkeyfile:FuzzParse netcfg/networkd:FuzzParse \
 	          netcfg/netplan:FuzzParse netcfg/ifupdown:FuzzParse probes/firewall:FuzzParseRule \
-	          netcfg/firewalld:FuzzParseZone netcfg/firewalld:FuzzParseService probes/firewall/nft:FuzzVerdictOf probes/firewall/xtables:FuzzDecide; do \
-	  $(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime 30s || exit 1; done
+	          netcfg/firewalld:FuzzParseZone netcfg/firewalld:FuzzParseService probes/firewall/nft:FuzzVerdictOf probes/firewall/xtables:FuzzDecide \
+	          netcfg/gaiconf:FuzzParse netcfg/tomcat:FuzzParseXML netcfg/tomcat:FuzzParseProperties netcfg/tomcat:FuzzParseShell netcfg/tomcat:FuzzReplace; do \
+	  $(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) || exit 1; done
 
 # .deb and .rpm for amd64 and arm64 with man pages, completions and systemd units (dist/packages).
 packages:
