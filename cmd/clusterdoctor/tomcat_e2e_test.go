@@ -324,3 +324,49 @@ func TestTomcatHTTPOnly(t *testing.T) {
 		t.Errorf("tomcat.ajp = %s %q; want skip without an AJP connector", got.Status, got.Summary)
 	}
 }
+
+// TestTomcatLogsFromTheJournal: a Tomcat run as a systemd unit logs to the journal and
+// writes no log file; tomcat.logs reads the unit's journal (a real systemd-journald) and
+// finds the application's non-serializable attribute there.
+func TestTomcatLogsFromTheJournal(t *testing.T) {
+	lab.RequireTomcat(t)
+	l := lab.New(t)
+	a := l.AddHost("was1", 1)
+	a.AddMulticastRoute()
+	j := a.StartJournald()
+	files := tcConf{JvmRoute: "tomcat1"}.files()
+	files["conf/logging.properties"] = "handlers = java.util.logging.ConsoleHandler\n.handlers = java.util.logging.ConsoleHandler\n" +
+		"java.util.logging.ConsoleHandler.level = FINE\njava.util.logging.ConsoleHandler.formatter = org.apache.juli.OneLineFormatter\n"
+	files["webapps/ROOT/bad.jsp"] = `<% session.setAttribute("cart", new Object()); %>ok`
+	const unit = "lab-tomcat.service"
+	tc := a.StartTomcatUnit(j, unit, lab.TomcatSpec{Name: "unit", Files: files, Hostname: "was1", Hosts: hostsFor("was1", "10.99.0.1")})
+	journal := func(text string) bool {
+		for _, e := range j.Entries("_SYSTEMD_UNIT=" + unit) {
+			if strings.Contains(e["MESSAGE"], text) {
+				return true
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(90 * time.Second); !journal("Server startup in"); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no \"Server startup in\" in the journal of %s", unit)
+		}
+	}
+	requestIn(t, a, "http://10.99.0.1:8080/bad.jsp")
+	for deadline := time.Now().Add(10 * time.Second); !journal("Non-serializable attribute [cart]"); time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("Tomcat's journal has no \"Non-serializable attribute [cart]\"")
+		}
+	}
+	if _, err := os.Stat(tc.Log); err == nil {
+		t.Fatalf("%s exists: the unit was to log to the journal only", tc.Log)
+	}
+	view := wasView(t, a, "was1")
+	view.Setup = append(view.Setup, "mount --bind "+j.Run+" /run")
+	rep, _ := preflightJSON(t, a, view, "--skip", "ntp.sync")
+	got := check(t, rep, "tomcat.logs")
+	if got.Status != probes.Fail || !strings.Contains(got.Summary, `session attribute "cart"`) || !strings.Contains(fmt.Sprint(got.Evidence["logs"]), "journal of "+unit) {
+		t.Fatalf("tomcat.logs = %s %q %v; want fail naming the attribute, read from the journal of %s", got.Status, got.Summary, got.Evidence, unit)
+	}
+}

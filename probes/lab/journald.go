@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -96,18 +97,47 @@ func (j *Journald) stdoutSocket() string { return j.Run + "/systemd/journal/stdo
 // /run shared with journald so /run/systemd/journal/socket is there. The lab stops the
 // command at cleanup.
 func (j *Journald) Service(priv Private, identifier, name string, args ...string) *exec.Cmd {
+	j.h.lab.t.Helper()
+	priv.Setup = append([]string{"mount --bind " + j.Run + " /run"}, priv.Setup...)
+	return j.start(j.h.Command(priv, name, args...), priv, identifier, "")
+}
+
+// Unit is Service for a command that runs as systemd unit: the stream names the unit, and
+// the process is moved into the unit's cgroup (system.slice/UNIT, removed at cleanup), as
+// systemd places a service, so /proc/PID/cgroup names it.
+func (j *Journald) Unit(cmd func(Private) *exec.Cmd, priv Private, identifier, unit string) *exec.Cmd {
 	l := j.h.lab
 	l.t.Helper()
-	stream, err := j.stream(identifier)
+	priv.Setup = append([]string{"mount --bind " + j.Run + " /run"}, priv.Setup...)
+	c := j.start(cmd(priv), priv, identifier, unit)
+	dir := "/sys/fs/cgroup/systemd/system.slice/" + unit
+	if !fileExists("/sys/fs/cgroup/systemd") {
+		dir = "/sys/fs/cgroup/system.slice/" + unit
+	}
+	l.must(os.MkdirAll(dir, 0o755), "make cgroup %s", dir)
+	l.t.Cleanup(func() {
+		stop(c)
+		for i := 0; i < 50 && os.Remove(dir) != nil; i++ { // empty once the process is reaped
+			time.Sleep(20 * time.Millisecond)
+		}
+		os.Remove(filepath.Dir(dir)) // system.slice, if this made it and nothing else is in it
+	})
+	l.must(os.WriteFile(dir+"/cgroup.procs", []byte(fmt.Sprint(c.Process.Pid)), 0o644), "move pid %d into %s", c.Process.Pid, dir)
+	return c
+}
+
+// start runs cmd with stdout and stderr on a new journal stream.
+func (j *Journald) start(cmd *exec.Cmd, priv Private, identifier, unit string) *exec.Cmd {
+	l := j.h.lab
+	l.t.Helper()
+	stream, err := j.stream(identifier, unit)
 	l.must(err, "open a journal stream")
 	defer stream.Close()
 	var st syscall.Stat_t
 	l.must(syscall.Fstat(int(stream.Fd()), &st), "stat the journal stream")
-	priv.Setup = append([]string{"mount --bind " + j.Run + " /run"}, priv.Setup...)
-	priv.Env = append(append([]string{}, priv.Env...), fmt.Sprintf("JOURNAL_STREAM=%d:%d", st.Dev, st.Ino))
-	cmd := j.h.Command(priv, name, args...)
+	cmd.Env = append(os.Environ(), fmt.Sprintf("JOURNAL_STREAM=%d:%d", st.Dev, st.Ino))
 	cmd.Stdout, cmd.Stderr = stream, stream
-	l.must(cmd.Start(), "start %s", name)
+	l.must(cmd.Start(), "start %v", cmd.Args)
 	j.h.procs = append(j.h.procs, cmd)
 	return cmd
 }
@@ -115,7 +145,7 @@ func (j *Journald) Service(priv Private, identifier, name string, args ...string
 // stream connects to journald's stdout socket and sends the header systemd sends for a
 // service (sd_journal_stream_fd): identifier, unit, priority, level prefix, and no
 // forwarding to syslog, kmsg or the console.
-func (j *Journald) stream(identifier string) (*os.File, error) {
+func (j *Journald) stream(identifier, unit string) (*os.File, error) {
 	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
@@ -129,7 +159,7 @@ func (j *Journald) stream(identifier string) (*os.File, error) {
 		f.Close()
 		return nil, err
 	}
-	if _, err := f.WriteString(identifier + "\n\n6\n1\n0\n0\n0\n"); err != nil {
+	if _, err := f.WriteString(identifier + "\n" + unit + "\n6\n1\n0\n0\n0\n"); err != nil {
 		f.Close()
 		return nil, err
 	}

@@ -56,6 +56,29 @@ type Tomcat struct {
 // stops it by its PID at cleanup.
 func (h *Host) StartTomcat(spec TomcatSpec) *Tomcat {
 	h.lab.t.Helper()
+	tc := h.tomcat(spec)
+	cmd := h.Command(tc.Priv, TomcatHome+"/bin/catalina.sh", "run")
+	f, err := os.Create(tc.Log)
+	h.lab.must(err, "create %s", tc.Log)
+	cmd.Stdout, cmd.Stderr = f, f
+	h.lab.must(cmd.Start(), "start tomcat %s", spec.Name)
+	f.Close()
+	h.procs = append(h.procs, cmd)
+	tc.Cmd = cmd
+	return tc
+}
+
+// StartTomcatUnit starts the instance as systemd runs Debian's tomcat10.service: in the
+// unit's cgroup with stdout and stderr to the journal, so it writes no catalina.out.
+func (h *Host) StartTomcatUnit(j *Journald, unit string, spec TomcatSpec) *Tomcat {
+	h.lab.t.Helper()
+	tc := h.tomcat(spec)
+	tc.Cmd = j.Unit(func(p Private) *exec.Cmd { return h.Command(p, TomcatHome+"/bin/catalina.sh", "run") }, tc.Priv, "tomcat", unit)
+	return tc
+}
+
+// tomcat builds an instance's CATALINA_BASE and the private view it runs in.
+func (h *Host) tomcat(spec TomcatSpec) *Tomcat {
 	base := h.lab.TomcatBase(spec.Name, spec.Files)
 	resolv := h.lab.WriteFile("resolv-"+spec.Name, "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
 	opts := spec.JavaOpts
@@ -64,15 +87,7 @@ func (h *Host) StartTomcat(spec TomcatSpec) *Tomcat {
 	}
 	priv := Private{Hosts: spec.Hosts, Hostname: spec.Hostname, Binds: map[string]string{"/etc/resolv.conf": resolv},
 		Env: []string{"CATALINA_HOME=" + TomcatHome, "CATALINA_BASE=" + base, "CATALINA_TMPDIR=" + base + "/temp", "JAVA_OPTS=" + opts}}
-	cmd := h.Command(priv, TomcatHome+"/bin/catalina.sh", "run")
-	log := filepath.Join(base, "logs", "catalina.out")
-	f, err := os.Create(log)
-	h.lab.must(err, "create %s", log)
-	cmd.Stdout, cmd.Stderr = f, f
-	h.lab.must(cmd.Start(), "start tomcat %s", spec.Name)
-	f.Close()
-	h.procs = append(h.procs, cmd)
-	return &Tomcat{Base: base, Cmd: cmd, Log: log, Priv: priv, host: h}
+	return &Tomcat{Base: base, Log: filepath.Join(base, "logs", "catalina.out"), Priv: priv, host: h}
 }
 
 // TomcatBase writes a CATALINA_BASE under the lab directory: Debian's stock conf files,
