@@ -370,3 +370,23 @@ func TestTomcatLogsFromTheJournal(t *testing.T) {
 		t.Fatalf("tomcat.logs = %s %q %v; want fail naming the attribute, read from the journal of %s", got.Status, got.Summary, got.Evidence, unit)
 	}
 }
+
+// TestTomcatMcastBind: McastService with bind on the cluster address. Java alone joins and
+// sends on the bound interface, but Tomcat binds the socket to the group itself when bind is
+// set, and Linux refuses to send from a multicast source: the real Tomcat does not start.
+// tomcat.membership says so, instead of trusting the attribute.
+func TestTomcatMcastBind(t *testing.T) {
+	lab.RequireTomcat(t)
+	l := lab.New(t)
+	a := l.AddHost("was1", 1)
+	a.AddMulticastRoute()
+	c := tcConf{JvmRoute: "tomcat1", Membership: `<Membership className="org.apache.catalina.tribes.membership.McastService"
+                        address="228.0.0.4" port="45564" bind="10.99.0.1" frequency="500" dropTime="3000"/>`}
+	tc := a.StartTomcat(lab.TomcatSpec{Name: "bind", Files: c.files(), Hostname: "was1", Hosts: hostsFor("was1", "10.99.0.1")})
+	tc.WaitLog(t, 90*time.Second, "java.net.SocketException: Invalid argument", "Tomcat is unable to start")
+	rep, _ := preflightJSON(t, a, wasView(t, a, "was1"), "--skip", "ntp.sync", "--tomcat", tc.Base)
+	got := check(t, rep, "tomcat.membership")
+	if got.Status != probes.Fail || !strings.Contains(got.Summary, "bind=\"10.99.0.1\"") || !strings.Contains(got.Detail, "Invalid argument") {
+		t.Errorf("tomcat.membership = %s %q (%s); want fail: Tomcat with bind does not start", got.Status, got.Summary, got.Detail)
+	}
+}

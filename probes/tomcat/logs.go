@@ -81,6 +81,9 @@ var signatures = []signature{
 	{re: regexp.MustCompile(`Cannot start server\. Server instance is not configured`), status: probes.Fail,
 		cause: func([]string) string { return "Tomcat refused its server.xml and did not start" },
 		fix:   "the lines before it in the log name the element; see tomcat.classes"},
+	{re: regexp.MustCompile(`The required Server component failed to start so Tomcat is unable to start`), status: probes.Fail,
+		cause: func([]string) string { return "Tomcat did not start: a component failed to start" },
+		fix:   "the exception logged just before names it (with McastService bind set, it is the membership: see tomcat.membership)"},
 	{re: regexp.MustCompile(`Member send is failing for:\[(.*?)\]`), status: probes.Warn,
 		cause: func(m []string) string {
 			return "replication to a member failed (it was then suspected): " + shortMember(m[1])

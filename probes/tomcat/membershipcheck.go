@@ -91,25 +91,12 @@ func (p MembershipCheck) judgeMulticast(env *probes.Env, in *Instance, m members
 	}
 	var notes []string
 	if m.Bind != "" {
-		bind, err := netip.ParseAddr(m.Bind)
-		local, lerr := env.InterfaceAddrs()
-		if err != nil || lerr != nil {
-			return probes.UnknownResult(id, fmt.Sprintf("%s: cannot judge bind=%q", in.Label(), m.Bind))
-		}
-		holder := probes.HolderOf(local, bind)
 		ev["bind"] = m.Bind
-		switch {
-		case holder == "":
-			return probes.FailResult(id, fmt.Sprintf("%s: McastService bind=%q at %s is not an address of this host", in.Label(), m.Bind, where)).
-				With("Tomcat finds no interface for it and the membership service fails to start", "set bind to this host's cluster address, or remove it", ev)
-		case p.Iface != "" && holder != p.Iface:
-			return probes.WarnResult(id, fmt.Sprintf("%s: McastService bind=%s sends heartbeats on %s, not on the cluster interface %s", in.Label(), m.Bind, holder, p.Iface)).
-				With("bind sets the interface, so the route does not decide; heartbeats go to the network of "+holder, "set bind to the cluster address, or remove it and let the route decide", ev)
-		}
-		notes = append(notes, "bind="+m.Bind+" sets the interface explicitly, so Tomcat does not depend on the 224.0.0.0/4 route")
-	} else {
-		notes = append(notes, "no bind: the kernel's route for the group decides where heartbeats go (route.multicast)")
+		return probes.FailResult(id, fmt.Sprintf("%s: McastService bind=%q at %s: Tomcat binds its multicast socket to the group itself, and Linux refuses to send from it", in.Label(), m.Bind, where)).
+			With("with bind set, McastServiceImpl.setupSocket binds the socket to "+m.Group+":"+fmt.Sprint(m.Port)+" (the group), which Linux allows; the first heartbeat then fails with \"java.net.SocketException: Invalid argument\" and the cluster, and Tomcat, do not start (seen with Tomcat 10.1 on Java 17)",
+				"remove bind from <Membership> and route the group to the cluster interface: clusterdoctor fix route --iface "+ifaceOr(p.Iface)+" --persist", ev)
 	}
+	notes = append(notes, "no bind: the kernel's route for the group decides where heartbeats go (route.multicast)")
 	if m.TTL > 1 {
 		notes = append(notes, fmt.Sprintf("ttl=%d lets heartbeats cross %d routers", m.TTL, m.TTL-1))
 	}
@@ -173,4 +160,11 @@ func (p MembershipCheck) judgeStatic(ctx context.Context, env *probes.Env, in *I
 	}
 	return probes.PassResult(id, fmt.Sprintf("%s: static membership, every member accepts TCP (%s)", in.Label(), strings.Join(all, "; "))).
 		With("multicast is not used: route.multicast, firewall.igmp and the membership port do not apply", "", ev)
+}
+
+func ifaceOr(iface string) string {
+	if iface == "" {
+		return "IFACE"
+	}
+	return iface
 }
