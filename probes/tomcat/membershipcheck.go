@@ -15,9 +15,9 @@ import (
 )
 
 // MembershipCheck is tomcat.membership: the membership service as Tomcat will run it.
-// Multicast (McastService): a group in 224.0.0.0/4, a bind address this host holds, a TTL
-// that lets heartbeats leave the host, a dropTime that outlasts a few lost heartbeats,
-// and the kernel's route for the group on the cluster interface when no bind is set.
+// Multicast (McastService): a group in 224.0.0.0/4, no bind (with one, Tomcat cannot send on
+// Linux), a TTL that lets heartbeats leave the host, a dropTime that outlasts a few lost
+// heartbeats; the route for the group is route.multicast's.
 // Static members: every member's host:port accepts TCP from here. Cloud: what it needs.
 type MembershipCheck struct {
 	Found *Found
