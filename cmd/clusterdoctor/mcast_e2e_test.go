@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/lab"
 	"github.com/clusterdoctor/clusterdoctor/probes/mcast"
 )
@@ -357,5 +358,55 @@ func TestMeshTTLTooLow(t *testing.T) {
 		if p.Unicast.TTL != 63 || p.Unicast.Hops != 1 || p.Unicast.Received != p.Unicast.Sent {
 			t.Errorf("%s: unicast ttl %d hops %d, %d/%d; want 63, 1 hop, all through", name, p.Unicast.TTL, p.Unicast.Hops, p.Unicast.Received, p.Unicast.Sent)
 		}
+	}
+}
+
+// TestMeshSameListEverywhere: every host is given the whole cluster by name, itself
+// included, as an inventory gives it: each recognises itself, skips it and says so, and
+// tests the two others; preflight's hosts.peers skips itself too.
+func TestMeshSameListEverywhere(t *testing.T) {
+	_, hosts := threeHosts(t)
+	etcHosts := "127.0.0.1\tlocalhost\n10.99.0.1\ta\n10.99.0.2\tb\n10.99.0.3\tc\n"
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	runs := map[string]meshRun{}
+	for _, h := range hosts {
+		cmd := h.Command(lab.Private{Hosts: etcHosts, Hostname: h.Name}, binary, "mcast-test", "-o", "json", "--wait", "5s",
+			"--count", "50", "--interval", "10ms", "--peer", "a", "--peer", "b", "--peer", "c")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var stdout bytes.Buffer
+			cmd.Stdout = &stdout
+			start := time.Now()
+			err := cmd.Run()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			}
+			var rep mcast.Report
+			json.Unmarshal(stdout.Bytes(), &rep)
+			t.Logf("%s: exit %d in %s", h.Name, code, time.Since(start).Round(time.Millisecond))
+			mu.Lock()
+			runs[h.Name] = meshRun{rep, code, stdout.String()}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	for _, h := range hosts {
+		r := runs[h.Name]
+		if r.code != 0 || len(r.rep.Peers) != 2 || len(r.rep.Self) != 1 || !strings.HasPrefix(r.rep.Self[0], h.Name+" (") {
+			t.Errorf("%s: exit %d, %d peers, self %v; want 0, the two others, itself skipped:\n%s", h.Name, r.code, len(r.rep.Peers), r.rep.Self, r.raw)
+		}
+		for _, p := range r.rep.Peers {
+			if p.Peer == h.Name || p.Verdict != mcast.VerdictOK {
+				t.Errorf("%s -> %s: %s (%s)", h.Name, p.Peer, p.Verdict, p.Reason)
+			}
+		}
+	}
+	rep, _ := preflightJSON(t, hosts[0], lab.Private{Hosts: etcHosts, Hostname: "a"}, "--skip", "ntp.sync", "--peer", "a", "--peer", "b", "--peer", "c", "--peer", "10.99.0.1")
+	got := check(t, rep, "hosts.peers")
+	if got.Status != probes.Pass || !strings.Contains(got.Summary, "2 peers") || !strings.Contains(got.Detail, "skipped, this host: a (the host name a), 10.99.0.1 (10.99.0.1, held by cl0)") {
+		t.Errorf("hosts.peers = %s %q (%s); want pass on b and c, a and 10.99.0.1 skipped as this host", got.Status, got.Summary, got.Detail)
 	}
 }

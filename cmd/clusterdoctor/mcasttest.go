@@ -137,9 +137,12 @@ func runMcastTest(c *cobra.Command, f *mcastFlags) error {
 	}
 	defer env.Close()
 	ctx := c.Context()
-	peers, err := resolvePeers(ctx, env, s.Peers)
+	peers, selves, err := resolvePeers(ctx, env, s.Peers)
 	if err != nil {
 		return usage(err)
+	}
+	if len(peers) == 0 && f.mode() == "mesh" {
+		return usage(&probes.UsageError{Flag: "--peer", Problem: "every host named is this one (" + strings.Join(selves, ", ") + "): name the other cluster hosts"})
 	}
 	choice, err := clusterIface(ctx, env, s)
 	if err != nil {
@@ -166,7 +169,7 @@ func runMcastTest(c *cobra.Command, f *mcastFlags) error {
 	defer node.Close()
 	host, _ := os.Hostname()
 	rep := &mcast.Report{SchemaVersion: 1, Tool: "clusterdoctor", Mode: f.mode(), Host: host, Group: s.Group.String(),
-		Port: s.McastPort, TTL: f.ttl, StartedAt: start.UTC(), Route: node.RouteString(), Peers: []mcast.PeerResult{}}
+		Port: s.McastPort, TTL: f.ttl, StartedAt: start.UTC(), Route: node.RouteString(), Peers: []mcast.PeerResult{}, Self: selves}
 	switch f.mode() {
 	case "send":
 		sr := node.SendOnly(ctx, count, f.rate)
@@ -198,28 +201,42 @@ func runMcastTest(c *cobra.Command, f *mcastFlags) error {
 	return nil
 }
 
-// resolvePeers resolves names the way the JVM would (the same resolver as preflight).
-func resolvePeers(ctx context.Context, env *probes.Env, names []string) ([]mcast.Peer, error) {
+// resolvePeers resolves names the way the JVM would (the same resolver as preflight), and
+// sets apart those that are this host: the same list is given on every host.
+func resolvePeers(ctx context.Context, env *probes.Env, names []string) ([]mcast.Peer, []string, error) {
 	r, err := resolve.New(env)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	local, err := env.InterfaceAddrs()
+	if err != nil {
+		return nil, nil, err
 	}
 	var out []mcast.Peer
+	var selves []string
+	seen := map[netip.Addr]bool{}
 	for _, name := range names {
+		if self, how := r.Self(ctx, name, local); self {
+			selves = append(selves, fmt.Sprintf("%s (%s)", name, how))
+			continue
+		}
 		addr, err := netip.ParseAddr(name)
 		if err != nil {
 			ans, lerr := r.Lookup(ctx, name)
 			if lerr != nil {
-				return nil, &probes.UsageError{Flag: "--peer", Value: name, Problem: "does not resolve (add it to /etc/hosts or DNS)"}
+				return nil, nil, &probes.UsageError{Flag: "--peer", Value: name, Problem: "does not resolve (add it to /etc/hosts or DNS)"}
 			}
 			addr = ans.First()
 		}
 		if !addr.Is4() {
-			return nil, &probes.UsageError{Flag: "--peer", Value: name, Problem: "has no IPv4 address (Tomcat's McastService is IPv4)"}
+			return nil, nil, &probes.UsageError{Flag: "--peer", Value: name, Problem: "has no IPv4 address (Tomcat's McastService is IPv4)"}
 		}
-		out = append(out, mcast.Peer{Name: name, Addr: addr.Unmap()})
+		if addr = addr.Unmap(); !seen[addr] { // two names of one peer: test it once
+			seen[addr] = true
+			out = append(out, mcast.Peer{Name: name, Addr: addr})
+		}
 	}
-	return out, nil
+	return out, selves, nil
 }
 
 // progressLines keeps one live line per peer on a terminal (replies so far on each path),

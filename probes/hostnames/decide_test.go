@@ -50,8 +50,8 @@ func TestDecideHostname(t *testing.T) {
 }
 
 func TestDecidePeers(t *testing.T) {
-	pf := func(name string, addr string, local, egress string) peerFacts {
-		return peerFacts{name: name, addrs: []netip.Addr{netip.MustParseAddr(addr)}, local: local, egress: egress}
+	pf := func(name string, addr string, egress string) peerFacts {
+		return peerFacts{name: name, addrs: []netip.Addr{netip.MustParseAddr(addr)}, egress: egress}
 	}
 	tests := []struct {
 		name      string
@@ -60,14 +60,13 @@ func TestDecidePeers(t *testing.T) {
 		want      probes.Status
 		says      string
 	}{
-		{"all fine", []peerFacts{pf("was2", "10.0.0.2", "", "cl0"), pf("was3", "10.0.0.3", "", "cl0")}, nil, probes.Pass, "2 peers resolve to distinct addresses via cl0"},
-		{"one peer", []peerFacts{pf("was2", "10.0.0.2", "", "cl0")}, nil, probes.Pass, "1 peer resolves to an address via cl0: was2=10.0.0.2"},
+		{"all fine", []peerFacts{pf("was2", "10.0.0.2", "cl0"), pf("was3", "10.0.0.3", "cl0")}, nil, probes.Pass, "2 peers resolve to distinct addresses via cl0"},
+		{"one peer", []peerFacts{pf("was2", "10.0.0.2", "cl0")}, nil, probes.Pass, "1 peer resolves to an address via cl0: was2=10.0.0.2"},
 		{"unresolvable", []peerFacts{{name: "was9", err: resolve.ErrNotFound}}, nil, probes.Fail, "was9 does not resolve"},
-		{"loopback", []peerFacts{pf("was2", "127.0.1.1", "", "lo")}, nil, probes.Fail, "loopback"},
-		{"self", []peerFacts{pf("was2", "10.0.0.1", "cl0", "lo")}, nil, probes.Fail, "this host's own address"},
-		{"duplicate", []peerFacts{pf("was2", "10.0.0.2", "", "cl0"), pf("was3", "10.0.0.2", "", "cl0")}, nil, probes.Fail, "both resolve to 10.0.0.2"},
-		{"wrong egress", []peerFacts{pf("was2", "192.168.0.2", "", "eth0")}, nil, probes.Warn, "leaves via eth0"},
-		{"hosts conflict", []peerFacts{pf("was2", "10.0.0.2", "", "cl0")}, []string{"was2 -> 10.0.0.2, 192.168.0.2 (lines 3, 9)"}, probes.Warn, "lines 3, 9"},
+		{"loopback", []peerFacts{pf("was2", "127.0.1.1", "lo")}, nil, probes.Fail, "loopback"},
+		{"duplicate", []peerFacts{pf("was2", "10.0.0.2", "cl0"), pf("was3", "10.0.0.2", "cl0")}, nil, probes.Fail, "both resolve to 10.0.0.2"},
+		{"wrong egress", []peerFacts{pf("was2", "192.168.0.2", "eth0")}, nil, probes.Warn, "leaves via eth0"},
+		{"hosts conflict", []peerFacts{pf("was2", "10.0.0.2", "cl0")}, []string{"was2 -> 10.0.0.2, 192.168.0.2 (lines 3, 9)"}, probes.Warn, "lines 3, 9"},
 	}
 	for _, tt := range tests {
 		got := decidePeers("cl0", tt.facts, tt.conflicts)

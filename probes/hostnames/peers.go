@@ -12,9 +12,10 @@ import (
 	"github.com/clusterdoctor/clusterdoctor/probes/resolve"
 )
 
-// Peers is hosts.peers: every peer name resolves to one address, which is not this host's
-// own nor loopback, no two peers share one, /etc/hosts does not map a peer to two
-// addresses, and the route to each peer leaves by the cluster interface.
+// Peers is hosts.peers: every peer name resolves to one address, which is not loopback, no
+// two peers share one, /etc/hosts does not map a peer to two addresses, and the route to
+// each peer leaves by the cluster interface. A peer that is this host (the same list is
+// given on every host) is skipped and named.
 // Equivalent to: getent ahostsv4 PEER; ip route get ADDRESS.
 type Peers struct {
 	Iface string
@@ -32,7 +33,6 @@ type peerFacts struct {
 	name   string
 	addrs  []netip.Addr
 	err    error
-	local  string // local interface holding the address: the "peer" is this host
 	egress string // interface the route to the peer leaves by
 }
 
@@ -50,7 +50,12 @@ func (p Peers) Run(ctx context.Context, env *probes.Env) probes.Result {
 		return probes.UnknownResult(p.ID(), err.Error())
 	}
 	facts := make([]peerFacts, 0, len(p.Peers))
+	var selves []string
 	for _, name := range p.Peers {
+		if self, how := r.Self(ctx, name, local); self {
+			selves = append(selves, fmt.Sprintf("%s (%s)", name, how))
+			continue
+		}
 		f := peerFacts{name: name}
 		if a, err := netip.ParseAddr(name); err == nil {
 			f.addrs = []netip.Addr{a.Unmap()}
@@ -59,7 +64,6 @@ func (p Peers) Run(ctx context.Context, env *probes.Env) probes.Result {
 			f.addrs, f.err = ans.Addrs, err
 		}
 		if len(f.addrs) > 0 {
-			f.local = probes.HolderOf(local, f.addrs[0])
 			if rs, err := env.Netlink.RouteGet(net.IP(f.addrs[0].AsSlice())); err == nil && len(rs) > 0 {
 				if l, err := env.Netlink.LinkByIndex(rs[0].LinkIndex); err == nil {
 					f.egress = l.Attrs().Name
@@ -68,7 +72,16 @@ func (p Peers) Run(ctx context.Context, env *probes.Env) probes.Result {
 		}
 		facts = append(facts, f)
 	}
-	return decidePeers(p.Iface, facts, conflicts(r.Hosts, p.Peers))
+	if len(facts) == 0 {
+		return probes.SkipResult(p.ID(), "every --peer is this host: "+strings.Join(selves, ", ")).
+			With("", "", map[string]any{"self": selves})
+	}
+	res := decidePeers(p.Iface, facts, conflicts(r.Hosts, p.Peers))
+	if len(selves) > 0 {
+		res.Evidence["self"] = selves
+		res.Detail = joinNotes(res.Detail, "skipped, this host: "+strings.Join(selves, ", "))
+	}
+	return res
 }
 
 func decidePeers(iface string, facts []peerFacts, conflicting []string) probes.Result {
@@ -86,8 +99,6 @@ func decidePeers(iface string, facts []peerFacts, conflicting []string) probes.R
 		switch {
 		case a.IsLoopback():
 			fails = append(fails, fmt.Sprintf("%s resolves to loopback %s", f.name, a))
-		case f.local != "":
-			fails = append(fails, fmt.Sprintf("%s resolves to %s, this host's own address on %s", f.name, a, f.local))
 		case seen[a] != "":
 			fails = append(fails, fmt.Sprintf("%s and %s both resolve to %s", seen[a], f.name, a))
 		case f.egress != "" && f.egress != iface:

@@ -19,6 +19,9 @@ type Report struct {
 	// junk, forged or unauthenticated packets): counted and ignored.
 	Foreign uint64       `json:"foreign"`
 	Peers   []PeerResult `json:"peers"`
+	// Self are the --peer names that are this host (the same list is given on every
+	// host), skipped, with how that was known.
+	Self []string `json:"self,omitempty"`
 	// Send is the --send mode's result; Senders the --listen mode's, one per sender seen.
 	Send    *SendReport    `json:"send,omitempty"`
 	Senders []SenderReport `json:"senders,omitempty"`

@@ -43,6 +43,9 @@ func MeshText(w io.Writer, rep *mcast.Report, opt Options) error {
 	for _, p := range rep.Peers {
 		fmt.Fprintf(bw, "%s: %s: %s\n", p.Peer, p.Verdict, p.Reason)
 	}
+	for _, s := range rep.Self {
+		fmt.Fprintf(bw, "%s: this host, skipped\n", s)
+	}
 	if rep.Foreign > 0 {
 		fmt.Fprintf(bw, "%d foreign datagrams on udp/%d were counted and ignored (Tomcat heartbeats, other tools, junk)\n", rep.Foreign, rep.Port)
 	}

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 
 	"github.com/clusterdoctor/clusterdoctor/netcfg/gaiconf"
 	"github.com/clusterdoctor/clusterdoctor/netcfg/hosts"
@@ -242,4 +243,39 @@ func dedupe(addrs []netip.Addr) []netip.Addr {
 		}
 	}
 	return out
+}
+
+// Self tells whether a peer name names this host, so the same host list can be given on
+// every host: its host name (short or full, any case), "localhost" or a loopback address,
+// or an address of its own (literal, or what the name resolves to). Another name that
+// resolves to loopback is not this host but a broken hosts file (hosts.peers says so). It
+// says how it knows.
+func (r *Resolver) Self(ctx context.Context, name string, local []probes.IfaceAddr) (bool, string) {
+	if self, err := r.env.Hostname(); err == nil {
+		short := func(s string) string { s, _, _ = strings.Cut(s, "."); return s }
+		if strings.EqualFold(name, self) || strings.EqualFold(short(name), short(self)) && (!strings.Contains(name, ".") || !strings.Contains(self, ".")) {
+			return true, "the host name " + self
+		}
+	}
+	addrs := []netip.Addr{}
+	if a, err := netip.ParseAddr(name); err == nil {
+		addrs = append(addrs, a.Unmap())
+	} else if ans, err := r.Lookup(ctx, name); err == nil {
+		addrs = ans.Addrs
+	}
+	if name == "localhost" {
+		return true, "localhost"
+	}
+	for _, a := range addrs {
+		if a.IsLoopback() {
+			if literal, err := netip.ParseAddr(name); err == nil && literal.IsLoopback() {
+				return true, a.String() + " (loopback)"
+			}
+			continue
+		}
+		if iface := probes.HolderOf(local, a); iface != "" {
+			return true, fmt.Sprintf("%s, held by %s", a, iface)
+		}
+	}
+	return false, ""
 }
