@@ -40,20 +40,23 @@ func TestDecideRoute(t *testing.T) {
 }
 
 func TestDecideRPFilter(t *testing.T) {
+	drop := []rpDrop{{peer: "was3", addr: netip.MustParseAddr("10.98.0.5"), egress: "pub0"}}
 	tests := []struct {
-		all, dev, ifaces int
-		want             probes.Status
+		all, dev int
+		drops    []rpDrop
+		want     probes.Status
+		says     string
 	}{
-		{1, 1, 2, probes.Warn},
-		{0, 1, 2, probes.Warn}, // max(all, dev) = 1
-		{1, 2, 2, probes.Pass}, // loose wins
-		{2, 1, 3, probes.Pass},
-		{1, 1, 1, probes.Pass}, // single-homed: strict is harmless
-		{0, 0, 4, probes.Pass},
+		{1, 1, drop, probes.Warn, "drops what was3 (10.98.0.5) sends: the route back to it leaves via pub0"},
+		{0, 1, drop, probes.Warn, "strict"}, // max(all, dev) = 1
+		{1, 1, nil, probes.Pass, "the kernel lets in what each of the 2 peers sends"},
+		{1, 2, nil, probes.Pass, "loose"},
+		{0, 0, nil, probes.Pass, "off"},
 	}
 	for _, tt := range tests {
-		if got := decideRPFilter("cl0", tt.all, tt.dev, tt.ifaces); got.Status != tt.want {
-			t.Errorf("decideRPFilter(all=%d, cl0=%d, %d ifaces) = %s; want %s", tt.all, tt.dev, tt.ifaces, got.Status, tt.want)
+		got := decideRPFilter("cl0", tt.all, tt.dev, tt.drops, 2)
+		if got.Status != tt.want || !strings.Contains(got.Summary, tt.says) {
+			t.Errorf("decideRPFilter(all=%d, cl0=%d, %v) = %s %q; want %s saying %q", tt.all, tt.dev, tt.drops, got.Status, got.Summary, tt.want, tt.says)
 		}
 	}
 }

@@ -30,7 +30,7 @@ func Checks(s probes.Settings, guess bool, found *tomcat.Found) []probes.Probe {
 	fwIGMP.Guard = fwPorts.Guard
 	list := []probes.Probe{
 		network.Link{Iface: s.Iface, Source: s.IfaceSource, Guess: guess},
-		network.RPFilter{Iface: s.Iface},
+		network.RPFilter{Iface: s.Iface, Peers: s.Peers},
 		hostnames.Hostname{Iface: s.Iface},
 		hostnames.Peers{Iface: s.Iface, Peers: s.Peers},
 		ntp.Sync{},
