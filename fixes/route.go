@@ -22,8 +22,10 @@ type MulticastRoute struct {
 	NL    *netlink.Handle
 }
 
-// Plan looks at the main table: a route for Dst on Iface is already in place; one on
-// another interface is replaced (and restored on rollback); none is added by replace.
+// Plan looks at the main table. The route is in place when every route for Dst is on
+// Iface. Otherwise ours is added (replace: never a duplicate) and every route for Dst on
+// another interface, whatever its metric, is deleted after it, so the kernel has no other
+// choice; a rollback deletes ours and puts back exactly the routes that were there.
 func (r MulticastRoute) Plan() (*Plan, error) {
 	link, err := r.NL.LinkByName(r.Iface)
 	if err != nil {
@@ -37,26 +39,73 @@ func (r MulticastRoute) Plan() (*Plan, error) {
 	}
 	want := &netlink.Route{LinkIndex: link.Attrs().Index, Dst: dst, Scope: netlink.SCOPE_LINK,
 		Protocol: RouteProtocol, Table: unix.RT_TABLE_MAIN}
-	show := fmt.Sprintf("ip route replace %s dev %s scope link proto %d", r.Dst.Masked(), r.Iface, RouteProtocol)
-	p := &Plan{}
+	var ours, others []netlink.Route
 	for _, e := range existing {
 		if e.LinkIndex == link.Attrs().Index {
-			p.Notes = append(p.Notes, fmt.Sprintf("runtime: %s dev %s is already in the main table", r.Dst.Masked(), r.Iface))
-			return p, nil
+			ours = append(ours, e)
+		} else {
+			others = append(others, e)
 		}
 	}
-	step := Step{Show: show, Apply: func(context.Context) error { return r.NL.RouteReplace(want) }}
-	if len(existing) > 0 {
-		old := existing[0]
-		name := fmt.Sprint(old.LinkIndex)
-		if l, err := r.NL.LinkByIndex(old.LinkIndex); err == nil {
-			name = l.Attrs().Name
-		}
-		p.Notes = append(p.Notes, fmt.Sprintf("runtime: %s is routed via %s now; it is moved to %s", r.Dst.Masked(), name, r.Iface))
-		step.Undo = func(context.Context) error { return r.NL.RouteReplace(&old) }
-	} else {
-		step.Undo = func(context.Context) error { return r.NL.RouteDel(want) }
+	p := &Plan{}
+	if len(ours) > 0 && len(others) == 0 {
+		p.Notes = append(p.Notes, fmt.Sprintf("runtime: %s dev %s is already in the main table", r.Dst.Masked(), r.Iface))
+		return p, nil
 	}
-	p.Steps = append(p.Steps, step)
+	adding := len(ours) == 0 || lowestMetric(ours) > lowestMetric(others)
+	if adding {
+		// replace takes over a metric-0 route on another interface (same destination and
+		// metric): the undo puts it back
+		var taken []netlink.Route
+		for _, o := range others {
+			if o.Priority == 0 {
+				taken = append(taken, o)
+			}
+		}
+		p.Steps = append(p.Steps, Step{
+			Show:  fmt.Sprintf("ip route replace %s dev %s scope link proto %d", r.Dst.Masked(), r.Iface, RouteProtocol),
+			Apply: func(context.Context) error { return r.NL.RouteReplace(want) },
+			Undo: func(context.Context) error {
+				if err := r.NL.RouteDel(want); err != nil {
+					return err
+				}
+				for _, t := range taken {
+					if err := r.NL.RouteAdd(&t); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+		})
+	}
+	for _, o := range others {
+		old := o
+		if adding && old.Priority == 0 {
+			p.Notes = append(p.Notes, fmt.Sprintf("runtime: %s is routed via %s now; it is moved to %s", r.Dst.Masked(), linkName(r.NL, old.LinkIndex), r.Iface))
+			continue // replaced by ours above
+		}
+		name := linkName(r.NL, old.LinkIndex)
+		p.Notes = append(p.Notes, fmt.Sprintf("runtime: %s is routed via %s now (metric %d); it is moved to %s", r.Dst.Masked(), name, old.Priority, r.Iface))
+		p.Steps = append(p.Steps, Step{
+			Show:  fmt.Sprintf("ip route del %s dev %s metric %d", r.Dst.Masked(), name, old.Priority),
+			Apply: func(context.Context) error { return r.NL.RouteDel(&old) },
+			Undo:  func(context.Context) error { return r.NL.RouteAdd(&old) },
+		})
+	}
 	return p, nil
+}
+
+func linkName(nl *netlink.Handle, index int) string {
+	if l, err := nl.LinkByIndex(index); err == nil {
+		return l.Attrs().Name
+	}
+	return fmt.Sprint(index)
+}
+
+func lowestMetric(rs []netlink.Route) int {
+	low := rs[0].Priority
+	for _, r := range rs[1:] {
+		low = min(low, r.Priority)
+	}
+	return low
 }

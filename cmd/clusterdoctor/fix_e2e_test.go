@@ -97,3 +97,51 @@ func TestFixRouteNeedsRoot(t *testing.T) {
 		t.Fatalf("--net 10.0.0.0/8: exit %d %q", bad.code, bad.stderr)
 	}
 }
+
+// routeShow is `ip route show table main 224.0.0.0/4` in the host: every attribute a
+// rollback must restore.
+func routeShow(t *testing.T, h *lab.Host) string {
+	t.Helper()
+	out, err := h.Command(lab.Private{}, "ip", "-d", "route", "show", "table", "main", "224.0.0.0/4").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip route show: %v %s", err, out)
+	}
+	return string(out)
+}
+
+// TestFixRouteMovesRoutesOfAnyMetric: 224.0.0.0/4 on pub0 with metric 0 and with metric
+// 100 (a NetworkManager profile's) are both moved, leaving the cluster interface's route
+// alone; when the persistent step then fails, the rollback puts back exactly what was there.
+func TestFixRouteMovesRoutesOfAnyMetric(t *testing.T) {
+	l := lab.New(t)
+	a := l.AddHost("a", 1)
+	a.AddPublic()
+	pub, _ := a.NL().LinkByName("pub0")
+	_, dst, _ := net.ParseCIDR("224.0.0.0/4")
+	for _, m := range []int{0, 100} {
+		if err := a.NL().RouteAdd(&netlink.Route{LinkIndex: pub.Attrs().Index, Dst: dst, Scope: netlink.SCOPE_LINK, Priority: m, Protocol: 4}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := routeShow(t, a)
+
+	root := t.TempDir()
+	dir := root + "/etc/sysconfig/network-scripts"
+	writeTree(t, root, map[string]string{"/etc/sysconfig/network-scripts/ifcfg-cl0": "DEVICE=cl0\n"})
+	r := execute(t, a.Command(lab.Private{Setup: []string{"mount --bind " + dir + " " + dir, "mount -o remount,bind,ro " + dir}},
+		binary, "fix", "route", "--iface", "cl0", "--persist", "--root", root))
+	if r.code != 3 || !strings.Contains(r.stderr, "rolled back") {
+		t.Fatalf("fix with a read-only configuration: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if after := routeShow(t, a); after != before {
+		t.Fatalf("the rollback did not restore the routes:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+
+	r = execute(t, a.Command(lab.Private{}, binary, "fix", "route", "--iface", "cl0"))
+	if r.code != 0 || !strings.Contains(r.stdout, "ip route del 224.0.0.0/4 dev pub0 metric 100") {
+		t.Fatalf("fix: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if got := multicastRoutes(t, a); len(got) != 1 || got[0] != "cl0 205" {
+		t.Fatalf("routes after the fix: %v; want only cl0's\n%s", got, routeShow(t, a))
+	}
+}

@@ -83,6 +83,8 @@ type persistCase struct {
 	// boot replays the configuration the way the real tool does at boot, after the test
 	// flushed cl0 as a reboot would; nil where the tool is not a Debian package.
 	boot func(t *testing.T, h *lab.Host, root string)
+	// note is a line --dry-run must show.
+	note string
 }
 
 var persistCases = []persistCase{
@@ -94,7 +96,9 @@ var persistCases = []persistCase{
 		},
 		backend: "ifcfg",
 		changed: "/etc/sysconfig/network-scripts/route-cl0",
-		want:    []string{"# static routes of the cluster LAN", "ADDRESS3=224.0.0.0", "NETMASK3=240.0.0.0"},
+		// ifup-routes and NetworkManager stop at the missing ADDRESS1: the route goes there
+		want: []string{"# static routes of the cluster LAN", "ADDRESS1=224.0.0.0", "NETMASK1=240.0.0.0"},
+		note: "filling the missing index makes ADDRESS2 (10.30.0.0/16) reachable too",
 	},
 	{
 		name: "ifupdown",
@@ -137,6 +141,32 @@ var persistCases = []persistCase{
 				t.Fatalf("netplan merged no route from the drop-in:\n%s", gen)
 			}
 			h.StartNetworkd(root) // what runs at boot from netplan's output
+		},
+	},
+	{
+		name: "netplan rendered by NetworkManager",
+		files: map[string]string{
+			"/etc/netplan/01-network-manager-all.yaml": "network:\n  version: 2\n  renderer: NetworkManager\n  ethernets:\n    cl0:\n      addresses: [10.99.0.1/24]\n",
+		},
+		backend: "netplan",
+		changed: "/etc/netplan/90-clusterdoctor-cl0.yaml",
+		// no scope: netplan refuses one for NetworkManager ("only supports global scoped routes")
+		want:  []string{"    cl0:\n      routes:\n        - to: 224.0.0.0/4\n"},
+		note:  "netplan renders it for NetworkManager, which takes no route scope",
+		proto: "static",
+		boot: func(t *testing.T, h *lab.Host, root string) {
+			lab.RequireCommands(t, "netplan")
+			if b, _ := os.ReadFile(root + "/etc/netplan/90-clusterdoctor-cl0.yaml"); strings.Contains(string(b), "scope") {
+				t.Fatalf("the drop-in for a NetworkManager renderer has a scope:\n%s", b)
+			}
+			r := execute(t, h.Command(lab.Private{}, "netplan", "generate", "--root-dir", root))
+			conn := root + "/run/NetworkManager/system-connections/netplan-cl0.nmconnection"
+			gen, err := os.ReadFile(conn)
+			if r.code != 0 || err != nil || !strings.Contains(string(gen), "route1=224.0.0.0/4") {
+				t.Fatalf("netplan generate for NetworkManager: %d %s %v\n%s", r.code, r.stderr, err, gen)
+			}
+			nm := h.NewNetworkManager(h.StartSystemBus(), root+"/run/NetworkManager/system-connections")
+			nm.Start()
 		},
 	},
 	{
@@ -190,6 +220,9 @@ func TestFixRoutePersistFiles(t *testing.T) {
 			// exit 1: the checks re-run after a dry run still fail, as nothing was changed
 			if dry.code != 1 || !strings.Contains(dry.stdout, "# detected: ") || !strings.Contains(dry.stdout, "+++ b"+tc.changed) || !strings.Contains(dry.stdout, "nothing was changed") {
 				t.Fatalf("--dry-run: exit %d\n%s%s", dry.code, dry.stdout, dry.stderr)
+			}
+			if tc.note != "" && !strings.Contains(dry.stdout, tc.note) {
+				t.Errorf("--dry-run does not say %q:\n%s", tc.note, dry.stdout)
 			}
 			if d := diffTrees(before, snapshot(t, root)); len(d) != 0 || len(multicastRoutes(t, a)) != 0 {
 				t.Fatalf("--dry-run changed %v / routes %v", d, multicastRoutes(t, a))

@@ -202,34 +202,78 @@ func parseIPRoute(line string) (Route, error) {
 // Routes returns the routes in file order (by index in the key-value format).
 func (f *RouteFile) Routes() []Route { return append([]Route(nil), f.routes...) }
 
-// Has reports whether the file already has a route to dst (on dev, when the line names
-// one), so a fix can be idempotent.
-func (f *RouteFile) Has(dst netip.Prefix, dev string) bool {
+// reached is how many ADDRESSn indexes the readers get to: initscripts' ifup-routes and
+// NetworkManager's ifcfg-rh reader both count from 0 and stop at the first missing index,
+// so a route after a gap is never applied.
+func (f *RouteFile) reached() int {
+	have := map[int]bool{}
+	for _, r := range f.routes {
+		have[r.Index] = true
+	}
+	n := 0
+	for have[n] {
+		n++
+	}
+	return n
+}
+
+// Live reports whether the readers apply r at boot (always, in the ip route format).
+func (f *RouteFile) Live(r Route) bool {
+	return f.Format != FormatKeyValue || r.Index < f.reached()
+}
+
+// find returns the file's route to dst (on dev, when the line names one).
+func (f *RouteFile) find(dst netip.Prefix, dev string) (Route, bool) {
 	for _, r := range f.routes {
 		if r.Dst.Masked() == dst.Masked() && (r.Dev == "" || r.Dev == dev) {
-			return true
+			return r, true
 		}
 	}
-	return false
+	return Route{}, false
+}
+
+// Has reports whether the file has a route to dst (on dev, when the line names one) that
+// the readers apply at boot, so a fix can be idempotent.
+func (f *RouteFile) Has(dst netip.Prefix, dev string) bool {
+	r, ok := f.find(dst, dev)
+	return ok && f.Live(r)
+}
+
+// Dead returns the file's route to dst that sits after a gap in the indexes, and the first
+// missing index that stops the readers.
+func (f *RouteFile) Dead(dst netip.Prefix, dev string) (Route, int, bool) {
+	r, ok := f.find(dst, dev)
+	if !ok || f.Live(r) {
+		return Route{}, 0, false
+	}
+	return r, f.reached(), true
 }
 
 // ErrExists is returned by AddRoute when the route is already there.
 var ErrExists = errors.New("route already in the file")
 
-// AddRoute appends a link-scope route to dst on dev in the file's own format: the next
-// free index after the highest one (gaps are left alone), or an `ip route` line.
-func (f *RouteFile) AddRoute(dst netip.Prefix, dev string) error {
+// AddRoute appends a link-scope route to dst on dev in the file's own format: at the
+// first missing index, the one the readers get to (a route after a gap would never be
+// applied), or as an `ip route` line. It returns the routes that filling the gap brings
+// to life as well, which the readers skipped until now.
+func (f *RouteFile) AddRoute(dst netip.Prefix, dev string) ([]Route, error) {
 	if f.Has(dst, dev) {
-		return ErrExists
+		return nil, ErrExists
 	}
 	var add []string
+	var revived []Route
 	rt := Route{Dst: dst.Masked(), Dev: dev, Index: -1}
 	if f.Format == FormatKeyValue {
-		n := 0
-		for _, r := range f.routes {
-			n = max(n, r.Index+1)
-		}
+		n := f.reached()
+		before := n
 		rt.Index = n
+		f.routes = append(f.routes, rt)
+		for _, r := range f.routes {
+			if r.Index > before && r.Index < f.reached() {
+				revived = append(revived, r)
+			}
+		}
+		f.routes = f.routes[:len(f.routes)-1]
 		add = []string{fmt.Sprintf("ADDRESS%d=%s", n, dst.Masked().Addr()), fmt.Sprintf("NETMASK%d=%s", n, netmask(dst.Bits()))}
 	} else {
 		f.Format = FormatIPRoute
@@ -237,7 +281,8 @@ func (f *RouteFile) AddRoute(dst netip.Prefix, dev string) error {
 	}
 	f.text.Insert(len(f.text.Lines)-1, add...)
 	f.routes = append(f.routes, rt)
-	return nil
+	sort.SliceStable(f.routes, func(i, j int) bool { return f.routes[i].Index < f.routes[j].Index })
+	return revived, nil
 }
 
 func netmask(bits int) string {

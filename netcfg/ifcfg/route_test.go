@@ -80,7 +80,7 @@ func TestRoundTripAndAdd(t *testing.T) {
 		if out.String() != string(in) {
 			t.Errorf("%s: round trip changed the file:\n%q\nwant\n%q", name, out.String(), in)
 		}
-		if err := f.AddRoute(mc, "enp0s8"); err != nil {
+		if _, err := f.AddRoute(mc, "enp0s8"); err != nil {
 			t.Fatalf("%s: AddRoute: %v", name, err)
 		}
 		out.Reset()
@@ -91,18 +91,37 @@ func TestRoundTripAndAdd(t *testing.T) {
 		if err != nil || !again.Has(mc, "enp0s8") {
 			t.Fatalf("%s: re-parse after add: %v", name, err)
 		}
-		if err := again.AddRoute(mc, "enp0s8"); err != ErrExists {
+		if _, err := again.AddRoute(mc, "enp0s8"); err != ErrExists {
 			t.Errorf("%s: second AddRoute = %v; want ErrExists", name, err)
 		}
 	}
 }
 
-func TestNextFreeIndexAndNetmask(t *testing.T) {
+// TestIndexTheReadersReach: ifup-routes and NetworkManager stop at the first missing
+// ADDRESSn, so the route goes into the gap (index 1, not 3), and the route after the gap
+// comes to life with it and is named.
+func TestIndexTheReadersReach(t *testing.T) {
 	f := mustParse(t, "keyvalue-gaps.route")
-	f.AddRoute(mc, "enp0s8")
-	rs := f.Routes()
-	if last := rs[len(rs)-1]; last.Index != 3 || last.Dst != mc {
-		t.Fatalf("added route %+v; want index 3 (after 2, gap at 1 left alone)", last)
+	if f.Live(f.Routes()[1]) {
+		t.Fatal("ADDRESS2 after the missing ADDRESS1 is reported applied")
+	}
+	revived, err := f.AddRoute(mc, "enp0s8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := f.find(mc, "enp0s8"); !ok || r.Index != 1 {
+		t.Fatalf("added route %+v; want index 1, the gap the readers stop at", r)
+	}
+	if len(revived) != 1 || revived[0].Index != 2 {
+		t.Errorf("revived %+v; want ADDRESS2", revived)
+	}
+	dead := mustParse(t, "keyvalue-gaps.route")
+	dead.routes = append(dead.routes, Route{Dst: mc, Index: 5})
+	if dead.Has(mc, "enp0s8") {
+		t.Error("a 224/4 route at ADDRESS5 after a gap counts as present")
+	}
+	if r, gap, ok := dead.Dead(mc, "enp0s8"); !ok || r.Index != 5 || gap != 1 {
+		t.Errorf("Dead = %+v, %d, %v; want ADDRESS5 stopped at 1", r, gap, ok)
 	}
 	for bits, want := range map[int]string{4: "240.0.0.0", 0: "0.0.0.0", 32: "255.255.255.255", 20: "255.255.240.0"} {
 		if got := netmask(bits); got != want {
@@ -128,7 +147,7 @@ func FuzzParse(f *testing.F) {
 		if out.String() != string(in) {
 			t.Fatalf("round trip %q -> %q", in, out.String())
 		}
-		if rf.AddRoute(mc, "eth0") == nil {
+		if _, err := rf.AddRoute(mc, "eth0"); err == nil {
 			out.Reset()
 			rf.Write(&out)
 			again, err := Parse(bytes.NewReader(out.Bytes()))

@@ -142,9 +142,12 @@ func (f *File) HasRoute(d Definition, dst netip.Prefix) bool {
 // 00-installer-config.yaml and 50-cloud-init.yaml so that it merges into them.
 func DropInName(iface string) string { return "90-clusterdoctor-" + iface + ".yaml" }
 
-// DropIn returns a netplan file that adds dst on link scope to the definition; netplan
-// appends it to the definition's routes from the earlier files.
-func DropIn(d Definition, dst netip.Prefix) []byte {
+// DropIn returns a netplan file that adds dst to the definition; netplan appends it to the
+// definition's routes from the earlier files. The route is on link scope, but not when
+// NetworkManager renders it: netplan refuses a route scope there ("NetworkManager only
+// supports global scoped routes"), and NetworkManager puts a route without a gateway on
+// link scope by itself.
+func DropIn(d Definition, dst netip.Prefix, renderer string) []byte {
 	var b bytes.Buffer
 	b.WriteString("# Added by \"clusterdoctor fix route --persist\": multicast for the Tomcat cluster\n")
 	b.WriteString("# leaves by this interface, not by the one with the default route.\n")
@@ -158,7 +161,11 @@ func DropIn(d Definition, dst netip.Prefix) []byte {
 		} `yaml:"network"`
 	}
 	doc.Network.Version = 2
-	doc.Network.Defs = map[string]map[string]routes{d.Type: {d.ID: {[]Route{{To: dst.Masked().String(), Scope: "link"}}}}}
+	r := Route{To: dst.Masked().String(), Scope: "link"}
+	if renderer == "NetworkManager" {
+		r.Scope = ""
+	}
+	doc.Network.Defs = map[string]map[string]routes{d.Type: {d.ID: {[]Route{r}}}}
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
 	if err := enc.Encode(doc); err != nil {

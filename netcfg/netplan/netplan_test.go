@@ -61,7 +61,7 @@ func TestDropIn(t *testing.T) {
 			}
 		}
 		d, _ := mustParse(t, file).Find(iface)
-		b := DropIn(d, mc)
+		b := DropIn(d, mc, "networkd")
 		goldenPath := filepath.Join("testdata", DropInName(iface)+".golden")
 		golden.Compare(t, goldenPath, b)
 		back, err := Parse(bytes.NewReader(b))
@@ -70,6 +70,10 @@ func TestDropIn(t *testing.T) {
 		}
 		if !back.HasRoute(d, mc) || back.Routes(d)[0].Scope != "link" {
 			t.Errorf("drop-in for %s does not carry the route: %+v", iface, back.Routes(d))
+		}
+		nm, _ := Parse(bytes.NewReader(DropIn(d, mc, "NetworkManager")))
+		if !nm.HasRoute(d, mc) || nm.Routes(d)[0].Scope != "" {
+			t.Errorf("drop-in for NetworkManager carries a scope, which netplan refuses there: %+v", nm.Routes(d))
 		}
 	}
 }
@@ -94,7 +98,7 @@ func FuzzParse(f *testing.F) {
 		}
 		if d, ok := file.Find("cl0"); ok {
 			file.HasRoute(d, mc)
-			back, err := Parse(bytes.NewReader(DropIn(d, mc)))
+			back, err := Parse(bytes.NewReader(DropIn(d, mc, "")))
 			if err != nil || !back.HasRoute(d, mc) {
 				t.Fatalf("drop-in for %+v does not parse back: %v", d, err)
 			}

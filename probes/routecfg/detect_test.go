@@ -161,3 +161,24 @@ func TestProbe(t *testing.T) {
 		t.Errorf("nothing: %+v", r)
 	}
 }
+
+// TestPersistentDeadRoute: a 224/4 route written after a missing ADDRESSn is never applied
+// by ifup-routes nor NetworkManager: route.persistent warns and names the gap, where it
+// used to pass.
+func TestPersistentDeadRoute(t *testing.T) {
+	env := tree(t, map[string]string{
+		IfcfgDir + "/ifcfg-cl0": "DEVICE=cl0\nNM_CONTROLLED=no\n",
+		IfcfgDir + "/route-cl0": "ADDRESS0=10.20.0.0\nNETMASK0=255.255.0.0\nGATEWAY0=10.0.0.1\nADDRESS2=224.0.0.0\nNETMASK2=240.0.0.0\n",
+	})
+	r := Persistent{Iface: "cl0", Dst: mc}.Run(context.Background(), env)
+	if r.Status != probes.Warn || !strings.Contains(r.Summary, "never applied at boot") || !strings.Contains(r.Detail, "stop at the missing ADDRESS1") {
+		t.Fatalf("route.persistent = %s %q %q; want warn naming the gap", r.Status, r.Summary, r.Detail)
+	}
+	env = tree(t, map[string]string{
+		IfcfgDir + "/ifcfg-cl0": "DEVICE=cl0\nNM_CONTROLLED=no\n",
+		IfcfgDir + "/route-cl0": "ADDRESS0=10.20.0.0\nNETMASK0=255.255.0.0\nADDRESS1=224.0.0.0\nNETMASK1=240.0.0.0\n",
+	})
+	if r := (Persistent{Iface: "cl0", Dst: mc}).Run(context.Background(), env); r.Status != probes.Pass {
+		t.Errorf("ADDRESS1 with no gap before it: %s %q; want pass", r.Status, r.Summary)
+	}
+}

@@ -57,7 +57,11 @@ func detectIfcfg(_ context.Context, env *probes.Env, req Request, found *[]strin
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	switch err := rf.AddRoute(req.Dst, req.Iface); {
+	if dead, gap, ok := rf.Dead(req.Dst, req.Iface); ok {
+		o.Dead = fmt.Sprintf("%s has it as ADDRESS%d, but ifup-routes and NetworkManager stop at the missing ADDRESS%d: it is never applied", file, dead.Index, gap)
+	}
+	revived, err := rf.AddRoute(req.Dst, req.Iface)
+	switch {
 	case errors.Is(err, ifcfg.ErrExists):
 		o.Present = true
 	case err != nil:
@@ -68,6 +72,9 @@ func detectIfcfg(_ context.Context, env *probes.Env, req Request, found *[]strin
 		o.Edit = &Edit{Path: file, Old: old, New: b.Bytes(), Perm: 0o644}
 		if old != nil {
 			o.Found = append(o.Found, fmt.Sprintf("%s is in the %s format; the route is added in it", file, rf.Format))
+		}
+		for _, r := range revived {
+			o.Found = append(o.Found, fmt.Sprintf("note: filling the missing index makes ADDRESS%d (%s) reachable too: the readers stopped before it until now and apply it from the next boot", r.Index, r.Dst))
 		}
 	}
 	return o, nil
@@ -99,7 +106,7 @@ func detectNetplan(_ context.Context, env *probes.Env, req Request, found *[]str
 		return nil, nil
 	}
 	var def netplan.Definition
-	defFile, where := "", ""
+	defFile, where, renderer := "", "", ""
 	for _, p := range files {
 		raw, err := readHost(env, p)
 		if err != nil {
@@ -109,6 +116,9 @@ func detectNetplan(_ context.Context, env *probes.Env, req Request, found *[]str
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
+		if f.Renderer != "" {
+			renderer = f.Renderer // network.renderer: the last file that sets it wins
+		}
 		d, ok := f.Find(req.Iface)
 		if !ok {
 			continue
@@ -116,9 +126,15 @@ func detectNetplan(_ context.Context, env *probes.Env, req Request, found *[]str
 		if defFile == "" {
 			def, defFile = d, p
 		}
-		if d == def && f.HasRoute(def, req.Dst) && where == "" {
+		if d.Renderer != "" {
+			def.Renderer = d.Renderer
+		}
+		if d.Type == def.Type && d.ID == def.ID && f.HasRoute(def, req.Dst) && where == "" {
 			where = p
 		}
+	}
+	if def.Renderer != "" {
+		renderer = def.Renderer
 	}
 	if defFile == "" {
 		*found = append(*found, fmt.Sprintf("netplan: none of %d files defines %s", len(files), req.Iface))
@@ -130,8 +146,11 @@ func detectNetplan(_ context.Context, env *probes.Env, req Request, found *[]str
 		return o, nil
 	}
 	o.Where = "/etc/netplan/" + netplan.DropInName(req.Iface)
-	o.Edit = &Edit{Path: o.Where, New: netplan.DropIn(def, req.Dst), Perm: 0o600}
+	o.Edit = &Edit{Path: o.Where, New: netplan.DropIn(def, req.Dst, renderer), Perm: 0o600}
 	o.Found = append(o.Found, "netplan merges "+o.Where+" into that definition (netplan apply is not run: the route is live already)")
+	if renderer == "NetworkManager" {
+		o.Found = append(o.Found, "netplan renders it for NetworkManager, which takes no route scope: the route is written without one")
+	}
 	return o, nil
 }
 

@@ -50,6 +50,9 @@ type Owner struct {
 	Found []string
 	// Present is true when the persistent configuration already has the route.
 	Present bool
+	// Dead says why a route the file has is never applied at boot (an ifcfg ADDRESSn after
+	// a missing index), "" otherwise.
+	Dead string
 	// Source is the host path of the file that configures the interface.
 	Source string
 	// Where is the host path of the file that has the route, or will have it (Source

@@ -51,6 +51,11 @@ func (p Persistent) Run(ctx context.Context, env *probes.Env) probes.Result {
 		r.Evidence = ev
 		return r
 	}
+	if o.Dead != "" {
+		r := probes.WarnResult(p.ID(), fmt.Sprintf("%s dev %s is written in %s but never applied at boot", p.Dst, p.Iface, o.Describe())).
+			With(o.Dead, fix+" (writes it at the index the readers reach)", ev)
+		return r
+	}
 	r := probes.WarnResult(p.ID(), fmt.Sprintf("%s dev %s is not in %s: it is lost at the next reboot", p.Dst, p.Iface, o.Describe()))
 	r.Remediation = fix
 	r.Evidence = ev
