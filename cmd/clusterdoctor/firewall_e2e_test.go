@@ -238,3 +238,86 @@ func TestFirewallZoneFromNetworkManager(t *testing.T) {
 		t.Errorf("the kernel dropped the membership traffic; the check said %s", c.Status)
 	}
 }
+
+// TestFirewallPortsJudgesEveryPeer: with the peers named, firewall.ports judges the
+// cluster's traffic from each of them, through every rule set the kernel runs: a rule
+// that admits one peer of two fails for the other, and a drop in a table beside firewalld
+// is named, not blamed on the zone. Each verdict is checked against real multicast from
+// each peer.
+func TestFirewallPortsJudgesEveryPeer(t *testing.T) {
+	lab.RequireCommands(t, "nft", "iptables-legacy")
+	openPorts := func(fw *lab.Firewalld) {
+		for _, p := range []string{"45564/udp", "4000-4100/tcp", "8009/tcp"} {
+			fw.Cmd("--add-port=" + p)
+			fw.Cmd("--permanent", "--add-port="+p)
+		}
+	}
+	for _, tc := range []struct {
+		name      string
+		firewalld func(fw *lab.Firewalld) // nil: no firewalld on b
+		nft       string
+		legacy    []string
+		status    string
+		says      []string
+		not       []string
+		fromA     bool // membership from a (10.99.0.1) arrives
+		fromC     bool // and from c (10.99.0.3)
+	}{
+		{name: "rich rules admit one peer of two", firewalld: richRules("10.99.0.1", "accept"),
+			status: "fail", says: []string{"blocks 45564/udp from 10.99.0.3"}, not: []string{"from 10.99.0.1"}, fromA: true},
+		{name: "rich rules admit exactly the peers", firewalld: func(fw *lab.Firewalld) {
+			richRules("10.99.0.1", "accept")(fw)
+			richRules("10.99.0.3", "accept")(fw)
+		}, status: "pass", says: []string{"from 10.99.0.1, 10.99.0.3"}, fromA: true, fromC: true},
+		{name: "an nftables table of its own drops beside firewalld", firewalld: openPorts,
+			nft:    "table inet guard { chain input { type filter hook input priority 10; udp dport 45564 drop; }; }",
+			status: "fail", says: []string{"nftables table inet guard blocks 45564/udp"}, not: []string{"zone public"}},
+		{name: "legacy iptables drops beside firewalld", firewalld: openPorts,
+			legacy: []string{"-A INPUT -p udp --dport 45564 -j DROP"},
+			status: "fail", says: []string{"legacy iptables' filter table blocks 45564/udp"}, not: []string{"zone public"}},
+		{name: "nftables alone admits one peer of two", nft: `table inet filter { chain input { type filter hook input priority 0; policy drop;
+			ip saddr 10.99.0.1 udp dport 45564 accept; tcp dport 4000-4100 accept; tcp dport 8009 accept; }; }`,
+			status: "fail", says: []string{"nftables table inet filter blocks 45564/udp from 10.99.0.3"}, fromA: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := lab.New(t)
+			a, b, c := l.AddHost("a", 1), l.AddHost("b", 2), l.AddHost("c", 3)
+			for _, h := range []*lab.Host{a, b, c} {
+				h.AddMulticastRoute()
+			}
+			priv := noFirewalld
+			if tc.firewalld != nil {
+				bus := b.StartSystemBus()
+				tc.firewalld(b.StartFirewalld(bus, nil))
+				priv = lab.Private{Env: []string{"DBUS_SYSTEM_BUS_ADDRESS=" + bus}}
+			}
+			if tc.nft != "" {
+				loadRules(t, b, tc.nft, "nft", "-f", "-")
+			}
+			for _, cmd := range tc.legacy {
+				loadRules(t, b, "", "iptables-legacy", strings.Fields(cmd)...)
+			}
+			rep, _ := preflightJSON(t, b, priv, "--iface", "cl0", "--peer", "10.99.0.1", "--peer", "10.99.0.2", "--peer", "10.99.0.3")
+			ch := check(t, rep, "firewall.ports")
+			if string(ch.Status) != tc.status {
+				t.Errorf("firewall.ports = %s, want %s: %s\n%s", ch.Status, tc.status, ch.Summary, ch.Detail)
+			}
+			for _, s := range tc.says {
+				if !strings.Contains(ch.Summary, s) {
+					t.Errorf("summary %q does not say %q", ch.Summary, s)
+				}
+			}
+			for _, s := range tc.not {
+				if strings.Contains(ch.Summary, s) {
+					t.Errorf("summary %q says %q", ch.Summary, s)
+				}
+			}
+			if got := delivered(t, a, b); (got > 0) != tc.fromA {
+				t.Errorf("from a the kernel delivered %d of 20 datagrams; want some: %v (%s)", got, tc.fromA, ch.Summary)
+			}
+			if got := delivered(t, c, b); (got > 0) != tc.fromC {
+				t.Errorf("from c the kernel delivered %d of 20 datagrams; want some: %v (%s)", got, tc.fromC, ch.Summary)
+			}
+		})
+	}
+}

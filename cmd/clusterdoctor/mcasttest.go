@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -204,39 +203,20 @@ func runMcastTest(c *cobra.Command, f *mcastFlags) error {
 // resolvePeers resolves names the way the JVM would (the same resolver as preflight), and
 // sets apart those that are this host: the same list is given on every host.
 func resolvePeers(ctx context.Context, env *probes.Env, names []string) ([]mcast.Peer, []string, error) {
-	r, err := resolve.New(env)
+	list, err := resolve.PeersOf(ctx, env, names)
 	if err != nil {
 		return nil, nil, err
 	}
-	local, err := env.InterfaceAddrs()
-	if err != nil {
-		return nil, nil, err
-	}
-	var out []mcast.Peer
-	var selves []string
-	seen := map[netip.Addr]bool{}
-	for _, name := range names {
-		if self, how := r.Self(ctx, name, local); self {
-			selves = append(selves, fmt.Sprintf("%s (%s)", name, how))
-			continue
-		}
-		addr, err := netip.ParseAddr(name)
-		if err != nil {
-			ans, lerr := r.Lookup(ctx, name)
-			if lerr != nil {
-				return nil, nil, &probes.UsageError{Flag: "--peer", Value: name, Problem: "does not resolve (add it to /etc/hosts or DNS)"}
-			}
-			addr = ans.First()
-		}
-		if !addr.Is4() {
-			return nil, nil, &probes.UsageError{Flag: "--peer", Value: name, Problem: "has no IPv4 address (Tomcat's McastService is IPv4)"}
-		}
-		if addr = addr.Unmap(); !seen[addr] { // two names of one peer: test it once
-			seen[addr] = true
-			out = append(out, mcast.Peer{Name: name, Addr: addr})
+	for _, name := range names { // in the order given: the first bad name is reported
+		if why, bad := list.Unresolved[name]; bad {
+			return nil, nil, &probes.UsageError{Flag: "--peer", Value: name, Problem: why}
 		}
 	}
-	return out, selves, nil
+	out := make([]mcast.Peer, 0, len(list.Others))
+	for _, p := range list.Others {
+		out = append(out, mcast.Peer{Name: p.Name, Addr: p.Addr})
+	}
+	return out, list.Selves, nil
 }
 
 // progressLines keeps one live line per peer on a terminal (replies so far on each path),

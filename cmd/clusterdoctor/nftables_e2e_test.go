@@ -164,7 +164,7 @@ func TestStoppedFirewalld(t *testing.T) {
 		{name: "stock configuration", status: "warn", udp: "runtime-only", arrives: true, says: "blocked once firewalld starts"},
 		{name: "ports in /etc/firewalld/zones/public.xml", zone: openZone, status: "pass", udp: "open", arrives: true},
 		{name: "kernel drops now, files open", zone: openZone, ruleset: `table inet filter { chain input { type filter hook input priority 0; policy drop; }; }`,
-			status: "warn", udp: "permanent-only", says: "blocked until the next reload"},
+			status: "fail", udp: "missing", says: "nftables table inet filter blocks 45564/udp"},
 		{name: "broken zone file", zone: `<zone><port port="45564"></zone>`, status: "unknown", says: "/etc/firewalld/zones/public.xml"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -133,7 +133,14 @@ func (f Files) ZoneNames() ([]string, error) {
 }
 
 // DefaultZone is firewalld.conf's DefaultZone (firewalld's own default: public).
-func (f Files) DefaultZone() (string, error) {
+func (f Files) DefaultZone() (string, error) { return f.conf("DefaultZone", "public") }
+
+// Backend is firewalld.conf's FirewallBackend: nftables (firewalld's default since 0.6)
+// or iptables, where its rules live in the kernel.
+func (f Files) Backend() (string, error) { return f.conf("FirewallBackend", "nftables") }
+
+// conf is one key of firewalld.conf, the first file found in firewalld's order, or def.
+func (f Files) conf(key, def string) (string, error) {
 	for _, d := range configDirs {
 		b, err := readLimited(f.path(filepath.Join(d, "firewalld.conf")))
 		if errors.Is(err, fs.ErrNotExist) {
@@ -145,13 +152,13 @@ func (f Files) DefaultZone() (string, error) {
 		sc := bufio.NewScanner(bytes.NewReader(b))
 		for sc.Scan() {
 			k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
-			if ok && strings.TrimSpace(k) == "DefaultZone" && strings.TrimSpace(v) != "" {
+			if ok && strings.TrimSpace(k) == key && strings.TrimSpace(v) != "" {
 				return strings.TrimSpace(v), nil
 			}
 		}
 		break
 	}
-	return "public", nil
+	return def, nil
 }
 
 // Zones reads every zone (for interface and source bindings).

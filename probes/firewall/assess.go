@@ -5,16 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
-	"strings"
 
 	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 
 	"github.com/clusterdoctor/clusterdoctor/netcfg/firewalld"
 	"github.com/clusterdoctor/clusterdoctor/probes"
-	"github.com/clusterdoctor/clusterdoctor/probes/firewall/nft"
-	"github.com/clusterdoctor/clusterdoctor/probes/firewall/xtables"
+	"github.com/clusterdoctor/clusterdoctor/probes/resolve"
 	"github.com/clusterdoctor/clusterdoctor/probes/routecfg"
 )
 
@@ -30,13 +26,40 @@ type Assessment struct {
 	// HasRuntime and HasPermanent say which sides were read: a stopped firewalld has
 	// no runtime, a plain nftables rule set no permanent side that is read.
 	HasRuntime, HasPermanent bool
+	// Peers are the senders the peers' traffic was judged for; none: the cluster subnet.
+	Peers []resolve.Peer
+	// Notes say what was not judged, and why.
+	Notes []string
 }
 
-// Coverage is what the guard lets in for one Need.
+// Coverage is what the guard lets in for one Need from one sender.
 type Coverage struct {
-	Need      Need
+	Need Need
+	// From is the peer the traffic was judged for; empty when it was judged for any
+	// sender on the cluster subnet, or its senders are not known.
+	From resolve.Peer
+	// Runtime and Permanent are what the guard's own rules do: firewalld's zone, or the
+	// kernel's whole rule set where firewalld does not guard.
 	Runtime   Verdict
 	Permanent Verdict
+	// Beside is what the kernel's other rule sets do while firewalld guards (nftables
+	// tables of their own, legacy iptables): every packet meets them too.
+	Beside *Verdict
+}
+
+// Now is what happens to the traffic today: the guard's runtime side and the rest of
+// the kernel's rules.
+func (cv Coverage) Now() Verdict { return both(cv.Runtime, cv.Beside) }
+
+// Saved is what happens after firewalld reloads or the host reboots.
+func (cv Coverage) Saved() Verdict { return both(cv.Permanent, cv.Beside) }
+
+// both: a packet gets in only when the guard and the rules beside it let it.
+func both(v Verdict, beside *Verdict) Verdict {
+	if v.Open && beside != nil && !beside.Open {
+		return *beside
+	}
+	return v
 }
 
 // target is the cluster interface as the packets meet it.
@@ -45,7 +68,16 @@ type target struct {
 	index  int
 	addr   netip.Addr   // its IPv4 address
 	subnet netip.Prefix // the cluster subnet
-	peer   netip.Addr   // a sender on it, for rules that look at the source
+	// anyPeer stands for a sender on the subnet when the peers are not known.
+	anyPeer netip.Addr
+}
+
+// sender is who the traffic is judged from: a named peer (prefix its /32), or any host of
+// the cluster subnet (prefix the subnet), or nobody known (prefix invalid).
+type sender struct {
+	peer   resolve.Peer
+	addr   netip.Addr
+	prefix netip.Prefix
 }
 
 func targetOf(env *probes.Env, iface string) (target, error) {
@@ -65,11 +97,27 @@ func targetOf(env *probes.Env, iface string) (target, error) {
 	a, _ := netip.AddrFromSlice(addrs[0].IP.To4())
 	ones, _ := addrs[0].Mask.Size()
 	t.addr, t.subnet = a, netip.PrefixFrom(a, ones).Masked()
-	t.peer = t.subnet.Addr().Next()
-	if t.peer == t.addr {
-		t.peer = t.peer.Next()
+	t.anyPeer = t.subnet.Addr().Next()
+	if t.anyPeer == t.addr {
+		t.anyPeer = t.anyPeer.Next()
 	}
 	return t, nil
+}
+
+// senders are who n is judged from: each peer when they are known, else any host of the
+// cluster subnet; traffic whose senders are unknown (AJP, IGMP queries) from anybody.
+func (t target) senders(n Need, peers []resolve.Peer) []sender {
+	switch {
+	case !n.FromPeers:
+		return []sender{{addr: t.anyPeer}}
+	case len(peers) == 0:
+		return []sender{{addr: t.anyPeer, prefix: t.subnet}}
+	}
+	out := make([]sender, 0, len(peers))
+	for _, p := range peers {
+		out = append(out, sender{peer: p, addr: p.Addr, prefix: netip.PrefixFrom(p.Addr, 32)})
+	}
+	return out
 }
 
 // errUndecided carries why the guard could not be decided (the check says unknown).
@@ -77,41 +125,52 @@ type errUndecided struct{ why string }
 
 func (e errUndecided) Error() string { return e.why }
 
-// Assess finds what guards iface and decides every need: firewalld over D-Bus when it
-// runs; its configuration files when it is installed and enabled but stopped (with the
-// kernel's rule set as the runtime side); the kernel's nftables rule set otherwise.
-func Assess(ctx context.Context, env *probes.Env, iface string, needs []Need) (*Assessment, error) {
+// Assess finds what guards iface and decides every need, for every peer when peers are
+// known: firewalld over D-Bus when it runs, with the kernel's other rule sets beside it;
+// its configuration files when it is installed and enabled but stopped (with the kernel's
+// rule set as the runtime side); the kernel's rule sets otherwise.
+func Assess(ctx context.Context, env *probes.Env, iface string, needs []Need, peers []resolve.Peer) (*Assessment, error) {
 	t, err := targetOf(env, iface)
 	if err != nil && env.LiveRoot() {
 		return nil, errUndecided{err.Error()}
 	}
+	var a *Assessment
 	if env.LiveRoot() && env.SystemBus != nil {
 		if conn, err := env.SystemBus(ctx); err == nil {
 			defer conn.Close()
 			if c := firewalld.New(conn); c.Running() {
-				prof, err := ProfileOf(ctx, env, iface)
-				if err != nil {
+				if a, err = assessFirewalld(ctx, env, c, t, needs, peers); err != nil {
 					return nil, err
 				}
-				return assessFirewalld(c, t, needs, prof)
 			}
 		}
 	}
 	files := firewalld.Files{Root: env.Root}
-	if files.Installed() && files.Enabled() {
-		prof, err := ProfileOf(ctx, env, iface)
+	if a == nil && files.Installed() && files.Enabled() {
+		if a, err = assessFiles(ctx, env, files, t, needs, peers); err != nil {
+			return nil, err
+		}
+	}
+	if a == nil {
+		if !env.LiveRoot() {
+			return nil, errUndecided{"no firewalld configuration under --root, and the kernel's rule set is read on the live host only"}
+		}
+		k, err := loadKernel()
 		if err != nil {
 			return nil, err
 		}
-		return assessFiles(env, files, t, needs, prof)
+		a = &Assessment{Guard: "nftables", HasRuntime: true}
+		for _, n := range needs {
+			for _, s := range t.senders(n, peers) {
+				v, err := k.verdict(t, n, s)
+				if err != nil {
+					return nil, err
+				}
+				a.Coverage = append(a.Coverage, Coverage{Need: n, From: s.peer, Runtime: v})
+			}
+		}
 	}
-	if !env.LiveRoot() {
-		return nil, errUndecided{"no firewalld configuration under --root, and the kernel's rule set is read on the live host only"}
-	}
-	a := &Assessment{Guard: "nftables", HasRuntime: true}
-	if a.Coverage, err = kernelCoverage(env, t, needs); err != nil {
-		return nil, err
-	}
+	a.Peers = peers
 	return a, nil
 }
 
@@ -124,15 +183,68 @@ func ProfileOf(ctx context.Context, env *probes.Env, iface string) (Profile, err
 	return Profile{Zone: zone, From: from}, nil
 }
 
-func assessFirewalld(c *firewalld.Client, t target, needs []Need, prof Profile) (*Assessment, error) {
-	b, err := Zones(c, t.iface, t.subnet, prof)
+// assessFirewalld: firewalld decides in its own table from its zones; every packet also
+// meets the kernel's other tables.
+func assessFirewalld(ctx context.Context, env *probes.Env, c *firewalld.Client, t target, needs []Need, peers []resolve.Peer) (*Assessment, error) {
+	prof, err := ProfileOf(ctx, env, t.iface)
 	if err != nil {
-		return nil, errUndecided{err.Error()}
+		return nil, err
 	}
-	cov, err := Cover(c.Runtime(), b.Zone, c.Permanent(), b.PermZone, needs, t.subnet)
+	a := &Assessment{Guard: "firewalld", HasRuntime: true, HasPermanent: true}
+	beside, note, err := besideFirewalld(firewalld.Files{Root: env.Root})
 	if err != nil {
-		return nil, errUndecided{err.Error()}
+		return nil, err
 	}
+	if note != "" {
+		a.Notes = append(a.Notes, note)
+	}
+	bindings := map[netip.Prefix]Binding{}
+	for _, n := range needs {
+		for _, s := range t.senders(n, peers) {
+			p := s.prefix
+			if !p.IsValid() {
+				p = t.subnet // zone dispatch for unknown senders: as for the cluster's hosts
+			}
+			b, ok := bindings[p]
+			if !ok {
+				if b, err = Zones(c, t.iface, p, prof); err != nil {
+					return nil, errUndecided{err.Error()}
+				}
+				bindings[p] = b
+			}
+			if a.Zone == "" {
+				a.Zone, a.PermZone, a.Where = b.Zone, b.PermZone, b.where()
+			}
+			cv, err := coverZone(c.Runtime(), b.Zone, c.Permanent(), b.PermZone, n, s.prefix)
+			if err != nil {
+				return nil, errUndecided{err.Error()}
+			}
+			cv.Runtime.By, cv.Permanent.By = b.names()
+			cv.From = s.peer
+			if beside != nil {
+				v, err := beside.verdict(t, n, s)
+				if err != nil {
+					return nil, err
+				}
+				cv.Beside = &v
+			}
+			a.Coverage = append(a.Coverage, cv)
+		}
+	}
+	return a, nil
+}
+
+// names are how summaries name the runtime and the permanent zone: once when they are
+// one zone that applies for one reason.
+func (b Binding) names() (runtime, permanent string) {
+	runtime = fmt.Sprintf("firewalld zone %s (%s)", b.Zone, b.How)
+	if b.PermZone == b.Zone && b.PermHow == b.How {
+		return runtime, runtime
+	}
+	return runtime, fmt.Sprintf("firewalld's permanent zone %s (%s)", b.PermZone, b.PermHow)
+}
+
+func (b Binding) where() string {
 	where := fmt.Sprintf("zone %s (%s)", b.Zone, b.How)
 	switch {
 	case b.PermZone != b.Zone:
@@ -140,35 +252,69 @@ func assessFirewalld(c *firewalld.Client, t target, needs []Need, prof Profile) 
 	case b.PermHow != b.How:
 		where += fmt.Sprintf(", permanently too (%s)", b.PermHow)
 	}
-	return &Assessment{Guard: "firewalld", Where: where, Zone: b.Zone, PermZone: b.PermZone,
-		Coverage: cov, HasRuntime: true, HasPermanent: true}, nil
+	return where
+}
+
+// besideFirewalld is the kernel's rule sets without firewalld's own table. With
+// firewalld's iptables backend its rules live in iptables itself and cannot be told
+// from the others: then nothing is judged beside it, and the note says so.
+func besideFirewalld(f firewalld.Files) (*kernel, string, error) {
+	if backend, err := f.Backend(); err == nil && backend == "iptables" {
+		return nil, "firewalld uses its iptables backend: rules outside it are not judged", nil
+	}
+	k, err := loadKernel()
+	if err != nil {
+		return nil, "", err
+	}
+	return k.without("firewalld"), "", nil
 }
 
 // assessFiles: firewalld installed but stopped. What it will do when it starts comes
-// from its files; what the kernel does now from the rule set.
-func assessFiles(env *probes.Env, f firewalld.Files, t target, needs []Need, prof Profile) (*Assessment, error) {
-	pz, how, err := FileZones(f, t.iface, t.subnet, prof)
+// from its files; what the kernel does now from the rule set, and its tables other than
+// firewalld's stay when firewalld starts.
+func assessFiles(ctx context.Context, env *probes.Env, f firewalld.Files, t target, needs []Need, peers []resolve.Peer) (*Assessment, error) {
+	prof, err := ProfileOf(ctx, env, t.iface)
 	if err != nil {
-		return nil, errUndecided{err.Error()}
+		return nil, err
 	}
-	a := &Assessment{Guard: "firewalld (not running)", Where: fmt.Sprintf("zone %s (%s)", pz.Name, how),
-		Zone: pz.Name, PermZone: pz.Name, HasPermanent: true}
-	var rt []Coverage
+	a := &Assessment{Guard: "firewalld (not running)", HasPermanent: true}
+	var k *kernel
 	if env.LiveRoot() {
-		if rt, err = kernelCoverage(env, t, needs); err != nil {
+		if k, err = loadKernel(); err != nil {
 			return nil, err
 		}
 		a.HasRuntime = true
 	}
-	for i, n := range needs {
-		cv := Coverage{Need: n}
-		if cv.Permanent, err = Decide(f, pz, n, t.subnet); err != nil {
-			return nil, errUndecided{err.Error()}
+	for _, n := range needs {
+		for _, s := range t.senders(n, peers) {
+			p := s.prefix
+			if !p.IsValid() {
+				p = t.subnet
+			}
+			pz, how, err := FileZones(f, t.iface, p, prof)
+			if err != nil {
+				return nil, errUndecided{err.Error()}
+			}
+			if a.Zone == "" {
+				a.Zone, a.PermZone, a.Where = pz.Name, pz.Name, fmt.Sprintf("zone %s (%s)", pz.Name, how)
+			}
+			cv := Coverage{Need: n, From: s.peer}
+			if cv.Permanent, err = Decide(f, pz, n, s.prefix); err != nil {
+				return nil, errUndecided{err.Error()}
+			}
+			cv.Permanent.By = fmt.Sprintf("firewalld (not running) zone %s (%s)", pz.Name, how)
+			if k != nil {
+				if cv.Runtime, err = k.verdict(t, n, s); err != nil {
+					return nil, err
+				}
+				v, err := k.without("firewalld").verdict(t, n, s)
+				if err != nil {
+					return nil, err
+				}
+				cv.Beside = &v
+			}
+			a.Coverage = append(a.Coverage, cv)
 		}
-		if rt != nil {
-			cv.Runtime = rt[i].Runtime
-		}
-		a.Coverage = append(a.Coverage, cv)
 	}
 	return a, nil
 }
@@ -176,21 +322,14 @@ func assessFiles(env *probes.Env, f firewalld.Files, t target, needs []Need, pro
 // Cover decides every need in the runtime zone and the permanent zone, for senders on
 // peers, the cluster subnet.
 func Cover(rt firewalld.View, zone string, pm firewalld.View, permZone string, needs []Need, peers netip.Prefix) ([]Coverage, error) {
-	rz, err := rt.Zone(zone)
-	if err != nil {
-		return nil, err
-	}
-	pz, err := pm.Zone(permZone)
-	if err != nil {
-		return nil, err
-	}
 	var cov []Coverage
 	for _, n := range needs {
-		cv := Coverage{Need: n}
-		if cv.Runtime, err = Decide(rt, rz, n, peers); err != nil {
-			return nil, err
+		src := peers
+		if !n.FromPeers {
+			src = netip.Prefix{}
 		}
-		if cv.Permanent, err = Decide(pm, pz, n, peers); err != nil {
+		cv, err := coverZone(rt, zone, pm, permZone, n, src)
+		if err != nil {
 			return nil, err
 		}
 		cov = append(cov, cv)
@@ -198,98 +337,25 @@ func Cover(rt firewalld.View, zone string, pm firewalld.View, permZone string, n
 	return cov, nil
 }
 
-// kernelCoverage runs each need's packets through the kernel's nftables rule set: a
-// range is open only when every port in it is.
-func kernelCoverage(env *probes.Env, t target, needs []Need) ([]Coverage, error) {
-	rs, err := nft.Load()
+// coverZone decides n from the senders on src in the runtime and the permanent zone.
+func coverZone(rt firewalld.View, zone string, pm firewalld.View, permZone string, n Need, src netip.Prefix) (Coverage, error) {
+	cv := Coverage{Need: n}
+	rz, err := rt.Zone(zone)
 	if err != nil {
-		return nil, errUndecided{err.Error()}
+		return cv, err
 	}
-	guards := []decider{rs}
-	// Legacy iptables (x_tables) hooks in beside nftables: a packet must pass both.
-	if b, err := os.ReadFile("/proc/net/ip_tables_names"); err == nil && strings.Contains(string(b), "filter") {
-		legacy, err := xtables.Load()
-		if err != nil && !errors.Is(err, xtables.ErrNoTable) {
-			return nil, errUndecided{err.Error()}
-		}
-		if err == nil {
-			guards = append([]decider{legacy}, guards...)
-		}
+	pz, err := pm.Zone(permZone)
+	if err != nil {
+		return cv, err
 	}
-	var out []Coverage
-	for _, n := range needs {
-		v, err := kernelVerdict(guards, t, n)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, Coverage{Need: n, Runtime: v})
+	if cv.Runtime, err = Decide(rt, rz, n, src); err != nil {
+		return cv, err
 	}
-	return out, nil
-}
-
-// decider is a kernel rule set: nftables, or the legacy iptables filter table.
-type decider interface {
-	Decide(nft.Packet) nft.Decision
-}
-
-// decideAll: a packet gets in only when every rule set lets it.
-func decideAll(guards []decider, p nft.Packet) nft.Decision {
-	var last nft.Decision
-	for _, g := range guards {
-		d := g.Decide(p)
-		if d.Unknown != "" || !d.Accepted {
-			return d
-		}
-		d.ReadSource = d.ReadSource || last.ReadSource
-		if last.By != "" {
-			d.By = last.By + ", then " + d.By
-		}
-		last = d
+	if cv.Permanent, err = Decide(pm, pz, n, src); err != nil {
+		return cv, err
 	}
-	return last
-}
-
-func kernelVerdict(guards []decider, t target, n Need) (Verdict, error) {
-	p := nft.Packet{Iface: t.iface, Index: t.index, Src: t.peer, Dst: t.addr, DstType: unix.RTN_LOCAL, Sport: 40000}
-	if n.Dst.IsValid() {
-		p.Dst = n.Dst
-		if n.Dst.IsMulticast() {
-			p.DstType = unix.RTN_MULTICAST
-		}
-	}
-	switch n.Proto {
-	case "udp":
-		p.Proto, p.Sport = unix.IPPROTO_UDP, uint16(n.Lo) // Tomcat sends membership from its own port
-	case "tcp":
-		p.Proto = unix.IPPROTO_TCP
-	case "igmp":
-		p.Proto = unix.IPPROTO_IGMP
-	default:
-		return Verdict{}, errUndecided{"protocol " + n.Proto}
-	}
-	var closed []int
-	var d nft.Decision
-	for port := n.Lo; port <= n.Hi; port++ {
-		p.Dport = uint16(port)
-		d = decideAll(guards, p)
-		if d.Unknown != "" {
-			return Verdict{}, errUndecided{fmt.Sprintf("the kernel's rule set for %s: %s", n, d.Unknown)}
-		}
-		if !d.Accepted {
-			closed = append(closed, port)
-		}
-	}
-	why := d.By
-	if d.ReadSource {
-		why += fmt.Sprintf(", for a sender at %s", t.peer)
-	}
-	switch {
-	case len(closed) == 0:
-		return Verdict{Open: true, Why: why}, nil
-	case len(closed) < n.Hi-n.Lo+1:
-		return Verdict{Open: false, Why: fmt.Sprintf("%d of its ports are dropped (first %d)", len(closed), closed[0])}, nil
-	}
-	return Verdict{Open: false, Why: why}, nil
+	cv.Runtime.By, cv.Permanent.By = "firewalld zone "+zone, "firewalld's permanent zone "+permZone
+	return cv, nil
 }
 
 // Subnet is the cluster subnet on iface: what a zone's source binding must hold to

@@ -43,6 +43,9 @@ func (n Need) String() string {
 type Verdict struct {
 	Open bool
 	Why  string
+	// By names the rule set that decided, as summaries say it: "firewalld zone public",
+	// "nftables table inet filter", "legacy iptables' filter table".
+	By string
 }
 
 // Decide follows firewalld's order within a zone: rich rules with a negative priority
@@ -93,7 +96,7 @@ func Decide(v firewalld.View, z *firewalld.Zone, n Need, peers netip.Prefix) (Ve
 	}
 	for _, p := range z.Protocols {
 		if p == n.Proto {
-			return Verdict{true, "zone " + z.Name + " allows protocol " + p}, nil
+			return Verdict{Open: true, Why: "zone " + z.Name + " allows protocol " + p}, nil
 		}
 	}
 	for _, p := range z.Ports {
@@ -108,7 +111,7 @@ func Decide(v firewalld.View, z *firewalld.Zone, n Need, peers netip.Prefix) (Ve
 			return Verdict{}, err
 		}
 		if all {
-			return Verdict{true, "service " + name + " allows protocol " + n.Proto}, nil
+			return Verdict{Open: true, Why: "service " + name + " allows protocol " + n.Proto}, nil
 		}
 		hit := false
 		for _, sp := range spans {
@@ -121,7 +124,7 @@ func Decide(v firewalld.View, z *firewalld.Zone, n Need, peers netip.Prefix) (Ve
 		}
 	}
 	if covered(open, n) {
-		return Verdict{true, "zone " + z.Name + ": " + strings.Join(why, ", ")}, nil
+		return Verdict{Open: true, Why: "zone " + z.Name + ": " + strings.Join(why, ", ")}, nil
 	}
 	for i, r := range rules {
 		if r.priority > 0 && decides(i) {
@@ -129,7 +132,7 @@ func Decide(v firewalld.View, z *firewalld.Zone, n Need, peers netip.Prefix) (Ve
 		}
 	}
 	if strings.EqualFold(z.Target, "ACCEPT") {
-		return Verdict{true, "zone " + z.Name + " has target ACCEPT"}, nil
+		return Verdict{Open: true, Why: "zone " + z.Name + " has target ACCEPT"}, nil
 	}
 	closed := Verdict{Why: fmt.Sprintf("zone %s (target %s) does not allow it", z.Name, z.Target)}
 	if len(open) > 0 {

@@ -39,7 +39,7 @@ func (IGMP) Need() Need {
 
 // Run implements probes.Probe.
 func (p IGMP) Run(ctx context.Context, env *probes.Env) probes.Result {
-	a, err := assess(ctx, env, p.Guard, p.Iface, []Need{p.Need()})
+	a, err := assess(ctx, env, p.Guard, p.Iface, guardPeers(p.Guard), []Need{p.Need()})
 	if err != nil {
 		return probes.Result{ID: p.ID(), Status: probes.Unknown, Summary: err.Error()}
 	}
@@ -59,4 +59,13 @@ func (p IGMP) Run(ctx context.Context, env *probes.Env) probes.Result {
 		}
 	}
 	return r
+}
+
+// guardPeers are the peers g was built for: IGMP queries come from no peer, so any list
+// shares g's assessment.
+func guardPeers(g *Guard) []string {
+	if g == nil {
+		return nil
+	}
+	return g.peers
 }

@@ -3,7 +3,6 @@ package firewall
 import (
 	"context"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
@@ -25,6 +24,9 @@ type Ports struct {
 	Receiver    probes.PortRange
 	// AJPPort is 0 when there is no AJP connector; HTTPPort 0 when none is required.
 	AJPPort, HTTPPort int
+	// Peers are the other cluster hosts (names or addresses): the peers' traffic is
+	// judged from each of them; without them, from any host of the cluster subnet.
+	Peers []string
 	// Guard, when set, shares one assessment with firewall.igmp.
 	Guard *Guard
 }
@@ -32,7 +34,7 @@ type Ports struct {
 // PortsFor is the firewall.ports of the settings.
 func PortsFor(s probes.Settings) Ports {
 	return Ports{Iface: s.Iface, Group: s.Group, McastPort: s.McastPort, NoMulticast: s.Membership != probes.Multicast,
-		Receiver: s.ReceiverPorts, AJPPort: s.AJPPort, HTTPPort: s.HTTPPort}
+		Receiver: s.ReceiverPorts, AJPPort: s.AJPPort, HTTPPort: s.HTTPPort, Peers: s.Peers}
 }
 
 // ID implements probes.Probe.
@@ -62,7 +64,7 @@ func (p Ports) Needs() []Need {
 
 // Run implements probes.Probe.
 func (p Ports) Run(ctx context.Context, env *probes.Env) probes.Result {
-	a, err := assess(ctx, env, p.Guard, p.Iface, p.Needs())
+	a, err := assess(ctx, env, p.Guard, p.Iface, p.Peers, p.Needs())
 	if err != nil {
 		return probes.Result{ID: p.ID(), Status: probes.Unknown, Summary: err.Error()}
 	}
@@ -74,12 +76,4 @@ func say(v Verdict) string {
 		return "open (" + v.Why + ")"
 	}
 	return "closed (" + v.Why + ")"
-}
-
-func joinNeeds(cov []Coverage) string {
-	var s []string
-	for _, c := range cov {
-		s = append(s, c.Need.String())
-	}
-	return strings.Join(s, ", ")
 }

@@ -229,9 +229,9 @@ func (r rule) srcReach(peers netip.Prefix) reach {
 // verdict is what the rule decides for a need it matches with m.
 func (r rule) verdict(m reach) Verdict {
 	if r.action == "accept" {
-		return Verdict{true, "rich rule " + strconv.Quote(r.text)}
+		return Verdict{Open: true, Why: "rich rule " + strconv.Quote(r.text)}
 	}
-	v := Verdict{false, "rich rule " + strconv.Quote(r.text) + " " + r.action + "s it"}
+	v := Verdict{Open: false, Why: "rich rule " + strconv.Quote(r.text) + " " + r.action + "s it"}
 	if m == matchesSome {
 		v.Why += " in part"
 	}

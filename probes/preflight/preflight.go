@@ -26,7 +26,7 @@ func Checks(s probes.Settings, guess bool, found *tomcat.Found) []probes.Probe {
 	if s.Membership == probes.Multicast {
 		needs = append(needs, fwIGMP.Need())
 	}
-	fwPorts.Guard = firewall.NewGuard(s.Iface, needs...)
+	fwPorts.Guard = firewall.NewGuard(s.Iface, s.Peers, needs...)
 	fwIGMP.Guard = fwPorts.Guard
 	list := []probes.Probe{
 		network.Link{Iface: s.Iface, Source: s.IfaceSource, Guess: guess},

@@ -32,6 +32,9 @@ type Decision struct {
 	Unknown string
 	// By names the rule or chain policy that decided.
 	By string
+	// Table is the rule set that decided, as the summary names it: "nftables table inet
+	// filter", "legacy iptables' filter table".
+	Table string
 	// ReadSource is set when a rule on the way looked at the source address or port,
 	// which the check can only guess (any peer may send).
 	ReadSource bool
@@ -43,8 +46,11 @@ const maxDepth = 16
 // Decide runs the packet through every inbound base chain in order: it is accepted when
 // no chain drops it (an accept ends one base chain, not the rest).
 func (rs *Ruleset) Decide(p Packet) Decision {
-	last := Decision{Accepted: true, By: "no nftables chain on the input path"}
+	last := Decision{Accepted: true, By: "no nftables chain on the input path", Table: "nftables"}
 	for _, c := range rs.Base {
+		if rs.skip[c.Table.Name] {
+			continue
+		}
 		if c.Table.Family == nftables.TableFamilyNetdev && c.Device != "" && c.Device != p.Iface {
 			continue
 		}
@@ -60,10 +66,11 @@ func (rs *Ruleset) Decide(p Packet) Decision {
 			}
 		}
 		last.ReadSource = last.ReadSource || ev.readSource
+		table := fmt.Sprintf("nftables table %s %s", family(c.Table.Family), c.Table.Name)
 		if verdict != expr.VerdictAccept {
-			return Decision{Accepted: false, By: by, ReadSource: last.ReadSource}
+			return Decision{Accepted: false, By: by, Table: table, ReadSource: last.ReadSource}
 		}
-		last.By = by
+		last.By, last.Table = by, table
 	}
 	return last
 }

@@ -26,6 +26,32 @@ type Ruleset struct {
 	rules  map[chainKey][]*nftables.Rule
 	sets   map[chainKey]*set // by table and set name
 	conn   *nftables.Conn
+	skip   map[string]bool // tables Decide passes over (see Without)
+}
+
+// Without is the rule set without the tables of these names, of any family: what the
+// kernel decides beside a guard whose own tables are judged from its configuration
+// (firewalld's table "firewalld"). It shares rs's caches.
+func (rs *Ruleset) Without(tables ...string) *Ruleset {
+	out := *rs
+	out.skip = map[string]bool{}
+	for t := range rs.skip {
+		out.skip[t] = true
+	}
+	for _, t := range tables {
+		out.skip[t] = true
+	}
+	return &out
+}
+
+// Has reports whether a table of this name (any family) has a chain on the input path.
+func (rs *Ruleset) Has(table string) bool {
+	for _, c := range rs.Base {
+		if c.Table.Name == table {
+			return true
+		}
+	}
+	return false
 }
 
 type chainKey struct {

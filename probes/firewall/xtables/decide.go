@@ -14,6 +14,9 @@ const (
 	nfRepeat = 4 // XT_RETURN is -NF_REPEAT-1
 )
 
+// table is how the summary names what decided.
+const table = "legacy iptables' filter table"
+
 // Decide runs p through the INPUT chain: its rules in order, jumps to user chains and
 // returns, then the chain's policy (the last entry before the next chain).
 func (t *Table) Decide(p nft.Packet) nft.Decision {
@@ -52,9 +55,9 @@ func (t *Table) Decide(p nft.Packet) nft.Decision {
 			v := int32(binary.NativeEndian.Uint32(e.target.data))
 			switch {
 			case v == -nfAccept-1:
-				return nft.Decision{Accepted: true, By: by, ReadSource: d.ReadSource}
+				return nft.Decision{Accepted: true, By: by, Table: table, ReadSource: d.ReadSource}
 			case v == -nfDrop-1:
-				return nft.Decision{Accepted: false, By: by, ReadSource: d.ReadSource}
+				return nft.Decision{Accepted: false, By: by, Table: table, ReadSource: d.ReadSource}
 			case v == -nfRepeat-1: // RETURN
 				if len(stack) == 0 {
 					return nft.Decision{Unknown: "legacy iptables: RETURN from INPUT itself"}
@@ -71,7 +74,7 @@ func (t *Table) Decide(p nft.Packet) nft.Decision {
 				return nft.Decision{Unknown: fmt.Sprintf("legacy iptables verdict %d", v)}
 			}
 		case "REJECT":
-			return nft.Decision{Accepted: false, By: by, ReadSource: d.ReadSource}
+			return nft.Decision{Accepted: false, By: by, Table: table, ReadSource: d.ReadSource}
 		case "LOG", "NFLOG":
 			off += uint32(e.next)
 		case "ERROR":
