@@ -100,11 +100,11 @@ func runAgent(c *cobra.Command, f *agentFlags) error {
 	a.Notify = notify
 
 	// The responder answers on the cluster's own group and port, from server.xml unless given.
-	rs, err := derivedSettings(c.Context(), s, f.explicit)
+	cfg, err := responderConfig(c.Context(), s, f.explicit, key)
 	if err != nil {
 		return err
 	}
-	node, err := mcast.Listen(mcast.Config{Group: rs.Group, Port: rs.McastPort, TTL: 1, Iface: rs.Iface, Key: key})
+	node, err := mcast.Listen(cfg)
 	if err != nil {
 		log.Warn("not answering peers' mcast-test", "err", err)
 	} else {
@@ -174,4 +174,34 @@ func watchdog(ctx context.Context, notify func(string)) {
 			notify("WATCHDOG=1")
 		}
 	}
+}
+
+// responderConfig is the agent's responder: it only answers (peers' mcast-tests, their
+// settings requests, the web tier asking for jvmRoutes), unicast only on the cluster
+// interface's address when it has one, and it announces the running Tomcat's receiver
+// for the peers' TCP test.
+func responderConfig(ctx context.Context, s probes.Settings, explicit map[string]string, key []byte) (mcast.Config, error) {
+	env, err := probes.NewEnv(s.Root)
+	if err != nil {
+		return mcast.Config{}, incomplete(err)
+	}
+	defer env.Close()
+	s, found, err := clusterSettings(ctx, env, s, explicit)
+	if err != nil {
+		return mcast.Config{}, err
+	}
+	if choice, err := clusterIface(ctx, env, s); err == nil {
+		s.Iface = choice.Iface
+	}
+	cfg := mcast.Config{Group: s.Group, Port: s.McastPort, TTL: 1, Iface: s.Iface, Key: key, Responder: true,
+		Info: nodeInfo(env, s, found), TomcatReceiver: tomcatReceiver(ctx, env, s, found)}
+	if local, err := env.InterfaceAddrs(); err == nil {
+		for _, a := range local {
+			if a.Iface == s.Iface && a.Prefix.Addr().Is4() {
+				cfg.UnicastAddr = a.Prefix.Addr()
+				cfg.Subnets = append(cfg.Subnets, a.Prefix.Masked())
+			}
+		}
+	}
+	return cfg, nil
 }

@@ -93,14 +93,28 @@ func TestAgent(t *testing.T) {
 		return execute(t, a.Command(lab.Private{}, binary, append([]string{"mcast-test", "--peer", b.Addr.String(),
 			"--iface", "cl0", "--count", "10", "--interval", "50ms", "--wait", "1s", "-o", "json"}, args...)...))
 	}
-	if r := peer("--key-file", key); r.code != 0 || !strings.Contains(r.stdout, `"verdict": "ok"`) {
+	r := peer("--key-file", key)
+	if r.code != 0 || !strings.Contains(r.stdout, `"verdict": "ok"`) {
 		t.Errorf("mcast-test with the key against the agent: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if r := peer(); r.code == 0 || !strings.Contains(r.stdout, `"verdict": "peer-not-running"`) {
-		t.Errorf("mcast-test without the key got answers: exit %d\n%s", r.code, r.stdout)
+	// An agent answers but never sends to the group: the inbound direction was not tested,
+	// and the report must not claim it works.
+	if !strings.Contains(r.stdout, `"role": "agent"`) || !strings.Contains(r.stdout, `"notTested": true`) {
+		t.Errorf("mcast-test against an agent does not say inbound was not tested:\n%s", r.stdout)
 	}
-	if r := peer("--key", "another key"); r.code == 0 || !strings.Contains(r.stdout, `"verdict": "peer-not-running"`) {
-		t.Errorf("mcast-test with a wrong key got answers: exit %d\n%s", r.code, r.stdout)
+	// A keyed agent answers an unkeyed Hello with "authentication required": told apart
+	// from a peer that is not running, and from one with another key.
+	for _, c := range []struct {
+		args []string
+		says string
+	}{
+		{nil, "the peer requires a key"},
+		{[]string{"--key", "another key"}, "the peer has another key"},
+	} {
+		r := peer(c.args...)
+		if r.code != 1 || !strings.Contains(r.stdout, `"verdict": "auth-failed"`) || !strings.Contains(r.stdout, c.says) {
+			t.Errorf("mcast-test %v against a keyed agent: exit %d; want 1, auth-failed saying %q\n%s", c.args, r.code, c.says, r.stdout)
+		}
 	}
 
 	// SIGHUP re-reads the configuration: a wrong interface shows at once, a broken file

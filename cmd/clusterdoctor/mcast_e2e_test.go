@@ -29,6 +29,12 @@ type meshRun struct {
 // returns each host's report by name.
 func runMesh(t *testing.T, hosts []*lab.Host, extra ...string) map[string]meshRun {
 	t.Helper()
+	return runMeshWith(t, hosts, nil, extra...)
+}
+
+// runMeshWith is runMesh with each host's private files and environment by name.
+func runMeshWith(t *testing.T, hosts []*lab.Host, privs map[string]lab.Private, extra ...string) map[string]meshRun {
+	t.Helper()
 	var mu sync.Mutex
 	out := map[string]meshRun{}
 	var wg sync.WaitGroup
@@ -39,7 +45,7 @@ func runMesh(t *testing.T, hosts []*lab.Host, extra ...string) map[string]meshRu
 				args = append(args, "--peer", p.Addr.String())
 			}
 		}
-		cmd := h.Command(lab.Private{}, binary, append(args, extra...)...)
+		cmd := h.Command(privs[h.Name], binary, append(args, extra...)...)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -30,6 +30,7 @@ type mcastFlags struct {
 	listen   bool
 	send     bool
 	rate     int
+	maxSkew  time.Duration
 }
 
 func newMcastTestCmd() *cobra.Command {
@@ -67,6 +68,7 @@ Exit codes: 0 every peer ok, 1 some peer not ok, 2 usage error, 3 the test could
 	fs.BoolVar(&f.listen, "listen", false, "receive and report only, like iperf -s -u -B GROUP (no --peer)")
 	fs.BoolVar(&f.send, "send", false, "send only, like iperf -c GROUP -u -T TTL (no --peer)")
 	fs.IntVar(&f.rate, "rate", 0, "with --send: packets per second (default one per --interval)")
+	fs.DurationVar(&f.maxSkew, "max-skew", time.Second, "clock offset to a peer above which it is a problem")
 	return c
 }
 
@@ -96,6 +98,8 @@ func (f *mcastFlags) validate() error {
 		return &probes.UsageError{Flag: "--rate", Value: fmt.Sprint(f.rate), Problem: "must be between 1 and 10000000 packets per second"}
 	case f.rate > 0 && !f.send:
 		return &probes.UsageError{Flag: "--rate", Problem: "goes with --send"}
+	case f.maxSkew <= 0:
+		return &probes.UsageError{Flag: "--max-skew", Value: f.maxSkew.String(), Problem: "must be positive"}
 	}
 	return nil
 }
@@ -118,7 +122,14 @@ func runMcastTest(c *cobra.Command, f *mcastFlags) error {
 	if err := f.validate(); err != nil {
 		return usage(err)
 	}
-	if s, err = derivedSettings(c.Context(), s, f.explicit); err != nil {
+	env, err := probes.NewEnv(s.Root)
+	if err != nil {
+		return incomplete(err)
+	}
+	defer env.Close()
+	ctx := c.Context()
+	s, found, err := clusterSettings(ctx, env, s, f.explicit)
+	if err != nil {
 		return err
 	}
 	if len(s.Peers) == 0 && f.mode() == "mesh" {
@@ -130,12 +141,6 @@ func runMcastTest(c *cobra.Command, f *mcastFlags) error {
 			return usage(err)
 		}
 	}
-	env, err := probes.NewEnv(s.Root)
-	if err != nil {
-		return incomplete(err)
-	}
-	defer env.Close()
-	ctx := c.Context()
 	peers, selves, err := resolvePeers(ctx, env, s.Peers)
 	if err != nil {
 		return usage(err)
@@ -154,8 +159,14 @@ func runMcastTest(c *cobra.Command, f *mcastFlags) error {
 	case f.duration > 0:
 		count = max(1, int(f.duration/f.interval))
 	}
+	s.Iface = choice.Iface
 	cfg := mcast.Config{Group: s.Group, Port: s.McastPort, TTL: f.ttl, Iface: choice.Iface, Peers: peers,
-		Interval: f.interval, Count: count, Wait: f.wait, Key: key, MaxLoss: f.maxLoss, Size: f.size}
+		Interval: f.interval, Count: count, Wait: f.wait, Key: key, MaxLoss: f.maxLoss, Size: f.size,
+		ReceiverFrom: s.ReceiverPorts.From, ReceiverTo: s.ReceiverPorts.To, TomcatReceiver: tomcatReceiver(ctx, env, s, found),
+		Info: nodeInfo(env, s, found), MaxSkew: f.maxSkew, Blocked: ownFirewall(env, s)}
+	if f.mode() != "mesh" {
+		cfg.ReceiverFrom, cfg.ReceiverTo = 0, 0 // --send and --listen test multicast only
+	}
 	clearProgress := func() {}
 	if colorWanted(os.Stderr) && f.output == "text" && f.mode() == "mesh" {
 		cfg.Progress, clearProgress = progressLines(os.Stderr, peers)
@@ -182,7 +193,9 @@ func runMcastTest(c *cobra.Command, f *mcastFlags) error {
 		rep.Senders, rep.Foreign = node.ListenOnly(ctx, limit, idle)
 	default:
 		rep.Peers = node.Mesh(ctx)
-		rep.Foreign = node.Foreign()
+		rep.Counts = node.Counts()
+		rep.Foreign = rep.Counts.Foreign
+		rep.TCPPort, rep.TCPOwner = node.TCPPort()
 		clearProgress()
 	}
 	rep.DurationMs = time.Since(start).Milliseconds()

@@ -99,9 +99,12 @@ type SenderReport struct {
 	TTL        int     `json:"ttl"`
 }
 
+// maxListenSenders bounds the senders --listen reports; far more than a cluster has.
+const maxListenSenders = 1024
+
 type listenState struct {
 	addr   netip.Addr
-	track  tracker
+	track  window
 	jitter float64 // RFC 3550 interarrival jitter, ns
 	prev   struct{ sent, arrived int64 }
 }
@@ -114,7 +117,7 @@ func (n *Node) ListenOnly(ctx context.Context, d, idle time.Duration) ([]SenderR
 	msgs := make([]ipv4.Message, batchSize)
 	for i := range msgs {
 		msgs[i].Buffers = [][]byte{make([]byte, MaxPacket)}
-		msgs[i].OOB = ipv4.NewControlMessage(ipv4.FlagTTL | ipv4.FlagDst)
+		msgs[i].OOB = make([]byte, oobSize)
 	}
 	senders := map[uint64]*listenState{}
 	var foreign uint64
@@ -142,6 +145,10 @@ func (n *Node) ListenOnly(ctx context.Context, d, idle time.Duration) ([]SenderR
 			}
 			st := senders[p.Sender]
 			ttl := 0
+			if st == nil && len(senders) >= maxListenSenders {
+				foreign++ // bounded whatever arrives: a flood of ids is counted, not kept
+				continue
+			}
 			if st == nil {
 				st = &listenState{}
 				if a, ok := m.Addr.(*net.UDPAddr); ok {
@@ -150,14 +157,11 @@ func (n *Node) ListenOnly(ctx context.Context, d, idle time.Duration) ([]SenderR
 				senders[p.Sender] = st
 				// The TTL is read from a sender's first packet only: it does not change
 				// within a run, and parsing every control message costs at 100k pps.
-				var cm ipv4.ControlMessage
-				if cm.Parse(m.OOB[:m.NN]) == nil {
-					ttl = cm.TTL
-				}
+				var d datagram
+				parseOOB(m.OOB[:m.NN], &d)
+				ttl = d.ttl
 			}
-			before := st.track.in.Received
-			st.track.add(p.Seq, ttl)
-			if st.track.in.Received > before {
+			if st.track.add(p.Seq, ttl) == seenNew {
 				arrived := now.UnixNano()
 				if st.prev.sent != 0 {
 					dd := float64((arrived - st.prev.arrived) - (p.Sent - st.prev.sent))

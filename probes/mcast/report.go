@@ -17,8 +17,14 @@ type Report struct {
 	Route string `json:"route"`
 	// Foreign counts datagrams on the port that were not this run's (Tomcat heartbeats,
 	// junk, forged or unauthenticated packets): counted and ignored.
-	Foreign uint64       `json:"foreign"`
-	Peers   []PeerResult `json:"peers"`
+	Foreign uint64 `json:"foreign"`
+	// Counts are every request this host left unanswered, by reason.
+	Counts Counts `json:"counts"`
+	// TCPPort is the port this host announced for its peers' TCP test, and Owner whose
+	// it is ("tomcat": its running receiver; "clusterdoctor": a stand-in listener).
+	TCPPort  int          `json:"tcpPort,omitempty"`
+	TCPOwner string       `json:"tcpOwner,omitempty"`
+	Peers    []PeerResult `json:"peers"`
 	// Self are the --peer names that are this host (the same list is given on every
 	// host), skipped, with how that was known.
 	Self []string `json:"self,omitempty"`
@@ -27,7 +33,7 @@ type Report struct {
 	Senders []SenderReport `json:"senders,omitempty"`
 }
 
-// OK is the exit code 0 condition: in mesh mode every peer ok; with --send everything
+// OK is the exit code 0 condition: in mesh mode every peer ok and without problems; with --send everything
 // sent; with --listen some sender heard, each within maxLoss.
 func (r *Report) OK(maxLoss float64) bool {
 	switch r.Mode {
@@ -42,7 +48,7 @@ func (r *Report) OK(maxLoss float64) bool {
 		return len(r.Senders) > 0
 	}
 	for _, p := range r.Peers {
-		if p.Verdict != VerdictOK {
+		if p.Verdict != VerdictOK || len(p.Problems) > 0 {
 			return false
 		}
 	}

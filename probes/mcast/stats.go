@@ -5,6 +5,10 @@ import (
 	"errors"
 )
 
+// statsMax is the largest Stats body: a StatsReq carries this much padding, so the
+// answer is never larger than the question.
+const statsMax = int(numPaths)*inboundLen + int(numPaths)*4 + 4 + 15
+
 // Path is one way a request travels.
 type Path uint8
 
@@ -72,6 +76,9 @@ type Stats struct {
 	Sent  [numPaths]uint32
 	Done  bool
 	Route RouteState
+	// TCP is how the sender's connection to the asker's receiver ended (tcpNotTried
+	// when it did not try: no port was announced, or it is an agent).
+	TCP uint8
 }
 
 const inboundLen = 4*5 + 1
@@ -94,7 +101,7 @@ func appendStats(dst []byte, s *Stats) []byte {
 	if len(egress) > 15 {
 		egress = egress[:15]
 	}
-	dst = append(dst, done, s.Route.Code, byte(len(egress)))
+	dst = append(dst, done, s.Route.Code, s.TCP, byte(len(egress)))
 	return append(dst, egress...)
 }
 
@@ -102,7 +109,7 @@ var errStats = errors.New("malformed stats")
 
 func decodeStats(b []byte) (Stats, error) {
 	var s Stats
-	fixed := int(numPaths)*inboundLen + int(numPaths)*4 + 3
+	fixed := int(numPaths)*inboundLen + int(numPaths)*4 + 4
 	if len(b) < fixed {
 		return s, errStats
 	}
@@ -117,60 +124,11 @@ func decodeStats(b []byte) (Stats, error) {
 	for i := range s.Sent {
 		s.Sent[i], b = binary.BigEndian.Uint32(b), b[4:]
 	}
-	s.Done, s.Route.Code = b[0] == 1, b[1]
-	n := int(b[2])
-	if b = b[3:]; len(b) != n || n > 15 {
+	s.Done, s.Route.Code, s.TCP = b[0] == 1, b[1], b[2]
+	n := int(b[3])
+	if b = b[4:]; len(b) != n || n > 15 {
 		return s, errStats
 	}
 	s.Route.Egress = string(b)
 	return s, nil
-}
-
-// maxTracked bounds the sequence numbers remembered per sender and path (4 Mi packets,
-// 512 KiB of bits): far beyond any test, and a forged seq cannot grow memory past it.
-const maxTracked = 1 << 22
-
-// tracker counts one sender's requests on one path: received, duplicates, reordering.
-type tracker struct {
-	in   Inbound
-	seen []uint64 // bitset by seq
-}
-
-func (t *tracker) add(seq uint32, ttl int) {
-	if seq == 0 || seq >= maxTracked {
-		return
-	}
-	w, bit := int(seq/64), uint64(1)<<(seq%64)
-	for len(t.seen) <= w {
-		t.seen = append(t.seen, 0)
-	}
-	if t.seen[w]&bit != 0 {
-		t.in.Duplicates++
-		return
-	}
-	t.seen[w] |= bit
-	t.in.Received++
-	if t.in.FirstSeq == 0 {
-		t.in.FirstSeq = seq
-	}
-	if seq < t.in.MaxSeq {
-		t.in.Reordered++
-	} else {
-		t.in.MaxSeq = seq
-	}
-	if ttl > 0 {
-		t.in.TTL = uint8(ttl)
-	}
-}
-
-// countUpTo is how many distinct seqs <= max were received: the fair count against a
-// sender that has sent exactly max requests so far.
-func (t *tracker) countUpTo(max uint32) uint32 {
-	var n uint32
-	for seq := uint32(1); seq <= max && int(seq/64) < len(t.seen); seq++ {
-		if t.seen[seq/64]&(1<<(seq%64)) != 0 {
-			n++
-		}
-	}
-	return n
 }

@@ -12,8 +12,8 @@ import (
 )
 
 func TestEncodeDecodeRoundTrip(t *testing.T) {
-	p := Packet{Kind: KindReply, Flags: FlagMulticast, TTL: 1, Sender: 0xdeadbeefcafe, Seq: 7, Sent: 1234567890123,
-		EchoSeq: 6, EchoSent: -5, EchoFlags: FlagExplicit, Body: []byte("stats")}
+	p := Packet{Kind: KindReply, Flags: FlagMulticast, TTL: 1, Sender: 0xdeadbeefcafe, Seq: 7, Cookie: 99, Sent: 1234567890123,
+		EchoSent: -5, Received: 77, EchoSeq: 6, Code: FlagExplicit, Body: []byte("stats")}
 	for _, key := range [][]byte{nil, []byte("s3cret")} {
 		b := Encode(nil, &p, key)
 		got, err := Decode(b, key)
@@ -50,7 +50,8 @@ func TestDecodeRejects(t *testing.T) {
 		{"short", good[:20], nil, ErrForeign},
 		{"version", badVersion, nil, ErrVersion},
 		{"kind", badKind, nil, ErrForeign},
-		{"truncated body", append(bytes.Clone(good[:42]), 0, 5), nil, ErrLength},
+		{"truncated body", append(bytes.Clone(good[:58]), 0, 5), nil, ErrLength},
+		{"reserved byte", func() []byte { b := bytes.Clone(good); b[57] = 1; return b }(), nil, ErrForeign},
 		{"trailing bytes", append(bytes.Clone(good), 0), nil, ErrLength},
 		{"unauthenticated with a key", good, []byte("k"), ErrAuth},
 		{"wrong key", keyed, []byte("other"), ErrAuth},
@@ -116,5 +117,39 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("re-encode differs:\n%x\n%x", b, again)
 		}
 		decodeStats(p.Body)
+		decodeInfo(p.Body)
+		parseAck(p.Body)
 	})
+}
+
+func FuzzDecodeInfo(f *testing.F) {
+	f.Add(encodeInfo(Info{Host: "was1", Tomcat: "10.1.34", Interceptors: []string{"TcpFailureDetector"}, JvmRoute: "was1"}))
+	f.Add([]byte(`{"interceptors":["a","b"],"port":-1}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		in, err := decodeInfo(b)
+		if err != nil {
+			return
+		}
+		if len(in.Interceptors) > maxInterceptors || len(in.Host) > maxField {
+			t.Fatalf("unbounded: %+v", in)
+		}
+		if out := encodeInfo(in); len(out) > infoMax {
+			t.Fatalf("re-encoded %d bytes", len(out))
+		}
+	})
+}
+
+func TestInfoBounded(t *testing.T) {
+	big := Info{Host: strings.Repeat("h", 5000)}
+	for i := range 100 {
+		big.Interceptors = append(big.Interceptors, strings.Repeat("x", 100)+string(rune('a'+i%26)))
+	}
+	b := encodeInfo(big)
+	if len(b) > infoMax {
+		t.Fatalf("encoded %d bytes, limit %d", len(b), infoMax)
+	}
+	got, err := decodeInfo(b)
+	if err != nil || len(got.Host) != maxField || len(got.Interceptors) == 0 {
+		t.Fatalf("decode: %v %d %d", err, len(got.Host), len(got.Interceptors))
+	}
 }

@@ -72,6 +72,15 @@ func (r Result) Text() string {
 	return fmt.Sprintf("cannot tell: %v", r.Err)
 }
 
+// Name is the ICMP error in words: "ICMP communication administratively prohibited".
+func (m *ICMP) Name() string { return icmpText(m) }
+
+// Rejection reports whether the error is a firewall's (or a closed port's) refusal
+// rather than a routing failure: port unreachable or administratively prohibited.
+func (m *ICMP) Rejection() bool {
+	return m.Type == 3 && (m.Code == 3 || m.Code == 9 || m.Code == 10 || m.Code == 13)
+}
+
 // icmpText names ICMP destination-unreachable codes (RFC 792, RFC 1812).
 func icmpText(m *ICMP) string {
 	if m.Type == 11 {
@@ -114,7 +123,7 @@ func TCP(ctx context.Context, to netip.AddrPort, timeout time.Duration) Result {
 	r.Err = err
 	if m != nil {
 		r.ICMP = m
-		if m.Type == 3 && (m.Code == 3 || m.Code == 9 || m.Code == 10 || m.Code == 13) {
+		if m.Rejection() {
 			r.Outcome = Rejected // a closed TCP port answers with a reset, never ICMP
 		} else {
 			r.Outcome = Unreachable
@@ -127,6 +136,9 @@ func TCP(ctx context.Context, to netip.AddrPort, timeout time.Duration) Result {
 	}
 	return r
 }
+
+// ARPFailed reports whether the next hop to dst never answered ARP (see arpFailed).
+func ARPFailed(dst netip.Addr) bool { return arpFailed(dst) }
 
 // arpFailed reports whether the kernel's neighbour entry for the next hop to dst is
 // still unresolved (INCOMPLETE or FAILED). Equivalent to: ip neigh show to NEXTHOP.
