@@ -4,26 +4,36 @@
 #   1. the highest multicast packet rate each tool carries at under 0.1% loss (100-byte
 #      payloads, rates doubling from 25k pps, 2 s each; the receiver's count decides);
 #   2. loss agreement: both tools through 5% random loss injected with nftables numgen;
-#   3. time to a verdict: mcast-test's mesh mode with 200 samples per path.
-# Needs root, iproute2, nftables, iperf (make deps installs them). Touches nothing outside
-# its two namespaces.
+#   3. time to a verdict: three hosts, each given the full host list (itself included, as
+#      an inventory gives it), 200 samples per path at 10 ms;
+#   4. network delay: mcast-test's unicast delay (kernel timestamps, the responder's own
+#      time subtracted) beside ping -i 0.01's round trip, on the same link in the same run.
+# Needs root, iproute2, nftables, iperf, ping (make deps installs them). Touches nothing
+# outside its four namespaces (three hosts on a bridge in a fourth).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "bench/mcast.sh: needs root (network namespaces)" >&2; exit 2; }
-for c in ip nft iperf; do command -v "$c" >/dev/null || { echo "bench/mcast.sh: $c missing (make deps)" >&2; exit 2; }; done
+for c in ip nft iperf ping; do command -v "$c" >/dev/null || { echo "bench/mcast.sh: $c missing (make deps)" >&2; exit 2; }; done
 [ -x ./clusterdoctor ] || make build >/dev/null
 bin=$(pwd)/clusterdoctor
-a="cdb-a-$$"; b="cdb-b-$$"; out=$(mktemp -d)
+a="cdb-a-$$"; b="cdb-b-$$"; c="cdb-c-$$"; sw="cdb-sw-$$"; out=$(mktemp -d)
 cleanup() {
-  for p in $(ip netns pids "$a" 2>/dev/null) $(ip netns pids "$b" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
-  ip netns del "$a" 2>/dev/null || true; ip netns del "$b" 2>/dev/null || true; rm -rf "$out"
+  for n in "$a" "$b" "$c" "$sw"; do
+    for p in $(ip netns pids "$n" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+    ip netns del "$n" 2>/dev/null || true
+  done
+  rm -rf "$out"
 }
 trap cleanup EXIT
-ip netns add "$a"; ip netns add "$b"
-ip -n "$a" link add cl0 type veth peer name cl0 netns "$b"
-ip -n "$a" addr add 10.99.0.1/24 dev cl0; ip -n "$b" addr add 10.99.0.2/24 dev cl0
-for n in "$a" "$b"; do
+ip netns add "$sw"; ip -n "$sw" link add br0 type bridge; ip -n "$sw" link set br0 up
+i=1
+for n in "$a" "$b" "$c"; do
+  ip netns add "$n"
+  ip -n "$n" link add cl0 type veth peer name "p$i" netns "$sw"
+  ip -n "$sw" link set "p$i" master br0 up
+  ip -n "$n" addr add "10.99.0.$i/24" dev cl0
   ip -n "$n" link set lo up; ip -n "$n" link set cl0 up; ip -n "$n" route add 224.0.0.0/4 dev cl0
+  i=$((i + 1))
 done
 A() { ip netns exec "$a" "$@"; }
 B() { ip netns exec "$b" "$@"; }
@@ -75,19 +85,34 @@ read -r il it < <(iperf_run 10000); read -r cl ct < <(cd_run 10000)
 echo "   iperf2: $(python3 -c "print(f'{$il/$it*100:.2f}%')")   mcast-test: $(python3 -c "print(f'{$cl/$ct*100:.2f}%')")"
 B nft delete table inet cdbench
 
-echo "3. time to a verdict, 200 samples per path (mesh, both hosts at once)"
-B "$bin" mcast-test --peer 10.99.0.1 --iface cl0 --count 200 --interval 10ms -o json > /dev/null 2>&1 &
+echo "3. time to a verdict: three hosts, each given all three, 200 samples per path at 10 ms"
+hosts=(--peer 10.99.0.1 --peer 10.99.0.2 --peer 10.99.0.3)
 start=$(date +%s.%N)
-A "$bin" mcast-test --peer 10.99.0.2 --iface cl0 --count 200 --interval 10ms -o json > "$out/mesh.json" || true
-end=$(date +%s.%N); wait || true
-python3 - "$out/mesh.json" "$start" "$end" <<'PY'
-import json, sys
-p = json.load(open(sys.argv[1]))["peers"][0]
-print(f"   {float(sys.argv[3]) - float(sys.argv[2]):.2f} s, verdict {p['verdict']}, "
-      f"unicast rtt avg {p['unicast']['rttMs']['avg']} ms, multicast rtt avg {p['multicast']['rttMs']['avg']} ms")
+for n in a b c; do
+  ip netns exec "${!n}" "$bin" mcast-test "${hosts[@]}" --iface cl0 --count 200 --interval 10ms -o json > "$out/mesh-$n.json" 2>/dev/null &
+done
+wait || true
+end=$(date +%s.%N)
+A ping -q -i 0.01 -c 200 10.99.0.2 > "$out/ping.txt"
+python3 - "$out" "$start" "$end" <<'PY'
+import json, re, sys
+out = sys.argv[1]
+verdicts = []
+for n in "abc":
+    for p in json.load(open(f"{out}/mesh-{n}.json"))["peers"]:
+        verdicts.append(p["verdict"])
+print(f"   {float(sys.argv[3]) - float(sys.argv[2]):.2f} s for all three, verdicts {' '.join(verdicts)}")
+p = next(p for p in json.load(open(f"{out}/mesh-a.json"))["peers"] if p["address"] == "10.99.0.2")
+d, r = p["unicast"]["delayMs"], p["unicast"]["rttMs"]
+m = re.search(r"= ([\d.]+)/([\d.]+)/", open(f"{out}/ping.txt").read())
+pmin, pavg = float(m.group(1)), float(m.group(2))
+print("4. network delay a -> b, ms (min / avg)")
+print(f"   ping -i 0.01 (kernel echo):          {pmin:.3f} / {pavg:.3f}")
+print(f"   mcast-test delay (responder time out): {d['min']:.3f} / {d['avg']:.3f}   ratio {d['min']/pmin:.2f} / {d['avg']/pavg:.2f}")
+print(f"   mcast-test round trip (with it):       {r['min']:.3f} / {r['avg']:.3f}")
 PY
 if command -v omping >/dev/null; then
-  echo "4. omping is on PATH: compare its RTT with the line above by hand (omping -c 200 -i 0.01 10.99.0.1 10.99.0.2)"
+  echo "5. omping is on PATH: compare its RTT by hand (omping -c 200 -i 0.01 10.99.0.1 10.99.0.2 10.99.0.3)"
 else
-  echo "4. omping is not on PATH (Debian 12 does not package it): no RTT comparison"
+  echo "5. omping is not on PATH (Debian 12 does not package it): no comparison with it"
 fi
