@@ -26,3 +26,11 @@ type Probe interface {
 type Dependent interface {
 	DependsOn() []string
 }
+
+// KernelOnly is implemented by probes whose facts live only in the running kernel (links,
+// addresses, routes, per-interface sysctls). Under a --root whose cluster interface the
+// running kernel does not have (an image, a chroot of another host) they have nothing to
+// look at, and the check list replaces them with a skip that says so.
+type KernelOnly interface {
+	KernelOnly()
+}

@@ -148,7 +148,7 @@ func runChecks(ctx context.Context, s probes.Settings, explicit map[string]strin
 	if _, given := explicit["iface"]; !given {
 		s.Sources["iface"] = choice.Source
 	}
-	results := probes.Run(ctx, env, preflight.Checks(s, choice.Guess, found), pol)
+	results := probes.Run(ctx, env, preflight.Checks(s, choice, found), pol)
 	host, _ := os.Hostname()
 	return &probes.Report{
 		SchemaVersion: probes.SchemaVersion, Tool: "clusterdoctor", Version: buildVersion(),

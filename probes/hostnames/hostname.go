@@ -24,6 +24,9 @@ const ResolveTimeout = 3 * time.Second
 // Equivalent to: getent ahostsv4 $(hostname) | head -1.
 type Hostname struct {
 	Iface string
+	// Absent: the running kernel has no such interface (an image under --root), so the
+	// address is judged from the resolution alone.
+	Absent bool
 }
 
 // ID implements probes.Probe.
@@ -44,6 +47,10 @@ func (p Hostname) Run(ctx context.Context, env *probes.Env) probes.Result {
 		return probes.UnknownResult(id, err.Error())
 	}
 	ans, lookupErr := r.LocalHost(ctx, name)
+	if p.Absent {
+		// The tree's addresses are not the running kernel's: judge the resolution alone.
+		return decideHostname(hostnameFacts{name: name, iface: p.Iface, ans: ans, err: lookupErr, absent: true})
+	}
 	local, err := env.InterfaceAddrs()
 	if err != nil {
 		return probes.UnknownResult(id, err.Error())
@@ -59,6 +66,7 @@ type hostnameFacts struct {
 	err         error
 	holder      string     // interface holding ans.First(), "" if none
 	clusterAddr netip.Addr // first IPv4 of the cluster interface, for the fix hint
+	absent      bool       // the running kernel has no such interface (--root): who holds it is unknown
 }
 
 func decideHostname(f hostnameFacts) probes.Result {
@@ -95,6 +103,9 @@ func decideHostname(f hostnameFacts) probes.Result {
 	case addr.IsLoopback() || addr == netip.MustParseAddr("127.0.0.2"):
 		return probes.FailResult(id, fmt.Sprintf("host name %s resolves to loopback %s (%s): Tomcat advertises it and peers cannot replicate to this host", f.name, addr, where)).
 			With(joinNotes("Receiver address=\"auto\" uses InetAddress.getLocalHost(); Debian's installer maps the host name to 127.0.1.1", why), fix, ev)
+	case f.absent:
+		return probes.PassResult(id, fmt.Sprintf("host name %s resolves to %s (%s), not loopback", f.name, addr, where)).
+			With(joinNotes("whether this host holds the address is not checked under --root: interfaces are the running kernel's", why), "", ev)
 	case f.holder == "":
 		return probes.FailResult(id, fmt.Sprintf("host name %s resolves to %s (%s), which no local interface holds", f.name, addr, where)).
 			With(joinNotes("Tomcat would advertise an address that is not this host's; stale /etc/hosts after a re-addressing is the usual cause", why), fix, ev)

@@ -30,6 +30,9 @@ type Link struct {
 // ID implements probes.Probe.
 func (Link) ID() string { return "link.cluster" }
 
+// KernelOnly: the link and its addresses are the running kernel's.
+func (Link) KernelOnly() {}
+
 // Timeout implements probes.Probe.
 func (Link) Timeout() time.Duration { return LinkTimeout }
 

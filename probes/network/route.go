@@ -31,6 +31,9 @@ type Route struct {
 // ID implements probes.Probe.
 func (Route) ID() string { return "route.multicast" }
 
+// KernelOnly: the link and its addresses are the running kernel's.
+func (Route) KernelOnly() {}
+
 // Timeout implements probes.Probe.
 func (Route) Timeout() time.Duration { return LinkTimeout }
 

@@ -33,6 +33,9 @@ type RPFilter struct {
 // ID implements probes.Probe.
 func (RPFilter) ID() string { return "sysctl.rp_filter" }
 
+// KernelOnly: the per-interface sysctls and the routes it asks are the running kernel's.
+func (RPFilter) KernelOnly() {}
+
 // Timeout implements probes.Probe.
 func (RPFilter) Timeout() time.Duration { return LinkTimeout }
 

@@ -19,16 +19,24 @@ type Choice struct {
 	Source string
 	// Guess is true for the last resort, the default route's interface.
 	Guess bool
+	// Absent: under --root, an --iface the running kernel does not have.
+	Absent bool
 }
 
 // ClusterIface picks the cluster interface as the design orders it: --iface; else the
 // interface holding server.xml's Receiver address (or McastService bind); else the one
 // holding the address the host name resolves to (unless loopback); else the one routing
 // to the first peer; else the default route's, as a guess. An --iface that does not
-// exist is a usage error.
+// exist is a usage error on the live host; under another --root it is taken as given
+// (Absent), for the checks that read the tree's files.
 func ClusterIface(ctx context.Context, env *probes.Env, s probes.Settings) (Choice, error) {
 	if s.Iface != "" {
 		if _, err := env.Netlink.LinkByName(s.Iface); err != nil {
+			if !env.LiveRoot() {
+				// An image's or another host's interface: the checks that read files
+				// (network configuration, firewalld zones) take the name as given.
+				return Choice{Iface: s.Iface, Source: "--iface", Absent: true}, nil
+			}
 			return Choice{}, &probes.UsageError{Flag: "--iface", Value: s.Iface, Problem: "no such interface (list them with: ip -br link)"}
 		}
 		return Choice{Iface: s.Iface, Source: "--iface"}, nil

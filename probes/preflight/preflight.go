@@ -18,7 +18,21 @@ import (
 
 // Checks returns every preflight check for the settings, whose Iface must already be
 // derived (see ClusterIface), and the Tomcat instances found (nil: none looked for).
-func Checks(s probes.Settings, guess bool, found *tomcat.Found) []probes.Probe {
+func Checks(s probes.Settings, choice Choice, found *tomcat.Found) []probes.Probe {
+	list := checks(s, choice, found)
+	if !choice.Absent {
+		return list
+	}
+	for i, p := range list {
+		if _, ok := p.(probes.KernelOnly); ok {
+			list[i] = notApplicable{id: p.ID(), why: "skipped: the running kernel has no interface " + s.Iface +
+				" (--root " + s.Root + ": only the tree's files are checked for it)"}
+		}
+	}
+	return list
+}
+
+func checks(s probes.Settings, choice Choice, found *tomcat.Found) []probes.Probe {
 	// The two firewall checks share one assessment of the zone or rule set.
 	fwPorts := firewall.PortsFor(s)
 	fwIGMP := firewall.IGMP{Iface: s.Iface}
@@ -29,9 +43,9 @@ func Checks(s probes.Settings, guess bool, found *tomcat.Found) []probes.Probe {
 	fwPorts.Guard = firewall.NewGuard(s.Iface, s.Peers, needs...)
 	fwIGMP.Guard = fwPorts.Guard
 	list := []probes.Probe{
-		network.Link{Iface: s.Iface, Source: s.IfaceSource, Guess: guess},
+		network.Link{Iface: s.Iface, Source: s.IfaceSource, Guess: choice.Guess},
 		network.RPFilter{Iface: s.Iface, Peers: s.Peers},
-		hostnames.Hostname{Iface: s.Iface},
+		hostnames.Hostname{Iface: s.Iface, Absent: choice.Absent},
 		hostnames.Peers{Iface: s.Iface, Peers: s.Peers},
 		ntp.Sync{},
 		ports.Receiver{Range: s.ReceiverPorts, Likely: found.PIDs()},
@@ -73,7 +87,7 @@ func (n notApplicable) Run(context.Context, *probes.Env) probes.Result {
 // IDs lists the IDs of every check, for validating --skip and --ignore.
 func IDs() []string {
 	var out []string
-	for _, p := range Checks(probes.Defaults(), false, nil) {
+	for _, p := range Checks(probes.Defaults(), Choice{}, nil) {
 		out = append(out, p.ID())
 	}
 	return out

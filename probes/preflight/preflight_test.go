@@ -16,7 +16,7 @@ import (
 func TestProbeTimeoutsFitTheDefault(t *testing.T) {
 	global := time.Duration(probes.Defaults().Timeout)
 	seen := map[string]bool{}
-	for _, p := range Checks(probes.Defaults(), false, nil) {
+	for _, p := range Checks(probes.Defaults(), Choice{}, nil) {
 		if p.Timeout() <= 0 || p.Timeout() >= global {
 			t.Errorf("%s: timeout %s; want 0 < t < %s", p.ID(), p.Timeout(), global)
 		}
@@ -51,23 +51,32 @@ func TestClusterIfaceInLab(t *testing.T) {
 		wantGuess bool
 		wantErr   bool
 		receiver  string
+		live      bool // Root "/": the tree is the running host's
 	}{
-		{"given", "", nil, "pub0", "pub0", false, false, ""},
-		{"given but missing", "", nil, "eth9", "", false, true, ""},
-		{"host name address", "10.99.0.1 was1\n", nil, "", "cl0", false, false, ""},
-		{"host name on loopback, peer route", "127.0.1.1 was1\n10.99.0.2 was2\n", []string{"was2"}, "", "cl0", false, false, ""},
-		{"peer by address", "", []string{"10.99.0.3"}, "", "cl0", false, false, ""},
-		{"only the default route", "127.0.1.1 was1\n", nil, "", "pub0", true, false, ""},
-		{"Receiver address of server.xml", "127.0.1.1 was1\n", nil, "", "cl0", false, false, "10.99.0.1"},
-		{"Receiver address nobody holds: on to the host name", "10.99.1.1 was1\n", nil, "", "pub0", false, false, "10.99.0.77"},
+		{"given", "", nil, "pub0", "pub0", false, false, "", false},
+		{"given but missing", "", nil, "eth9", "", false, true, "", true},
+		{"given, missing, under another root: taken as given", "", nil, "eth9", "eth9", false, false, "", false},
+		{"host name address", "10.99.0.1 was1\n", nil, "", "cl0", false, false, "", false},
+		{"host name on loopback, peer route", "127.0.1.1 was1\n10.99.0.2 was2\n", []string{"was2"}, "", "cl0", false, false, "", false},
+		{"peer by address", "", []string{"10.99.0.3"}, "", "cl0", false, false, "", false},
+		{"only the default route", "127.0.1.1 was1\n", nil, "", "pub0", true, false, "", false},
+		{"Receiver address of server.xml", "127.0.1.1 was1\n", nil, "", "cl0", false, false, "10.99.0.1", false},
+		{"Receiver address nobody holds: on to the host name", "10.99.1.1 was1\n", nil, "", "pub0", false, false, "10.99.0.77", false},
 	}
 	for _, tt := range tests {
 		s := probes.Defaults()
 		s.Iface, s.Peers, s.ReceiverAddress = tt.iface, tt.peers, tt.receiver
-		got, err := ClusterIface(ctx, envIn(t, a, "was1", tt.hosts), s)
+		env := envIn(t, a, "was1", tt.hosts)
+		if tt.live {
+			env.Root = "/"
+		}
+		got, err := ClusterIface(ctx, env, s)
 		if (err != nil) != tt.wantErr {
 			t.Errorf("%s: err = %v; wantErr %v", tt.name, err, tt.wantErr)
 			continue
+		}
+		if absent := tt.iface == "eth9"; got.Absent != (absent && !tt.wantErr) {
+			t.Errorf("%s: Absent = %v", tt.name, got.Absent)
 		}
 		if got.Iface != tt.want || got.Guess != tt.wantGuess {
 			t.Errorf("%s: ClusterIface = %+v; want %s (guess %v)", tt.name, got, tt.want, tt.wantGuess)
