@@ -98,7 +98,7 @@ var signatures = []signature{
 		cause: func([]string) string {
 			return "when an application started, no other member had been heard: it started with no sessions from the cluster"
 		},
-		fix: "normal on the first node to start; on any other node membership is not forming (see route.multicast, firewall.ports, tomcat.members)"},
+		fix: "normal on the first node to start; on any other node membership is not forming (see route.multicast, firewall.ports, and clusterdoctor mcast-test --peer across the hosts)"},
 }
 
 func shortMember(s string) string {
