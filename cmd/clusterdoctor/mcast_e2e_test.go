@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -109,6 +110,19 @@ func TestMeshAllOK(t *testing.T) {
 				if path.RTT.Min <= 0 || path.RTT.Max < path.RTT.Avg || path.RTT.Avg < path.RTT.Min {
 					t.Errorf("%s -> %s %s: implausible RTT %+v", h.Name, p.Address, name, path.RTT)
 				}
+				// The delay is the round trip less the responder's own time, from kernel
+				// stamps on both ends: positive and never above the round trip.
+				if d := path.Delay; d.Min <= 0 || d.Avg < d.Min || d.Avg > path.RTT.Avg || d.Min > path.RTT.Min {
+					t.Errorf("%s -> %s %s: implausible delay %+v beside RTT %+v", h.Name, p.Address, name, d, path.RTT)
+				}
+			}
+			// One kernel clock for all three namespaces: the measured offset is within its
+			// own error bound of zero, and that bound is tight.
+			if c := p.Clock; c == nil || c.Samples < 20 || math.Abs(c.OffsetMs) > c.ErrorMs+0.05 || c.ErrorMs > 5 {
+				t.Errorf("%s -> %s: clock %+v; want an offset of 0 within its error, from at least 20 samples", h.Name, p.Address, c)
+			}
+			if p.TCP == nil || p.TCP.Outcome != "open" || p.TCP.Inbound != "open" {
+				t.Errorf("%s -> %s: TCP %+v; want open both ways", h.Name, p.Address, p.TCP)
 			}
 			if p.Multicast.TTL != 1 || p.Multicast.Hops != 0 || p.Unicast.TTL != 64 {
 				t.Errorf("%s -> %s: multicast ttl %d hops %d, unicast ttl %d; want 1, 0, 64", h.Name, p.Address, p.Multicast.TTL, p.Multicast.Hops, p.Unicast.TTL)
