@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -21,7 +22,17 @@ const selinuxXattr = "security.selinux"
 // fsyncs it, renames it over path and fsyncs the directory. With backup set, the old
 // file is first copied to BackupPath(path) (once: an existing backup is kept, so the
 // first original survives repeated runs). Returns the backup path, if one was made.
+//
+// A symbolic link is kept: its target is what gets rewritten (and backed up beside it),
+// as the administrator who made the link expects; a link whose target does not exist is
+// refused, saying so. Under a --root, callers resolve links inside it first (Env.HostPath)
+// so an absolute link in an image never reaches the running host's files.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode, backup bool) (string, error) {
+	target, err := followLink(path)
+	if err != nil {
+		return "", err
+	}
+	path = target
 	dir := filepath.Dir(path)
 	like := fileMeta{mode: perm}
 	old, err := os.Stat(path)
@@ -38,6 +49,23 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode, backup bool) (s
 		}
 	}
 	return bak, writeTemp(dir, path, data, like)
+}
+
+// followLink returns the file a symbolic link at path names (path itself otherwise).
+func followLink(path string) (string, error) {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		return path, nil
+	}
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		dest, _ := os.Readlink(path)
+		return "", fmt.Errorf("%s is a symbolic link to %s, which cannot be followed (%w): refusing to replace the link with a file; fix or remove the link", path, dest, cause(err))
+	}
+	if st, err := os.Stat(target); err == nil && !st.Mode().IsRegular() {
+		return "", fmt.Errorf("%s is a symbolic link to %s, which is not a regular file: refusing to write it", path, target)
+	}
+	return target, nil
 }
 
 // BackupOnce keeps the original of path before something else rewrites it (NetworkManager
@@ -124,7 +152,9 @@ func writeTemp(dir, dst string, data []byte, like fileMeta) error {
 		}
 	}
 	if like.labelFrom != "" {
-		copyLabel(like.labelFrom, name)
+		if err := copyLabel(like.labelFrom, name); err != nil {
+			return fmt.Errorf("give %s (as a temporary copy) the SELinux label of the file it replaces: %w; nothing was changed (a file with another label may be refused to the daemon that reads it)", dst, err)
+		}
 	}
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("sync %s (as a temporary copy): %w", dst, cause(err))
@@ -153,12 +183,19 @@ func cause(err error) error {
 	return err
 }
 
-// copyLabel copies the SELinux label, where the filesystem has one; quietly nothing else.
-func copyLabel(from, to string) {
-	buf := make([]byte, 256)
+// setxattr is unix.Setxattr; a variable so a test can make the filesystem refuse it.
+var setxattr = unix.Setxattr
+
+// copyLabel copies the SELinux label, where the file has one. No label (or a filesystem
+// without extended attributes) is nothing to copy; a label that cannot be set is an error.
+func copyLabel(from, to string) error {
+	buf := make([]byte, 1024)
 	n, err := unix.Getxattr(from, selinuxXattr, buf)
 	if err != nil || n <= 0 {
-		return
+		return nil
 	}
-	unix.Setxattr(to, selinuxXattr, buf[:n], 0)
+	if err := setxattr(to, selinuxXattr, buf[:n], 0); err != nil {
+		return fmt.Errorf("setxattr %s %q: %w", selinuxXattr, strings.TrimRight(string(buf[:n]), "\x00"), err)
+	}
+	return nil
 }

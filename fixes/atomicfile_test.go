@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestMain(m *testing.M) {
@@ -184,4 +186,79 @@ func TestKillTarget(t *testing.T) {
 		t.Skip("helper for TestWriteKilledMidway")
 	}
 	WriteFileAtomic(p, []byte(strings.Repeat("ADDRESS1=224.0.0.0\n", 1<<20)), 0o644, false)
+}
+
+// TestWriteThroughSymlink: a configuration file that is a link (a netplan file kept in a
+// repository, ifcfg files linked from /etc/sysconfig/network-scripts) stays a link; its
+// target gets the new content and the backup.
+func TestWriteThroughSymlink(t *testing.T) {
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "repo"), 0o755)
+	target := filepath.Join(dir, "repo", "01-cl0.yaml")
+	link := filepath.Join(dir, "01-cl0.yaml")
+	os.WriteFile(target, []byte("old\n"), 0o600)
+	if err := os.Symlink("repo/01-cl0.yaml", link); err != nil {
+		t.Fatal(err)
+	}
+	bak, err := WriteFileAtomic(link, []byte("new\n"), 0o644, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced: %v %v", fi.Mode(), err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "new\n" {
+		t.Errorf("target holds %q; want the new content", b)
+	}
+	if fi, _ := os.Stat(target); fi.Mode().Perm() != 0o600 {
+		t.Errorf("target mode %v; want its own 0600", fi.Mode().Perm())
+	}
+	if b, err := os.ReadFile(bak); err != nil || string(b) != "old\n" || filepath.Dir(bak) != filepath.Dir(target) {
+		t.Errorf("backup %s: %q %v; want the old content beside the target", bak, b, err)
+	}
+
+	dangling := filepath.Join(dir, "gone.yaml")
+	os.Symlink("repo/nosuch.yaml", dangling)
+	if _, err := WriteFileAtomic(dangling, []byte("x\n"), 0o644, true); err == nil || !strings.Contains(err.Error(), "refusing to replace the link") {
+		t.Errorf("dangling link: %v; want a refusal that says why", err)
+	}
+	if fi, err := os.Lstat(dangling); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the dangling link was touched: %v", err)
+	}
+}
+
+// TestSELinuxLabelKeptOrReported: the label of the file replaced is copied to the new one
+// (a real security.selinux attribute, which the filesystem stores without SELinux), and a
+// filesystem that refuses it makes the write fail with the file untouched.
+func TestSELinuxLabelKeptOrReported(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("skipped: setting security.* attributes needs root")
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "ifcfg-cl0")
+	os.WriteFile(p, []byte("old\n"), 0o644)
+	label := []byte("system_u:object_r:net_conf_t:s0\x00")
+	if err := unix.Setxattr(p, selinuxXattr, label, 0); err != nil {
+		t.Skipf("skipped: this filesystem stores no security.selinux attribute: %v", err)
+	}
+	if _, err := WriteFileAtomic(p, []byte("new\n"), 0o644, false); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 256)
+	if n, err := unix.Getxattr(p, selinuxXattr, buf); err != nil || !bytes.Equal(buf[:n], label) {
+		t.Errorf("label after the write: %q %v; want %q", buf[:max(n, 0)], err, label)
+	}
+
+	setxattr = func(string, string, []byte, int) error { return unix.EOPNOTSUPP }
+	defer func() { setxattr = unix.Setxattr }()
+	_, err := WriteFileAtomic(p, []byte("newer\n"), 0o644, false)
+	if err == nil || !strings.Contains(err.Error(), "SELinux label") || !strings.Contains(err.Error(), "net_conf_t") {
+		t.Errorf("refused label: %v; want an error naming the label", err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "new\n" {
+		t.Errorf("file holds %q after a refused write; want it unchanged", b)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d entries left; want no temporary file", len(entries))
+	}
 }

@@ -87,7 +87,7 @@ func (r PersistRoute) networkManagerSteps() []Step {
 // fileStep writes an edit atomically (backup beside an existing file); undo puts the old
 // content back or removes the new file and the directories made for it.
 func (r PersistRoute) fileStep(e *routecfg.Edit) Step {
-	path := r.Env.Path(e.Path)
+	path := r.Env.HostPath(e.Path) // a link in an image resolves inside it
 	var made []string
 	return Step{
 		Show: Diff(e.Path, e.Old, e.New),
