@@ -55,6 +55,9 @@ type Settings struct {
 	Root string `json:"root" yaml:"root"`
 	// Timeout is the deadline of the whole run.
 	Timeout Duration `json:"timeout" yaml:"timeout"`
+	// Responder (agent only): false keeps the agent from answering peers' mcast-test on
+	// the membership port; unset or true answers.
+	Responder *bool `json:"-" yaml:"responder"`
 }
 
 // TomcatInstance names one Tomcat found on the host, for the report.

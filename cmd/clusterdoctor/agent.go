@@ -5,17 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/coreos/go-systemd/v22/daemon"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/agent"
@@ -31,6 +34,16 @@ type agentFlags struct {
 	listen   string
 	keyFile  string
 	skip     []string
+	answer   bool // --responder
+}
+
+// agentSettings are the shared settings plus the agent's own --responder.
+func (f *agentFlags) agentSettings(fs *pflag.FlagSet) (probes.Settings, error) {
+	s, err := f.settings(fs)
+	if err == nil && fs.Changed("responder") {
+		s.Responder = &f.answer
+	}
+	return s, err
 }
 
 func newAgentCmd() *cobra.Command {
@@ -47,8 +60,10 @@ mcast-test requests on the membership port are answered, so "clusterdoctor mcast
 
 Under systemd (Type=notify) it reports READY=1 after the first run, the verdict in
 STATUS=, pings the watchdog when WatchdogSec= is set and logs to the journal; outside
-systemd all of that is skipped. SIGHUP re-reads the configuration and runs the checks;
-SIGTERM stops it.`,
+systemd all of that is skipped. The watchdog is pinged only while the check loop makes
+progress, so a hung run gets the agent restarted. SIGHUP re-reads the configuration and the
+key, restarts the responder with them and runs the checks; SIGTERM stops it.
+--responder=false (config: responder: false) answers no one.`,
 		Example: `  clusterdoctor agent --iface cl0 --peer was2
   clusterdoctor agent --interval 1m --listen 127.0.0.1:9716`,
 		Args: cobra.NoArgs,
@@ -60,11 +75,12 @@ SIGTERM stops it.`,
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:9716", "address of the /metrics and /healthz server")
 	fs.StringVar(&f.keyFile, "key-file", defaultKeyFile, "shared mcast-test secret (used when the file exists)")
 	fs.StringSliceVar(&f.skip, "skip", nil, "check IDs not to run (comma-separated)")
+	fs.BoolVar(&f.answer, "responder", true, "answer peers' mcast-test on the membership port (config: responder)")
 	return c
 }
 
 func runAgent(c *cobra.Command, f *agentFlags) error {
-	s, err := f.settings(c.Flags())
+	s, err := f.agentSettings(c.Flags())
 	if err != nil {
 		return usage(err)
 	}
@@ -100,37 +116,41 @@ func runAgent(c *cobra.Command, f *agentFlags) error {
 	a.Notify = notify
 
 	// The responder answers on the cluster's own group and port, from server.xml unless given.
-	cfg, err := responderConfig(c.Context(), s, f.explicit, key)
-	if err != nil {
+	var resp responder
+	defer resp.stop()
+	if err := resp.start(ctx, s, f.explicit, key, log); err != nil {
 		return err
-	}
-	node, err := mcast.Listen(cfg)
-	if err != nil {
-		log.Warn("not answering peers' mcast-test", "err", err)
-	} else {
-		defer node.Close()
-		go node.Serve(ctx)
 	}
 
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
-	go watchdog(ctx, notify)
+	go watchdog(ctx, notify, a.Progressing, log)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	go func() {
 		for range hup {
-			if ns, err := f.settings(c.Flags()); err != nil {
+			// Everything is applied or nothing: a bad file or key keeps what runs.
+			ns, err := f.agentSettings(c.Flags())
+			if err != nil {
 				log.Error("reload: configuration kept as it was", "err", err)
-			} else {
-				settings.Store(&given{ns, f.explicit})
-				log.Info("reload: configuration read again")
-				a.Rerun()
+				continue
 			}
+			nkey, err := readKey(f.keyFile, c.Flags().Changed("key-file"))
+			if err != nil {
+				log.Error("reload: configuration kept as it was", "err", err)
+				continue
+			}
+			settings.Store(&given{ns, f.explicit})
+			if err := resp.start(ctx, ns, f.explicit, nkey, log); err != nil {
+				log.Error("reload: responder not restarted", "err", err)
+			}
+			log.Info("reload: configuration read again", "authenticated", len(nkey) > 0)
+			a.Rerun()
 		}
 	}()
 	log.Info("agent started", "listen", ln.Addr().String(), "interval", f.interval.String(),
-		"mcast_test_responder", err == nil, "authenticated", len(key) > 0)
+		"mcast_test_responder", resp.running(), "authenticated", len(key) > 0)
 	a.Loop(ctx)
 
 	notify("STOPPING=1")
@@ -158,22 +178,80 @@ func readKey(path string, explicit bool) ([]byte, error) {
 	return []byte(key), nil
 }
 
-// watchdog pings systemd's watchdog at half its period when WatchdogSec= is set.
-func watchdog(ctx context.Context, notify func(string)) {
+// watchdog pings systemd's watchdog at half its period when WatchdogSec= is set, but only
+// while the check loop makes progress: a run hung past twice its deadline stops the pings,
+// and systemd restarts the agent (Restart=on-failure in the unit).
+func watchdog(ctx context.Context, notify func(string), progressing func(time.Time) bool, log *slog.Logger) {
 	every, err := daemon.SdWatchdogEnabled(false)
 	if err != nil || every == 0 {
 		return
 	}
 	t := time.NewTicker(every / 2)
 	defer t.Stop()
+	stalled := false
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-			notify("WATCHDOG=1")
+		case now := <-t.C:
+			switch ok := progressing(now); {
+			case ok:
+				notify("WATCHDOG=1")
+				stalled = false
+			case !stalled:
+				log.Error("the check loop is hung: no more watchdog pings, systemd will restart the agent")
+				stalled = true
+			}
 		}
 	}
+}
+
+// responder is the agent's mcast-test responder, restarted with new settings on SIGHUP.
+type responder struct {
+	mu     sync.Mutex
+	node   *mcast.Node
+	cancel context.CancelFunc
+}
+
+// start (re)starts the responder for s and key; with responder: false it only stops it.
+// A responder that cannot listen is logged, not fatal: the checks still run.
+func (r *responder) start(ctx context.Context, s probes.Settings, explicit map[string]string, key []byte, log *slog.Logger) error {
+	cfg, err := responderConfig(ctx, s, explicit, key)
+	if err != nil {
+		return err
+	}
+	r.stop()
+	if s.Responder != nil && !*s.Responder {
+		log.Info("not answering peers' mcast-test (responder: false)")
+		return nil
+	}
+	node, err := mcast.Listen(cfg)
+	if err != nil {
+		log.Warn("not answering peers' mcast-test", "err", err)
+		return nil
+	}
+	nctx, cancel := context.WithCancel(ctx)
+	r.mu.Lock()
+	r.node, r.cancel = node, cancel
+	r.mu.Unlock()
+	go node.Serve(nctx)
+	return nil
+}
+
+func (r *responder) stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.node != nil {
+		r.cancel()
+		r.node.Close()
+		r.node, r.cancel = nil, nil
+	}
+}
+
+func (r *responder) running() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.node != nil
 }
 
 // responderConfig is the agent's responder: it only answers (peers' mcast-tests, their

@@ -140,6 +140,27 @@ func TestAgent(t *testing.T) {
 	reload("iface: cl0\n")
 	waitHealth(t, c, http.StatusOK)
 
+	// SIGHUP applies the key too: the responder answers the new one, not the old.
+	newKey := "a-new-cluster-key"
+	if err := os.WriteFile(key, []byte(newKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reload("iface: cl0\n")
+	time.Sleep(500 * time.Millisecond)
+	if r := peer("--key", newKey); r.code != 0 || !strings.Contains(r.stdout, `"verdict": "ok"`) {
+		t.Errorf("mcast-test with the reloaded key: exit %d\n%s", r.code, r.stdout)
+	}
+	if r := peer("--key", "s3cret-cluster-key"); r.code != 1 || !strings.Contains(r.stdout, "the peer has another key") {
+		t.Errorf("mcast-test with the key replaced by the reload: exit %d\n%s", r.code, r.stdout)
+	}
+	// responder: false answers no one; the checks still run.
+	reload("iface: cl0\nresponder: false\n")
+	time.Sleep(500 * time.Millisecond)
+	if r := peer("--key", newKey); r.code != 1 || !strings.Contains(r.stdout, `"verdict": "peer-not-running"`) {
+		t.Errorf("mcast-test against responder: false: exit %d; want peer-not-running\n%s", r.code, r.stdout)
+	}
+	waitHealth(t, c, http.StatusOK)
+
 	start := time.Now()
 	if err := agent.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -238,4 +259,59 @@ func logged(j *lab.Journald, prefix string) []map[string]string {
 		}
 	}
 	return out
+}
+
+// TestAgentWatchdogFollowsTheCheckLoop: the watchdog is pinged while runs complete and no
+// longer once one hangs. The hang is a real one: the Tomcat's server.xml replaced by a
+// FIFO that nobody writes, whose open blocks whatever the run's deadline says.
+func TestAgentWatchdogFollowsTheCheckLoop(t *testing.T) {
+	l := lab.New(t)
+	b := l.AddHost("b", 2)
+	b.AddMulticastRoute()
+	base := l.TomcatBase("wd", tcConf{JvmRoute: "w1"}.files())
+	sock := l.Path("notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	priv := noFirewalld
+	priv.Env = append(append([]string{}, priv.Env...), "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=400000")
+	b.Start(priv, "agent-wd", binary, "agent", "--iface", "cl0", "--interval", "1s", "--responder=false",
+		"--tomcat", base, "--tomcat-home", lab.TomcatHome, "--skip", "ntp.sync,hosts.hostname")
+	pings := func(d time.Duration) int {
+		n := 0
+		buf := make([]byte, 4096)
+		for deadline := time.Now().Add(d); time.Now().Before(deadline); {
+			conn.SetReadDeadline(deadline)
+			m, err := conn.Read(buf)
+			if err != nil {
+				break
+			}
+			n += strings.Count(string(buf[:m]), "WATCHDOG=1")
+		}
+		return n
+	}
+	if n := pings(2 * time.Second); n < 5 {
+		t.Fatalf("%d watchdog pings in 2 s of a healthy loop; want about 10", n)
+	}
+	xml := base + "/conf/server.xml"
+	os.Remove(xml)
+	if err := syscall.Mkfifo(xml, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		// Let the blocked open finish, so the agent can be stopped cleanly.
+		if f, err := os.OpenFile(xml, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			f.Close()
+		}
+	}()
+	pings(3500 * time.Millisecond) // the next run starts within 1 s and is hung 2 s later
+	if n := pings(2 * time.Second); n != 0 {
+		t.Errorf("%d watchdog pings while a run hangs; want none (systemd must restart the agent)", n)
+	}
+	log, _ := os.ReadFile(l.Path("agent-wd.log"))
+	if !strings.Contains(string(log), "the check loop is hung") {
+		t.Errorf("agent log does not say the loop is hung:\n%s", log)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,6 +37,8 @@ type Agent struct {
 	last    *probes.Report
 	lastErr error
 	reload  chan struct{}
+	// busySince is when the run in progress began (Unix ns), 0 between runs.
+	busySince atomic.Int64
 }
 
 // New returns an agent; Check and Interval must be set before Loop.
@@ -76,8 +79,21 @@ func (a *Agent) Loop(ctx context.Context) {
 	}
 }
 
+// runTimeout bounds one run of the checks.
+func (a *Agent) runTimeout() time.Duration { return min(a.Interval, 30*time.Second) }
+
+// Progressing reports whether the check loop is alive: between runs, or in a run that has
+// not yet taken twice its deadline. A run stuck past that (a read that blocks without
+// honouring its context) means the agent is hung, and systemd's watchdog should restart it.
+func (a *Agent) Progressing(now time.Time) bool {
+	since := a.busySince.Load()
+	return since == 0 || now.Sub(time.Unix(0, since)) <= 2*a.runTimeout()
+}
+
 func (a *Agent) runOnce(ctx context.Context) {
-	timeout := min(a.Interval, 30*time.Second)
+	a.busySince.Store(time.Now().UnixNano())
+	defer a.busySince.Store(0)
+	timeout := a.runTimeout()
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	rep, err := a.Check(rctx)
