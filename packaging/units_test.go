@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clusterdoctor/clusterdoctor/probes/lab"
 )
@@ -71,5 +72,57 @@ func TestUnitsKeepEveryCheckKnown(t *testing.T) {
 		if _, serr := fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(string(status), "CapBnd:")), "%x", &mask); err != nil || serr != nil || mask&(1<<25) != 0 || mask == 0 {
 			t.Errorf("%s: CapBnd %q (%v); want a set without CAP_SYS_TIME", unit, status, err)
 		}
+	}
+}
+
+// unitValue returns the value of key= in a unit file.
+func unitValue(text, key string) string {
+	for _, line := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(line, key+"="); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// TestAgentUnitLimitsFitTheAgent: the agent unit's MemoryMax= and TasksMax= leave at least
+// four times what the agent really uses: it runs here in a namespace for a few runs of its
+// checks, and its peak RSS (VmHWM) and thread count are read from the kernel.
+func TestAgentUnitLimitsFitTheAgent(t *testing.T) {
+	lab.RequireCommands(t, "go")
+	_, text := unitCaps(t, "clusterdoctor-agent.service")
+	var memMB, tasks int
+	if _, err := fmt.Sscanf(unitValue(text, "MemoryMax"), "%dM", &memMB); err != nil {
+		t.Fatalf("MemoryMax=%q: %v; want a value in M", unitValue(text, "MemoryMax"), err)
+	}
+	if _, err := fmt.Sscanf(unitValue(text, "TasksMax"), "%d", &tasks); err != nil {
+		t.Fatalf("TasksMax=%q: %v", unitValue(text, "TasksMax"), err)
+	}
+	l := lab.New(t)
+	a := l.AddHost("a", 1)
+	a.AddMulticastRoute()
+	bin := filepath.Join(t.TempDir(), "clusterdoctor")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/clusterdoctor")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	agent := a.Start(lab.Private{}, "agent", bin, "agent", "--iface", "cl0", "--interval", "1s", "--listen", "127.0.0.1:9717")
+	time.Sleep(4 * time.Second)
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", agent.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hwmKB, threads int
+	for _, line := range strings.Split(string(status), "\n") {
+		fmt.Sscanf(line, "VmHWM: %d kB", &hwmKB)
+		fmt.Sscanf(line, "Threads: %d", &threads)
+	}
+	if hwmKB == 0 || threads == 0 {
+		t.Fatalf("no VmHWM or Threads in /proc/PID/status:\n%s", status)
+	}
+	t.Logf("agent: VmHWM %d kB, %d threads; unit: MemoryMax=%dM TasksMax=%d", hwmKB, threads, memMB, tasks)
+	if memMB*1024 < 4*hwmKB || tasks < 4*threads {
+		t.Errorf("unit limits MemoryMax=%dM TasksMax=%d leave less than 4x the agent's %d kB and %d threads", memMB, tasks, hwmKB, threads)
 	}
 }
