@@ -45,12 +45,7 @@ func TestUnitsKeepEveryCheckKnown(t *testing.T) {
 	l := lab.New(t)
 	a := l.AddHost("a", 1)
 	a.AddMulticastRoute()
-	bin := filepath.Join(t.TempDir(), "clusterdoctor")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/clusterdoctor")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildStatic(t)
 	for _, unit := range []string{"clusterdoctor-agent.service", "clusterdoctor-preflight.service"} {
 		bounding, _ := unitCaps(t, unit)
 		out, _ := a.Command(lab.Private{}, "setpriv", "--bounding-set", bounding, bin, "preflight", "-o", "json", "--iface", "cl0").Output()
@@ -73,6 +68,18 @@ func TestUnitsKeepEveryCheckKnown(t *testing.T) {
 			t.Errorf("%s: CapBnd %q (%v); want a set without CAP_SYS_TIME", unit, status, err)
 		}
 	}
+}
+
+// buildStatic builds the binary as the packages ship it (static) into a temp dir.
+func buildStatic(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "clusterdoctor")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/clusterdoctor")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // unitValue returns the value of key= in a unit file.
@@ -101,12 +108,7 @@ func TestAgentUnitLimitsFitTheAgent(t *testing.T) {
 	l := lab.New(t)
 	a := l.AddHost("a", 1)
 	a.AddMulticastRoute()
-	bin := filepath.Join(t.TempDir(), "clusterdoctor")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/clusterdoctor")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildStatic(t)
 	agent := a.Start(lab.Private{}, "agent", bin, "agent", "--iface", "cl0", "--interval", "1s", "--listen", "127.0.0.1:9717")
 	time.Sleep(4 * time.Second)
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", agent.Process.Pid))

@@ -175,6 +175,21 @@ func TestAgent(t *testing.T) {
 	}
 }
 
+// notifySocket is a datagram socket standing for systemd's notify socket, and the
+// environment systemd gives a Type=notify service with WatchdogSec=400ms.
+func notifySocket(t *testing.T, l *lab.Lab) (*net.UnixConn, lab.Private) {
+	t.Helper()
+	sock := l.Path("notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	priv := noFirewalld
+	priv.Env = append(append([]string{}, priv.Env...), "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=400000")
+	return conn, priv
+}
+
 // TestAgentTalksToSystemd: with NOTIFY_SOCKET and WATCHDOG_USEC set, as systemd sets them
 // for a Type=notify service with WatchdogSec=, the agent sends READY=1 after its first
 // run, the verdict as STATUS= and watchdog pings.
@@ -182,14 +197,7 @@ func TestAgentTalksToSystemd(t *testing.T) {
 	l := lab.New(t)
 	b := l.AddHost("b", 2)
 	b.AddMulticastRoute()
-	sock := l.Path("notify")
-	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	priv := noFirewalld
-	priv.Env = append(append([]string{}, priv.Env...), "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=400000")
+	conn, priv := notifySocket(t, l)
 	b.Start(priv, "agent-b", binary, "agent", "--iface", "cl0", "--interval", "1s", "--skip", "ntp.sync,hosts.hostname")
 	seen := map[string]string{}
 	buf := make([]byte, 4096)
@@ -269,14 +277,7 @@ func TestAgentWatchdogFollowsTheCheckLoop(t *testing.T) {
 	b := l.AddHost("b", 2)
 	b.AddMulticastRoute()
 	base := l.TomcatBase("wd", tcConf{JvmRoute: "w1"}.files())
-	sock := l.Path("notify")
-	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	priv := noFirewalld
-	priv.Env = append(append([]string{}, priv.Env...), "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=400000")
+	conn, priv := notifySocket(t, l)
 	b.Start(priv, "agent-wd", binary, "agent", "--iface", "cl0", "--interval", "1s", "--responder=false",
 		"--tomcat", base, "--tomcat-home", lab.TomcatHome, "--skip", "ntp.sync,hosts.hostname")
 	pings := func(d time.Duration) int {
