@@ -4,8 +4,11 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/binary"
+	"hash"
 	"net/netip"
+	"sync"
 	"time"
 )
 
@@ -22,23 +25,32 @@ const cookieSlot = 30 * time.Second
 // state is kept for it.
 type cookies struct {
 	secret [32]byte
+	macs   sync.Pool // of *cookieMAC: no allocation per request
+}
+
+// cookieMAC is an HMAC keyed with the secret and its scratch space, reused.
+type cookieMAC struct {
+	h        hash.Hash
+	msg, sum [32]byte
 }
 
 func newCookies() *cookies {
 	c := &cookies{}
 	rand.Read(c.secret[:])
+	c.macs.New = func() any { return &cookieMAC{h: hmac.New(sha256.New, c.secret[:])} }
 	return c
 }
 
 func (c *cookies) at(slot int64, addr netip.Addr, sender uint64) uint64 {
-	m := hmac.New(sha256.New, c.secret[:])
-	var b [8 + 16 + 8]byte
-	binary.BigEndian.PutUint64(b[0:], uint64(slot))
+	m := c.macs.Get().(*cookieMAC)
+	defer c.macs.Put(m)
+	m.h.Reset()
+	binary.BigEndian.PutUint64(m.msg[0:], uint64(slot))
 	a := addr.As16()
-	copy(b[8:], a[:])
-	binary.BigEndian.PutUint64(b[24:], sender)
-	m.Write(b[:])
-	v := binary.BigEndian.Uint64(m.Sum(nil))
+	copy(m.msg[8:], a[:])
+	binary.BigEndian.PutUint64(m.msg[24:], sender)
+	m.h.Write(m.msg[:])
+	v := binary.BigEndian.Uint64(m.h.Sum(m.sum[:0]))
 	return v | 1 // never 0, which means "no cookie"
 }
 
@@ -53,7 +65,13 @@ func (c *cookies) valid(v uint64, addr netip.Addr, sender uint64, now time.Time)
 		return false
 	}
 	slot := now.UnixNano() / int64(cookieSlot)
-	return hmac.Equal(u64(v), u64(c.at(slot, addr, sender))) || hmac.Equal(u64(v), u64(c.at(slot-1, addr, sender)))
+	return eq64(v, c.at(slot, addr, sender)) || eq64(v, c.at(slot-1, addr, sender))
 }
 
-func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+// eq64 compares in constant time, as hmac.Equal does, without allocating.
+func eq64(a, b uint64) bool {
+	var x, y [8]byte
+	binary.BigEndian.PutUint64(x[:], a)
+	binary.BigEndian.PutUint64(y[:], b)
+	return subtle.ConstantTimeCompare(x[:], y[:]) == 1
+}

@@ -4,6 +4,9 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestCompare(t *testing.T) {
@@ -62,36 +65,86 @@ func TestCookies(t *testing.T) {
 	}
 }
 
-// TestLimiter: a new source starts with a small burst, the table forgets the least
-// recently seen source, keeping a fixed size,
-// and the global bucket caps a flood of new sources whatever the table does.
+// TestLimiter: a new source starts with a small burst; a flood of new sources runs dry on
+// the newcomers bucket while a source already known keeps its own budget; forgetting a
+// source frees nothing (it must come back through the newcomers bucket); the global
+// bucket caps everything; the table keeps its fixed size.
 func TestLimiter(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	l := newLimiter(10, 20, 2, 100, 100, 4, now)
-	a := netip.MustParseAddr("10.0.0.1")
+	l := newLimiter(10, 20, 2, 100, 1000, 64, now)
+	peer := netip.MustParseAddr("10.0.0.1")
 	got := 0
 	for range 10 {
-		if l.allow(a, now) {
+		if l.allow(peer, now) {
 			got++
 		}
 	}
 	if got != 2 {
 		t.Errorf("a new source got %d answers at once; want its first burst of 2", got)
 	}
-	if !l.allow(a, now.Add(time.Second)) {
-		t.Error("a known source is refused after a second of refill")
-	}
-	allowed := 0
+	now = now.Add(time.Second)
+	newcomers := 0
 	for i := range 10_000 {
-		src := netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)})
-		if l.allow(src, now.Add(time.Second)) {
-			allowed++
+		if l.allow(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), now) {
+			newcomers++
+		}
+		if i == 5000 && !l.allow(peer, now) {
+			t.Error("a known source is refused while new sources flood")
 		}
 	}
-	if allowed > 100 {
-		t.Errorf("10 000 new sources in one instant got %d answers; want at most the global burst of 100", allowed)
+	if newcomers > 10 {
+		t.Errorf("10 000 new sources in one instant got %d answers; want at most the newcomers burst of 10", newcomers)
 	}
-	if n := l.sources.Len(); n != 4 {
+	big := newLimiter(10, 20, 2, 1e6, 1e6, 4, now)
+	for i := range 1000 {
+		big.allow(netip.AddrFrom4([4]byte{10, 2, byte(i >> 8), byte(i)}), now)
+	}
+	if n := big.sources.Len(); n != 4 {
 		t.Errorf("the table holds %d sources; want its fixed 4", n)
 	}
+
+	g := newLimiter(1000, 1000, 1000, 1000, 50, 4, now)
+	total := 0
+	for range 1000 {
+		if g.allow(peer, now) {
+			total++
+		}
+	}
+	if total != 5 {
+		t.Errorf("one source got %d answers past a global burst of 5", total)
+	}
+}
+
+// TestNoAllocationPerRequest: what a responder does for every datagram anyone sends
+// (control messages, cookie checks) allocates nothing, so a flood cannot grow the heap.
+func TestNoAllocationPerRequest(t *testing.T) {
+	c := newCookies()
+	a := netip.MustParseAddr("10.0.0.1")
+	now := time.Unix(1_800_000_000, 0)
+	v := c.make(a, 7, now)
+	if n := testing.AllocsPerRun(1000, func() { c.valid(v^2, a, 7, now) }); n != 0 {
+		t.Errorf("checking a cookie allocates %.0f times", n)
+	}
+	var oob []byte
+	ts := make([]byte, 16)
+	ttl := []byte{64, 0, 0, 0}
+	oob = appendCmsg(oob, unix.SOL_SOCKET, unix.SCM_TIMESTAMPNS, ts)
+	oob = appendCmsg(oob, unix.IPPROTO_IP, unix.IP_TTL, ttl)
+	var d datagram
+	if n := testing.AllocsPerRun(1000, func() { parseOOB(oob, &d) }); n != 0 {
+		t.Errorf("reading control messages allocates %.0f times", n)
+	}
+	if d.ttl != 64 || d.at.IsZero() {
+		t.Errorf("parsed %+v; want ttl 64 and a timestamp", d)
+	}
+}
+
+// appendCmsg appends one control message as the kernel lays it out.
+func appendCmsg(b []byte, level, typ int32, data []byte) []byte {
+	m := make([]byte, unix.CmsgSpace(len(data)))
+	h := (*unix.Cmsghdr)(unsafe.Pointer(&m[0]))
+	h.Level, h.Type = level, typ
+	h.SetLen(unix.CmsgLen(len(data)))
+	copy(m[unix.CmsgLen(0):], data)
+	return append(b, m...)
 }

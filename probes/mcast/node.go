@@ -100,16 +100,24 @@ type Counts struct {
 	Replayed uint64 `json:"replayed"`
 	// Limited: answers held back by the rate limits.
 	Limited uint64 `json:"limited"`
+	// Unsent: answers dropped because the socket's send buffer was full (replies to
+	// addresses nobody answers ARP for wait in the kernel's neighbour queue, and fill it).
+	Unsent uint64 `json:"unsent"`
 }
 
 // Node is one host's side of the test: a socket bound to the group's port the way Tomcat's
 // McastService binds it (no interface: the kernel's route decides where the membership and
 // the packets go), answering every peer and measuring its own requests.
 type Node struct {
-	cfg     Config
-	id      uint64
-	conn    *ipv4.PacketConn // the group socket
-	raw     *net.UDPConn
+	cfg  Config
+	id   uint64
+	conn *ipv4.PacketConn // the group socket
+	raw  *net.UDPConn
+	// strange sends the answers to sources that have not proven themselves (HelloVerify,
+	// AuthRequired): replies to forged addresses wait in the neighbour queue, charged to
+	// the socket that sent them, and must not fill the send buffer of the socket that
+	// answers real peers. Bound like the answering socket, and read like it.
+	strange *net.UDPConn
 	uni     *net.UDPConn // with UnicastAddr: the unicast socket (answers go out here)
 	route   RouteState
 	joinErr error
@@ -161,8 +169,8 @@ func Listen(cfg Config) (*Node, error) {
 	n := &Node{cfg: cfg, id: rand.Uint64() | 1, raw: raw, conn: ipv4.NewPacketConn(raw), cookies: newCookies(),
 		perAddr: map[netip.Addr]int{}, peers: map[netip.Addr]*peerState{}}
 	now := n.now()
-	n.proven = newLimiter(provenRate, provenBurst, provenBurst, provenGlobal, provenGlobal/10, trackedSources, now)
-	n.strangers = newLimiter(strangerRate, strangerBurst, 3, strangerGlobal, strangerGlobal/10, trackedSources, now)
+	n.proven = newLimiter(provenRate, provenBurst, provenBurst, strangerNew, provenGlobal, trackedSources, now)
+	n.strangers = newLimiter(strangerRate, strangerBurst, strangerBurst, strangerNew, strangerGlobal, trackedSources, now)
 	n.senders, _ = simplelru.NewLRU[uint64, *senderState](cfg.MaxSenders, func(_ uint64, st *senderState) {
 		if n.perAddr[st.addr]--; n.perAddr[st.addr] <= 0 {
 			delete(n.perAddr, st.addr)
@@ -177,6 +185,15 @@ func Listen(cfg Config) (*Node, error) {
 			return nil, err
 		}
 	}
+	local := netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(cfg.Port))
+	if cfg.UnicastAddr.IsValid() {
+		local = netip.AddrPortFrom(cfg.UnicastAddr, uint16(cfg.Port))
+	}
+	if n.strange, err = listenUDP(local); err != nil {
+		n.Close()
+		return nil, err
+	}
+	setSendBuffer(n.strange, strangeSendBuffer)
 	n.conn.SetMulticastTTL(cfg.TTL)
 	n.conn.SetTTL(unicastTTL)
 	n.conn.SetMulticastLoopback(false)
@@ -222,6 +239,17 @@ func listenUDP(at netip.AddrPort) (*net.UDPConn, error) {
 	return pc.(*net.UDPConn), nil
 }
 
+// setSendBuffer sets SO_SNDBUF, beyond net.core.wmem_max as root.
+func setSendBuffer(c *net.UDPConn, size int) {
+	if rc, err := c.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) {
+			if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, size) != nil {
+				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUF, size)
+			}
+		})
+	}
+}
+
 // localSubnets are the IPv4 subnets of iface, or of every interface but loopback.
 func localSubnets(iface string) []netip.Prefix {
 	var ifs []net.Interface
@@ -252,9 +280,13 @@ func localSubnets(iface string) []netip.Prefix {
 
 // Close releases the sockets.
 func (n *Node) Close() error {
-	n.cancel()
-	if n.uni != nil {
-		n.uni.Close()
+	if n.cancel != nil {
+		n.cancel()
+	}
+	for _, c := range []*net.UDPConn{n.uni, n.strange} {
+		if c != nil {
+			c.Close()
+		}
 	}
 	return n.raw.Close()
 }
@@ -282,7 +314,7 @@ func (n *Node) onClock(t time.Time) time.Time {
 // answers.)
 func (n *Node) Serve(ctx context.Context) {
 	var wg sync.WaitGroup
-	for _, c := range []*net.UDPConn{n.raw, n.uni} {
+	for _, c := range []*net.UDPConn{n.raw, n.uni, n.strange} {
 		if c == nil {
 			continue
 		}
@@ -347,7 +379,7 @@ func (n *Node) handle(b []byte, d datagram, in *net.UDPConn) {
 			if !keyed {
 				code = authUnkeyed
 			}
-			n.send(n.out(in), d.from, &Packet{Kind: KindAuthRequired, EchoSeq: p.Seq, Code: code}, nil)
+			n.answer(n.strange, d.from, &Packet{Kind: KindAuthRequired, EchoSeq: p.Seq, Code: code})
 		}
 		return
 	}
@@ -378,7 +410,7 @@ func (n *Node) onHello(p Packet, size int, d datagram, in *net.UDPConn, now time
 		}
 		n.mu.Unlock()
 		if ok { // the same size as the Hello: a HelloVerify never amplifies
-			n.send(n.out(in), d.from, &Packet{Kind: KindHelloVerify, EchoSeq: p.Seq, Cookie: fresh}, nil)
+			n.answer(n.strange, d.from, &Packet{Kind: KindHelloVerify, EchoSeq: p.Seq, Cookie: fresh})
 		}
 		return
 	}
@@ -396,7 +428,7 @@ func (n *Node) onHello(p Packet, size int, d datagram, in *net.UDPConn, now time
 	if body := ackBody(n.tcpPort, n.tcpOwn); sizeOf(len(body), len(n.cfg.Key) > 0) <= size {
 		ack.Body = body
 	}
-	n.send(n.out(in), d.from, ack, nil)
+	n.answer(n.out(in), d.from, ack)
 }
 
 // prove returns the state of a sender that showed it receives at addr, making room for
@@ -471,8 +503,8 @@ func (n *Node) onEcho(p Packet, d datagram, in *net.UDPConn, now, at time.Time) 
 	}
 	n.mu.Unlock()
 	if ok {
-		n.send(n.out(in), d.from, &Packet{Kind: KindReply, EchoSeq: p.Seq, EchoSent: p.Sent, Received: at.UnixNano(),
-			Code: p.Flags & (FlagMulticast | FlagExplicit), Cookie: n.cookies.make(addr, p.Sender, now)}, nil)
+		n.answer(n.out(in), d.from, &Packet{Kind: KindReply, EchoSeq: p.Seq, EchoSent: p.Sent, Received: at.UnixNano(),
+			Code: p.Flags & (FlagMulticast | FlagExplicit), Cookie: n.cookies.make(addr, p.Sender, now)})
 	}
 }
 
@@ -505,7 +537,7 @@ func (n *Node) onQuery(p Packet, size int, d datagram, in *net.UDPConn, now time
 		return
 	}
 	ans.Cookie = n.cookies.make(addr, p.Sender, now)
-	n.send(n.out(in), d.from, ans, nil)
+	n.answer(n.out(in), d.from, ans)
 }
 
 // onAnswer records a Reply or Stats from a peer this node tests.
@@ -561,6 +593,28 @@ func (n *Node) send(c *net.UDPConn, to netip.AddrPort, p *Packet, buf []byte) []
 	buf = Encode(buf[:0], p, n.cfg.Key)
 	c.WriteToUDPAddrPort(buf, to)
 	return buf
+}
+
+// answer sends a responder's answer without ever blocking the loop that reads requests:
+// with the send buffer full the answer is dropped and counted (Unsent).
+func (n *Node) answer(c *net.UDPConn, to netip.AddrPort, p *Packet) {
+	p.Sender = n.id
+	p.Sent = n.now().UnixNano()
+	b := Encode(nil, p, n.cfg.Key)
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return
+	}
+	var serr error
+	rc.Write(func(fd uintptr) bool {
+		serr = unix.Sendto(int(fd), b, unix.MSG_DONTWAIT, &unix.SockaddrInet4{Addr: to.Addr().As4(), Port: int(to.Port())})
+		return true // done either way: never wait for room
+	})
+	if errors.Is(serr, unix.EAGAIN) || errors.Is(serr, unix.ENOBUFS) {
+		n.mu.Lock()
+		n.counts.Unsent++
+		n.mu.Unlock()
+	}
 }
 
 // Counts is what the node did not answer, by reason.

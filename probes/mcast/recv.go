@@ -59,22 +59,32 @@ func readDatagram(c *net.UDPConn, buf, oob []byte) (datagram, error) {
 	return d, nil
 }
 
+// parseOOB reads the control messages without allocating (unix.ParseSocketControlMessage
+// makes a slice per datagram, and a responder reads every datagram anyone sends).
 func parseOOB(oob []byte, d *datagram) {
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil {
-		return
-	}
-	for _, m := range msgs {
-		switch {
-		case m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SCM_TIMESTAMPNS && len(m.Data) >= 16:
-			sec := int64(binary.NativeEndian.Uint64(m.Data[0:]))
-			nsec := int64(binary.NativeEndian.Uint64(m.Data[8:]))
-			d.at = time.Unix(sec, nsec)
-		case m.Header.Level == unix.IPPROTO_IP && m.Header.Type == unix.IP_TTL && len(m.Data) >= 4:
-			d.ttl = int(int32(binary.NativeEndian.Uint32(m.Data)))
-		case m.Header.Level == unix.IPPROTO_IP && m.Header.Type == unix.IP_PKTINFO && len(m.Data) >= 12:
-			d.dst = netip.AddrFrom4([4]byte(m.Data[8:12])) // in_pktinfo.ipi_addr: the header's destination
+	hdr := unix.CmsgLen(0)
+	for len(oob) >= hdr {
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
+		l := int(h.Len)
+		if l < hdr || l > len(oob) {
+			return
 		}
+		data := oob[hdr:l]
+		switch {
+		case h.Level == unix.SOL_SOCKET && h.Type == unix.SCM_TIMESTAMPNS && len(data) >= 16:
+			sec := int64(binary.NativeEndian.Uint64(data[0:]))
+			nsec := int64(binary.NativeEndian.Uint64(data[8:]))
+			d.at = time.Unix(sec, nsec)
+		case h.Level == unix.IPPROTO_IP && h.Type == unix.IP_TTL && len(data) >= 4:
+			d.ttl = int(int32(binary.NativeEndian.Uint32(data)))
+		case h.Level == unix.IPPROTO_IP && h.Type == unix.IP_PKTINFO && len(data) >= 12:
+			d.dst = netip.AddrFrom4([4]byte(data[8:12])) // in_pktinfo.ipi_addr: the header's destination
+		}
+		next := unix.CmsgSpace(l - hdr)
+		if next > len(oob) {
+			return
+		}
+		oob = oob[next:]
 	}
 }
 

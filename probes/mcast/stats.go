@@ -107,6 +107,10 @@ func appendStats(dst []byte, s *Stats) []byte {
 
 var errStats = errors.New("malformed stats")
 
+// DecodeStats reads the body of a Stats message: what a node received of the asker's
+// requests. Exported for clients outside this package (and tests that play one).
+func DecodeStats(b []byte) (Stats, error) { return decodeStats(b) }
+
 func decodeStats(b []byte) (Stats, error) {
 	var s Stats
 	fixed := int(numPaths)*inboundLen + int(numPaths)*4 + 4
