@@ -128,6 +128,9 @@ func decodeStats(b []byte) (Stats, error) {
 	for i := range s.Sent {
 		s.Sent[i], b = binary.BigEndian.Uint32(b), b[4:]
 	}
+	if b[0] > 1 {
+		return s, errStats // done is a flag: anything else is not what a node sends
+	}
 	s.Done, s.Route.Code, s.TCP = b[0] == 1, b[1], b[2]
 	n := int(b[3])
 	if b = b[4:]; len(b) != n || n > 15 {

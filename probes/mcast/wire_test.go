@@ -153,3 +153,18 @@ func TestInfoBounded(t *testing.T) {
 		t.Fatalf("decode: %v %d %d", err, len(got.Host), len(got.Interceptors))
 	}
 }
+
+func FuzzDecodeStats(f *testing.F) {
+	f.Add(appendStats(nil, &Stats{Sent: [numPaths]uint32{30, 30}, Done: true, Route: RouteState{Code: RouteWrong, Egress: "pub0"}}))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := decodeStats(b)
+		if err != nil {
+			return
+		}
+		// What decodes re-encodes to the same bytes: nothing is read that is not there.
+		if again := appendStats(nil, &s); !bytes.Equal(again, b) {
+			t.Fatalf("re-encode differs:\n%x\n%x", b, again)
+		}
+	})
+}
