@@ -14,42 +14,7 @@ import (
 	"time"
 
 	"github.com/clusterdoctor/clusterdoctor/probes/lab"
-	"github.com/clusterdoctor/clusterdoctor/probes/mcast"
 )
-
-// forgedKinds are the requests a flood forges: every kind a responder answers, with
-// random sender ids, sequence numbers (up to the largest) and cookies, the queries padded
-// as a real client pads them, and junk.
-var forgedKinds = []struct {
-	name string
-	make func(r *rand.Rand) []byte
-}{
-	{"hello", func(r *rand.Rand) []byte {
-		return mcast.Encode(nil, &mcast.Packet{Kind: mcast.KindHello, Sender: r.Uint64(), Seq: r.Uint32()}, nil)
-	}},
-	{"echo", func(r *rand.Rand) []byte {
-		return mcast.Encode(nil, &mcast.Packet{Kind: mcast.KindEcho, Sender: r.Uint64(), Seq: r.Uint32(), Cookie: r.Uint64()}, nil)
-	}},
-	{"echo marked multicast", func(r *rand.Rand) []byte {
-		return mcast.Encode(nil, &mcast.Packet{Kind: mcast.KindEcho, Flags: mcast.FlagMulticast, Sender: r.Uint64(), Seq: r.Uint32(), Cookie: r.Uint64()}, nil)
-	}},
-	{"stats request", func(r *rand.Rand) []byte {
-		return mcast.Encode(nil, &mcast.Packet{Kind: mcast.KindStatsReq, Sender: r.Uint64(), Seq: r.Uint32(), Cookie: r.Uint64(), Body: make([]byte, 400)}, nil)
-	}},
-	{"info request", func(r *rand.Rand) []byte {
-		return mcast.Encode(nil, &mcast.Packet{Kind: mcast.KindInfoReq, Sender: r.Uint64(), Seq: r.Uint32(), Cookie: r.Uint64(), Body: make([]byte, 600)}, nil)
-	}},
-	{"junk", func(r *rand.Rand) []byte {
-		b := make([]byte, 1+r.IntN(300))
-		for i := range b {
-			b[i] = byte(r.Uint32())
-		}
-		if r.IntN(2) == 0 && len(b) >= 4 {
-			copy(b, "CDMT")
-		}
-		return b
-	}},
-}
 
 // floodCounters counts, in h's input and output hooks, the membership port's traffic
 // with every source but the real peer's.
@@ -134,9 +99,9 @@ func TestAgentUnderForgedFlood(t *testing.T) {
 	before := vmHWM(t, agent.Process.Pid)
 
 	const total, rate = 1_000_000, 60_000
-	per := total / len(forgedKinds)
+	per := total / len(lab.ForgedKinds)
 	dst := netip.AddrPortFrom(b.Addr, 45564)
-	for k, kind := range forgedKinds {
+	for k, kind := range lab.ForgedKinds {
 		r := rand.New(rand.NewPCG(uint64(k), 1))
 		var wg sync.WaitGroup
 		var sent, failed int
@@ -145,7 +110,7 @@ func TestAgentUnderForgedFlood(t *testing.T) {
 			defer wg.Done()
 			var err error
 			sent, failed, err = f.Flood(dst, per, rate, func(int) lab.Forged {
-				return lab.Forged{From: netip.AddrFrom4([4]byte{10, 99, 0, byte(10 + r.IntN(240))}), Payload: kind.make(r)}
+				return lab.Forged{From: lab.SpoofedInSubnet(r), Payload: kind.Make(r)}
 			})
 			if err != nil {
 				t.Error(err)
@@ -156,20 +121,20 @@ func TestAgentUnderForgedFlood(t *testing.T) {
 		code, body := get(t, c, "http://127.0.0.1:9716/healthz")
 		wg.Wait()
 		if res.code != 0 || !strings.Contains(res.stdout, `"verdict": "ok"`) {
-			t.Errorf("%s flood: a real peer's mcast-test: exit %d\n%s%s", kind.name, res.code, res.stdout, res.stderr)
+			t.Errorf("%s flood: a real peer's mcast-test: exit %d\n%s%s", kind.Name, res.code, res.stdout, res.stderr)
 		}
 		if code != http.StatusOK {
-			t.Errorf("%s flood: /healthz %d %s", kind.name, code, body)
+			t.Errorf("%s flood: /healthz %d %s", kind.Name, code, body)
 		}
 		inP, inB := nftCounter(t, b, "in_forged")
 		outP, outB := nftCounter(t, b, "out_forged")
 		t.Logf("%s: %d forged sent (%d failed); the agent got %d packets (%d bytes), sent %d packets (%d bytes) to the forged sources",
-			kind.name, sent, failed, inP, inB, outP, outB)
+			kind.Name, sent, failed, inP, inB, outP, outB)
 		if inP < per/2 {
-			t.Errorf("%s: only %d of %d forged datagrams reached the agent's host: the flood did not happen", kind.name, inP, per)
+			t.Errorf("%s: only %d of %d forged datagrams reached the agent's host: the flood did not happen", kind.Name, inP, per)
 		}
 		if outB > inB {
-			t.Errorf("%s: the agent sent the forged sources %d bytes for their %d: amplification", kind.name, outB, inB)
+			t.Errorf("%s: the agent sent the forged sources %d bytes for their %d: amplification", kind.Name, outB, inB)
 		}
 	}
 	after := vmHWM(t, agent.Process.Pid)

@@ -3,10 +3,13 @@ package lab
 import (
 	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/clusterdoctor/clusterdoctor/probes/mcast"
 )
 
 // Forged is one datagram of a flood: the source address it claims and its UDP payload.
@@ -15,21 +18,32 @@ type Forged struct {
 	Payload []byte
 }
 
-// Flood sends count UDP datagrams from h's namespace to dst through a raw socket
-// (IP_HDRINCL), each with the source address and payload next returns for it, at most
-// rate per second (0: as fast as the socket takes them). The source port is dst's port,
-// as a peer's would be. Send errors (a full queue, no route) are counted, not fatal.
-// Equivalent to: hping3 --udp --spoof ADDR -p PORT --flood, with a payload per packet.
+// Flood sends count UDP datagrams from h's namespace to dst through a raw socket, as
+// FloodFrom does.
 func (h *Host) Flood(dst netip.AddrPort, count, rate int, next func(i int) Forged) (sent, failed int, err error) {
 	var fd int
 	err = h.Do(func() (err error) {
-		fd, err = unix.Socket(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_RAW)
+		fd, err = RawSocket()
 		return err
 	})
 	if err != nil {
 		return 0, 0, fmt.Errorf("lab: raw socket in %s: %w", h.Name, err)
 	}
 	defer unix.Close(fd)
+	sent, failed = FloodFrom(fd, dst, count, rate, next)
+	return sent, failed, nil
+}
+
+// RawSocket opens a raw IPv4 socket whose packets carry their own header (IP_HDRINCL), in
+// the calling thread's network namespace.
+func RawSocket() (int, error) { return unix.Socket(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_RAW) }
+
+// FloodFrom sends count UDP datagrams to dst on raw socket fd, each with the source
+// address and payload next returns for it, at most rate per second (0: as fast as the
+// socket takes them). The source port is dst's port, as a peer's would be. Send errors
+// (a full queue, no route) are counted, not fatal.
+// Equivalent to: hping3 --udp --spoof ADDR -p PORT --flood, with a payload per packet.
+func FloodFrom(fd int, dst netip.AddrPort, count, rate int, next func(i int) Forged) (sent, failed int) {
 	to := &unix.SockaddrInet4{Addr: dst.Addr().As4()}
 	buf := make([]byte, 0, 65535)
 	start := time.Now()
@@ -47,7 +61,49 @@ func (h *Host) Flood(dst netip.AddrPort, count, rate int, next func(i int) Forge
 		}
 		sent++
 	}
-	return sent, failed, nil
+	return sent, failed
+}
+
+// ForgedKinds are the requests a flood forges: every kind a responder answers, with
+// random sender ids, sequence numbers (up to the largest) and cookies, the queries padded
+// as a real client pads them, and junk.
+var ForgedKinds = []struct {
+	Name string
+	Make func(r *rand.Rand) []byte
+}{
+	{"hello", func(r *rand.Rand) []byte {
+		return mcast.Encode(nil, &mcast.Packet{Kind: mcast.KindHello, Sender: r.Uint64(), Seq: r.Uint32()}, nil)
+	}},
+	{"echo", func(r *rand.Rand) []byte {
+		return mcast.Encode(nil, &mcast.Packet{Kind: mcast.KindEcho, Sender: r.Uint64(), Seq: r.Uint32(), Cookie: r.Uint64()}, nil)
+	}},
+	{"echo marked multicast", func(r *rand.Rand) []byte {
+		return mcast.Encode(nil, &mcast.Packet{Kind: mcast.KindEcho, Flags: mcast.FlagMulticast, Sender: r.Uint64(), Seq: r.Uint32(), Cookie: r.Uint64()}, nil)
+	}},
+	{"stats request", func(r *rand.Rand) []byte {
+		return mcast.Encode(nil, &mcast.Packet{Kind: mcast.KindStatsReq, Sender: r.Uint64(), Seq: r.Uint32(), Cookie: r.Uint64(), Body: make([]byte, 400)}, nil)
+	}},
+	{"info request", func(r *rand.Rand) []byte {
+		return mcast.Encode(nil, &mcast.Packet{Kind: mcast.KindInfoReq, Sender: r.Uint64(), Seq: r.Uint32(), Cookie: r.Uint64(), Body: make([]byte, 600)}, nil)
+	}},
+	{"junk", func(r *rand.Rand) []byte {
+		b := make([]byte, 1+r.IntN(300))
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		if r.IntN(2) == 0 && len(b) >= 4 {
+			copy(b, "CDMT")
+		}
+		return b
+	}},
+}
+
+// SpoofedInSubnet is a random address of the lab's cluster subnet that no host holds
+// (.10 to .249).
+func SpoofedInSubnet(r *rand.Rand) netip.Addr {
+	a := ClusterNet.Addr().As4()
+	a[3] = byte(10 + r.IntN(240))
+	return netip.AddrFrom4(a)
 }
 
 // appendIPv4UDP builds an IPv4 header (the kernel fills in the checksum and the id) and a
