@@ -14,6 +14,7 @@ import (
 	"os"
 
 	"github.com/clusterdoctor/clusterdoctor/probes/lab"
+	"github.com/clusterdoctor/clusterdoctor/probes/mcast/forge"
 )
 
 func main() {
@@ -33,7 +34,7 @@ func main() {
 		os.Exit(1)
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	kinds := lab.ForgedKinds
+	kinds := forge.Kinds
 	sent, failed := lab.FloodFrom(fd, netip.AddrPortFrom(addr, uint16(*port)), *count, *rate, func(i int) lab.Forged {
 		return lab.Forged{From: lab.SpoofedInSubnet(r), Payload: kinds[i%len(kinds)].Make(r)}
 	})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/clusterdoctor/clusterdoctor/probes/lab"
+	"github.com/clusterdoctor/clusterdoctor/probes/mcast/forge"
 )
 
 // floodCounters counts, in h's input and output hooks, the membership port's traffic
@@ -99,9 +100,9 @@ func TestAgentUnderForgedFlood(t *testing.T) {
 	before := vmHWM(t, agent.Process.Pid)
 
 	const total, rate = 1_000_000, 60_000
-	per := total / len(lab.ForgedKinds)
+	per := total / len(forge.Kinds)
 	dst := netip.AddrPortFrom(b.Addr, 45564)
-	for k, kind := range lab.ForgedKinds {
+	for k, kind := range forge.Kinds {
 		r := rand.New(rand.NewPCG(uint64(k), 1))
 		var wg sync.WaitGroup
 		var sent, failed int

@@ -2,6 +2,7 @@ package tomcat
 
 import (
 	"fmt"
+	"time"
 
 	conf "github.com/clusterdoctor/clusterdoctor/netcfg/tomcat"
 )
@@ -89,4 +90,18 @@ func encryptWire(v Version, e *conf.Element) string {
 		alg = a
 	}
 	return fmt.Sprintf("format %d, %s", format, alg)
+}
+
+// Heartbeats is how the instance's McastService sends heartbeats: every frequency, a
+// member silent for dropTime dropped. ok is false when it runs no multicast membership.
+func (in *Instance) Heartbeats() (frequency, dropTime time.Duration, ok bool) {
+	c, _ := in.Cluster()
+	if c == nil {
+		return 0, 0, false
+	}
+	m := membershipOf(in, c)
+	if !m.Multicast {
+		return 0, 0, false
+	}
+	return time.Duration(m.Frequency) * time.Millisecond, time.Duration(m.DropTime) * time.Millisecond, true
 }

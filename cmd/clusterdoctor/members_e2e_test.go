@@ -1,0 +1,140 @@
+package main_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clusterdoctor/clusterdoctor/probes/lab"
+	"github.com/clusterdoctor/clusterdoctor/probes/members"
+)
+
+// membersOn runs clusterdoctor members on h and decodes its JSON.
+func membersOn(t *testing.T, h *lab.Host, priv lab.Private, args ...string) (members.Report, run) {
+	t.Helper()
+	r := execute(t, h.Command(priv, binary, append([]string{"members", "-o", "json", "--iface", "cl0"}, args...)...))
+	var rep members.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("members on %s: exit %d, not JSON (%v):\n%s\n%s", h.Name, r.code, err, r.stdout, r.stderr)
+	}
+	return rep, r
+}
+
+func memberAt(rep members.Report, addr string) *members.Member {
+	for i := range rep.Members {
+		if rep.Members[i].Address == addr {
+			return &rep.Members[i]
+		}
+	}
+	return nil
+}
+
+func saysAny(m *members.Member, text string) bool {
+	return m != nil && strings.Contains(strings.Join(m.Problems, "\n"), text)
+}
+
+// TestMembersOfRealTomcats: two real Tomcat 10.1 in namespaces and an observer host. The
+// members command lists both with their true addresses within 1.5 s, tells a dropped or
+// rejected receiver, a route that sends this host's heartbeats elsewhere, a member that
+// stopped (its shutdown packet) and one killed (gone after dropTime).
+func TestMembersOfRealTomcats(t *testing.T) {
+	lab.RequireTomcat(t)
+	lab.RequireCommands(t, "nft")
+	l := lab.New(t)
+	a, b, c := l.AddHost("was1", 1), l.AddHost("was2", 2), l.AddHost("obs", 3)
+	for _, h := range []*lab.Host{a, b, c} {
+		h.AddMulticastRoute()
+	}
+	ta := a.StartTomcat(lab.TomcatSpec{Name: "was1", Files: tcConf{JvmRoute: "tomcat1"}.files(), Hostname: "was1", Hosts: hostsFor("was1", "10.99.0.1")})
+	tb := b.StartTomcat(lab.TomcatSpec{Name: "was2", Files: tcConf{JvmRoute: "tomcat2"}.files(), Hostname: "was2", Hosts: hostsFor("was2", "10.99.0.2")})
+	ta.Started(t)
+	tb.Started(t)
+	onA := []string{"--tomcat", ta.Base, "--tomcat-home", lab.TomcatHome}
+
+	start := time.Now()
+	rep, r := membersOn(t, a, lab.Private{}, append(onA, "--duration", "1500ms")...)
+	took := time.Since(start)
+	ma, mb := memberAt(rep, "10.99.0.1"), memberAt(rep, "10.99.0.2")
+	if r.code != 0 || ma == nil || mb == nil || ma.Port != 4000 || mb.Port != 4000 || !ma.Self || mb.Self ||
+		ma.Status != members.StatusOK || mb.Status != members.StatusOK || mb.Receiver != "open" || mb.TTL != 1 {
+		t.Fatalf("members on was1: exit %d in %v:\n%s", r.code, took, r.stdout)
+	}
+	if mb.IntervalMs < 400 || mb.IntervalMs > 600 || mb.AliveMs <= 0 || len(mb.UniqueID) != 32 {
+		t.Errorf("was2's heartbeats: interval %.1f ms, alive %d ms, id %q; want about 500 ms from the real Tomcat", mb.IntervalMs, mb.AliveMs, mb.UniqueID)
+	}
+	if took > 3*time.Second {
+		t.Errorf("members took %v for --duration 1500ms", took)
+	}
+
+	for _, fault := range []struct{ rule, outcome string }{
+		{"tcp dport 4000-4100 drop", "dropped"},
+		{"tcp dport 4000-4100 reject with icmpx admin-prohibited", "rejected"},
+	} {
+		b.Nft("table inet cdmembers {\n chain in {\n type filter hook input priority 0\n " + fault.rule + "\n }\n}\n")
+		rep, r := membersOn(t, c, lab.Private{}, "--duration", "1500ms")
+		mb := memberAt(rep, "10.99.0.2")
+		if r.code != 1 || mb == nil || mb.Receiver != fault.outcome || mb.Status != members.StatusProblem || !saysAny(mb, "does not accept TCP from here") {
+			t.Errorf("receiver range %s on was2: exit %d, was2 = %+v", fault.outcome, r.code, mb)
+		}
+		b.Command(lab.Private{}, "nft", "delete", "table", "inet", "cdmembers").Run()
+	}
+
+	// The multicast route gone on was1, its default route on pub0: its Tomcat's heartbeats
+	// leave by pub0, and was2's are heard there only on the socket joined on cl0.
+	a.DelMulticastRoute()
+	a.AddPublic()
+	rep, r = membersOn(t, a, lab.Private{}, append(onA, "--duration", "1500ms")...)
+	mb = memberAt(rep, "10.99.0.2")
+	if r.code != 1 || !strings.Contains(strings.Join(rep.Problems, "\n"), "this host's own Tomcat is not heard on cl0") ||
+		!saysAny(mb, "heard only with the interface cl0 set") {
+		t.Errorf("without the multicast route on was1: exit %d\n%s", r.code, r.stdout)
+	}
+	a.AddMulticastRoute()
+
+	// was2 stopped as systemd stops it: its shutdown packet; was1 killed: gone after dropTime.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		time.Sleep(700 * time.Millisecond)
+		tb.Stop()
+		ta.Kill()
+	}()
+	rep, r = membersOn(t, c, lab.Private{}, "--duration", "5s")
+	<-done
+	ma, mb = memberAt(rep, "10.99.0.1"), memberAt(rep, "10.99.0.2")
+	if mb == nil || mb.Status != members.StatusGone || mb.ShutdownAt == "" || !saysAny(mb, "BABY-ALEX") {
+		t.Errorf("was2 stopped: %+v; want gone, with its shutdown packet", mb)
+	}
+	if ma == nil || ma.Status != members.StatusGone || ma.ShutdownAt != "" || !saysAny(ma, "past dropTime 3s") {
+		t.Errorf("was1 killed: %+v; want gone after dropTime, no shutdown packet", ma)
+	}
+	if r.code != 1 {
+		t.Errorf("members with both gone: exit %d; want 1", r.code)
+	}
+}
+
+// TestMembersSeeLoopback: was1's host name maps to 127.0.1.1 when its Tomcat starts
+// (Debian's installer line): Tomcat advertises loopback, and members says so, on was1 and
+// on another host.
+func TestMembersSeeLoopback(t *testing.T) {
+	lab.RequireTomcat(t)
+	l := lab.New(t)
+	a, c := l.AddHost("was1", 1), l.AddHost("obs", 3)
+	a.AddMulticastRoute()
+	c.AddMulticastRoute()
+	ta := a.StartTomcat(lab.TomcatSpec{Name: "loop", Files: tcConf{JvmRoute: "tomcat1"}.files(), Hostname: "was1",
+		Hosts: "127.0.0.1\tlocalhost\n127.0.1.1\twas1\n"})
+	ta.WaitLog(t, 90*time.Second, "Receiver Server Socket bound to:[/127.0.1.1:4000]")
+	for _, run := range []struct {
+		h    *lab.Host
+		args []string
+	}{{a, []string{"--tomcat", ta.Base, "--tomcat-home", lab.TomcatHome}}, {c, nil}} {
+		rep, r := membersOn(t, run.h, lab.Private{}, append(run.args, "--duration", "1500ms")...)
+		m := memberAt(rep, "127.0.1.1")
+		if r.code != 1 || m == nil || m.Status != members.StatusProblem || !saysAny(m, "advertises loopback 127.0.1.1") ||
+			m.Source != "10.99.0.1" {
+			t.Errorf("members on %s: exit %d, %+v; want was1's member flagged for loopback, heard from 10.99.0.1\n%s", run.h.Name, r.code, m, r.stdout)
+		}
+	}
+}

@@ -1,0 +1,221 @@
+// Package members sees the cluster as Tomcat sees it: it listens to the membership
+// group passively, decodes every Tribes heartbeat (probes/tribes) and says, per member,
+// what it advertises and what is wrong with that. It never sends anything to the group.
+package members
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"syscall"
+	"time"
+
+	"golang.org/x/net/ipv4"
+	"golang.org/x/sys/unix"
+
+	"github.com/clusterdoctor/clusterdoctor/probes/reach"
+)
+
+// Config is what to listen to and what to expect.
+type Config struct {
+	Group netip.Addr
+	Port  int
+	// Iface is the cluster interface: a second socket joins the group on it explicitly.
+	Iface    string
+	Duration time.Duration
+	// Frequency and DropTime are McastService's (500 ms and 3 s by default): the loss is
+	// counted against the first, a member silent for the second is gone.
+	Frequency, DropTime time.Duration
+	// Subnets are the cluster's; an advertised address outside them is a problem.
+	Subnets []netip.Prefix
+	// Local are this host's addresses: a member advertising one of them is this host's.
+	Local []netip.Addr
+	// ExpectSelf: a Tomcat with multicast membership runs here, so its own member must be
+	// heard on the cluster interface.
+	ExpectSelf bool
+	// MaxMembers bounds the members tracked, whatever arrives (256 by default).
+	MaxMembers int
+	// TCPTimeout bounds each connection test to an advertised receiver (2 s by default).
+	TCPTimeout time.Duration
+	Now        func() time.Time
+}
+
+func (c *Config) defaults() {
+	if c.Frequency <= 0 {
+		c.Frequency = 500 * time.Millisecond
+	}
+	if c.DropTime <= 0 {
+		c.DropTime = 3 * time.Second
+	}
+	if c.MaxMembers <= 0 {
+		c.MaxMembers = 256
+	}
+	if c.TCPTimeout <= 0 {
+		c.TCPTimeout = 2 * time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// listener is one socket joined to the group: as Tomcat joins (no interface, the kernel's
+// route decides) or on the cluster interface explicitly.
+type listener struct {
+	conn     *ipv4.PacketConn
+	explicit bool
+}
+
+// open binds the group's port with SO_REUSEADDR (a running Tomcat keeps its socket) and
+// IP_MULTICAST_ALL off, so each socket hears only what its own membership lets in: that
+// is what tells "heard only with the interface set" apart.
+// Equivalent to: socat UDP4-RECVFROM:PORT,ip-add-membership=GROUP:IFACE,reuseaddr -
+func open(ctx context.Context, group netip.Addr, port int, ifi *net.Interface) (*listener, error) {
+	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) {
+			serr = errors.Join(unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1),
+				unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_MULTICAST_ALL, 0))
+		})
+		return errors.Join(err, serr)
+	}}
+	pc, err := lc.ListenPacket(ctx, "udp4", netip.AddrPortFrom(group, uint16(port)).String())
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s:%d: %w", group, port, err)
+	}
+	p := ipv4.NewPacketConn(pc)
+	if err := p.JoinGroup(ifi, &net.UDPAddr{IP: net.IP(group.AsSlice())}); err != nil {
+		p.Close()
+		where := "without an interface (as Tomcat joins)"
+		if ifi != nil {
+			where = "on " + ifi.Name
+		}
+		return nil, fmt.Errorf("join %s %s: %w", group, where, err)
+	}
+	if err := p.SetControlMessage(ipv4.FlagTTL|ipv4.FlagSrc|ipv4.FlagInterface, true); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("ask for control messages: %w", err)
+	}
+	return &listener{conn: p, explicit: ifi != nil}, nil
+}
+
+// Listen hears the group for cfg.Duration and returns what the members advertise, then
+// tests TCP to every advertised receiver. An error means it could not listen at all; a
+// join that fails on one socket is reported in Report.Problems while the other listens.
+func Listen(ctx context.Context, cfg Config) (*Report, error) {
+	cfg.defaults()
+	start := cfg.Now()
+	col := newCollector(cfg, start)
+	var ls []*listener
+	route, routeErr := open(ctx, cfg.Group, cfg.Port, nil)
+	if routeErr == nil {
+		ls = append(ls, route)
+	}
+	var ifi *net.Interface
+	if cfg.Iface != "" {
+		var err error
+		if ifi, err = net.InterfaceByName(cfg.Iface); err != nil {
+			return nil, fmt.Errorf("interface %s: %w", cfg.Iface, err)
+		}
+		if l, err := open(ctx, cfg.Group, cfg.Port, ifi); err == nil {
+			ls = append(ls, l)
+		} else {
+			col.hostProblem(err.Error())
+		}
+	}
+	if len(ls) == 0 {
+		return nil, routeErr
+	}
+	if routeErr != nil {
+		col.hostProblem(routeErr.Error() + ": Tomcat's own join fails the same way")
+	}
+	defer func() {
+		for _, l := range ls {
+			l.conn.Close()
+		}
+	}()
+	deadline := time.Now().Add(cfg.Duration)
+	done := make(chan struct{})
+	for _, l := range ls {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			col.read(ctx, l, deadline, ifi)
+		}()
+	}
+	for range ls {
+		<-done
+	}
+	rep := col.report(cfg.Now())
+	testReceivers(ctx, rep, cfg.TCPTimeout)
+	rep.finish(cfg)
+	return rep, nil
+}
+
+// read takes datagrams off one socket until the deadline.
+func (c *collector) read(ctx context.Context, l *listener, deadline time.Time, ifi *net.Interface) {
+	buf := make([]byte, 65536)
+	l.conn.SetReadDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { l.conn.SetReadDeadline(time.Now()) })
+	defer stop()
+	for {
+		n, cm, src, err := l.conn.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		a, _ := src.(*net.UDPAddr)
+		var from netip.Addr
+		if a != nil {
+			from, _ = netip.AddrFromSlice(a.IP.To4())
+		}
+		ttl, onIface := 0, false
+		if cm != nil {
+			ttl = cm.TTL
+			onIface = ifi != nil && cm.IfIndex == ifi.Index
+		}
+		c.add(buf[:n], arrival{from: from, ttl: ttl, explicit: l.explicit, onIface: onIface, at: c.cfg.Now()})
+	}
+}
+
+// testReceivers connects to every distinct advertised receiver, a few at a time.
+func testReceivers(ctx context.Context, rep *Report, timeout time.Duration) {
+	sem := make(chan struct{}, 8)
+	done := make(chan struct{})
+	seen := map[netip.AddrPort]*reach.Result{}
+	var targets []netip.AddrPort
+	for i := range rep.Members {
+		m := &rep.Members[i]
+		if m.Status == StatusGone || !m.receiver.IsValid() || m.receiver.Addr().IsLoopback() || m.self {
+			continue
+		}
+		if _, ok := seen[m.receiver]; !ok {
+			seen[m.receiver] = nil
+			targets = append(targets, m.receiver)
+		}
+	}
+	results := make([]reach.Result, len(targets))
+	for i, to := range targets {
+		go func() {
+			sem <- struct{}{}
+			results[i] = reach.TCP(ctx, to, timeout)
+			<-sem
+			done <- struct{}{}
+		}()
+	}
+	for range targets {
+		<-done
+	}
+	for i, to := range targets {
+		seen[to] = &results[i]
+	}
+	for i := range rep.Members {
+		m := &rep.Members[i]
+		if r := seen[m.receiver]; r != nil {
+			m.Receiver = string(r.Outcome)
+			if r.Outcome != reach.Open {
+				m.Problems = append(m.Problems, fmt.Sprintf("its receiver %s does not accept TCP from here: %s (replication to it fails; open %d/tcp there)",
+					m.receiver, r.Text(), m.receiver.Port()))
+			}
+		}
+	}
+}
