@@ -23,12 +23,12 @@ test: deps
 FUZZTIME ?= 30s
 fuzz:
 	@for t in netcfg/hosts:FuzzParse netcfg/nsswitch:FuzzParseHosts netcfg/chronyconf:FuzzParse \
-	          probes/ports:FuzzParseProcNet probes/ntp:FuzzDecodeFragment probes/mcast:FuzzDecode probes/mcast:FuzzDecodeInfo probes/mcast:FuzzDecodeStats \
+	          probes/ports:FuzzParseProcNet probes/ntp:FuzzDecodeFragment probes/tribes:FuzzDecode probes/mcast:FuzzDecode probes/mcast:FuzzDecodeInfo probes/mcast:FuzzDecodeStats \
 	          netcfg/ifcfg:FuzzParse netcfg/nmkeyfile:FuzzParse netcfg/networkd:FuzzParse \
 	          netcfg/netplan:FuzzParse netcfg/ifupdown:FuzzParse probes/firewall:FuzzParseRule \
 	          netcfg/firewalld:FuzzParseZone netcfg/firewalld:FuzzParseService probes/firewall/nft:FuzzVerdictOf probes/firewall/xtables:FuzzDecide \
 	          netcfg/gaiconf:FuzzParse netcfg/tomcat:FuzzParseXML netcfg/tomcat:FuzzParseProperties netcfg/tomcat:FuzzParseShell netcfg/tomcat:FuzzReplace; do \
-	  $(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) || exit 1; done
+	  $(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) -timeout 0 || exit 1; done
 
 # .deb and .rpm for amd64 and arm64 with man pages, completions and systemd units (dist/packages).
 packages:
