@@ -66,6 +66,15 @@ func TestMembersOfRealTomcats(t *testing.T) {
 	if took > 3*time.Second {
 		t.Errorf("members took %v for --duration 1500ms", took)
 	}
+	// preflight's tomcat.members: this host's member and the peer's, both reachable.
+	pre, _ := preflightJSON(t, a, wasView(t, a, "was1"), append(onA, "--peer", "10.99.0.2", "--skip", "ntp.sync")...)
+	if got := check(t, pre, "tomcat.members"); got.Status != "pass" || !strings.Contains(got.Summary, "10.99.0.2:4000 (ok)") {
+		t.Errorf("tomcat.members on a healthy pair = %s: %s (%s)", got.Status, got.Summary, got.Detail)
+	}
+	pre, _ = preflightJSON(t, a, wasView(t, a, "was1"), append(onA, "--peer", "10.99.0.2", "--peer", "10.99.0.9", "--skip", "ntp.sync")...)
+	if got := check(t, pre, "tomcat.members"); got.Status != "fail" || !strings.Contains(got.Detail, "peer 10.99.0.9 (10.99.0.9) is not heard") {
+		t.Errorf("tomcat.members with a peer that runs no Tomcat = %s: %s (%s)", got.Status, got.Summary, got.Detail)
+	}
 
 	for _, fault := range []struct{ rule, outcome string }{
 		{"tcp dport 4000-4100 drop", "dropped"},
@@ -136,5 +145,10 @@ func TestMembersSeeLoopback(t *testing.T) {
 			m.Source != "10.99.0.1" {
 			t.Errorf("members on %s: exit %d, %+v; want was1's member flagged for loopback, heard from 10.99.0.1\n%s", run.h.Name, r.code, m, r.stdout)
 		}
+	}
+	pre, _ := preflightJSON(t, a, lab.Private{Hosts: "127.0.0.1\tlocalhost\n127.0.1.1\twas1\n", Hostname: "was1"},
+		"--tomcat", ta.Base, "--tomcat-home", lab.TomcatHome, "--iface", "cl0", "--skip", "ntp.sync")
+	if got := check(t, pre, "tomcat.members"); got.Status != "fail" || !strings.Contains(got.Summary, "advertises loopback 127.0.1.1") {
+		t.Errorf("tomcat.members where Tomcat advertises loopback = %s: %s (%s)", got.Status, got.Summary, got.Detail)
 	}
 }

@@ -175,7 +175,9 @@ func (c *collector) report(end time.Time) *Report {
 		} else if h.Port > 0 && h.Port < 65536 {
 			m.receiver = netip.AddrPortFrom(a, uint16(h.Port))
 		}
-		m.Self = slices.Contains(c.cfg.Local, h.Addr())
+		// This host's own member: it advertises one of our addresses, or its heartbeats
+		// come from one (a Tomcat here advertising 127.0.1.1 is still this host's).
+		m.Self = slices.Contains(c.cfg.Local, h.Addr()) || slices.Contains(c.cfg.Local, st.source)
 		m.self = m.Self
 		if st.route {
 			m.HeardAs = append(m.HeardAs, "route")

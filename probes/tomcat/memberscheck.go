@@ -1,0 +1,139 @@
+package tomcat
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/members"
+	"github.com/clusterdoctor/clusterdoctor/probes/resolve"
+)
+
+// MembersCheck is tomcat.members: with this host's Tomcat running multicast membership,
+// listen to the group for about two heartbeat periods and expect this host's own member
+// and every peer's, each advertising an address peers can reach over TCP. Tomcat logs
+// nothing above INFO when a member is missing; this is where it shows.
+type MembersCheck struct {
+	Found *Found
+	Iface string
+	Group netip.Addr
+	Port  int
+	Peers []string
+}
+
+// ID implements probes.Probe.
+func (MembersCheck) ID() string { return "tomcat.members" }
+
+// Timeout implements probes.Probe: the listening, then a TCP test per receiver.
+func (MembersCheck) Timeout() time.Duration { return 8 * time.Second }
+
+// Run implements probes.Probe.
+func (p MembersCheck) Run(ctx context.Context, env *probes.Env) probes.Result {
+	id := p.ID()
+	if p.Found == nil || len(p.Found.Instances) == 0 {
+		return noTomcat(id, p.Found)
+	}
+	in := p.running(env)
+	if in == nil {
+		return probes.SkipResult(id, "no Tomcat with multicast membership runs on this host: there is no member to hear")
+	}
+	freq, drop, _ := in.Heartbeats()
+	cfg := members.Config{Group: p.Group, Port: p.Port, Iface: p.Iface, Duration: 2*freq + 300*time.Millisecond,
+		Frequency: freq, DropTime: drop, ExpectSelf: true, TCPTimeout: 1500 * time.Millisecond}
+	if local, err := env.InterfaceAddrs(); err == nil {
+		for _, a := range local {
+			cfg.Local = append(cfg.Local, a.Prefix.Addr())
+			if a.Iface == p.Iface && a.Prefix.Addr().Is4() {
+				cfg.Subnets = append(cfg.Subnets, a.Prefix.Masked())
+			}
+		}
+	}
+	rep, err := members.Listen(ctx, cfg)
+	if err != nil {
+		return probes.UnknownResult(id, fmt.Sprintf("cannot listen to %s:%d: %v", p.Group, p.Port, err))
+	}
+	var problems, heard []string
+	for _, m := range rep.Members {
+		heard = append(heard, fmt.Sprintf("%s:%d (%s)", m.Address, m.Port, m.Status))
+		for _, pr := range m.Problems {
+			problems = append(problems, fmt.Sprintf("%s:%d %s", m.Address, m.Port, pr))
+		}
+	}
+	problems = append(problems, rep.Problems...)
+	for _, peer := range p.missingPeers(ctx, env, rep) {
+		problems = append(problems, "peer "+peer+" is not heard: its Tomcat does not run, or its heartbeats do not reach this host (mcast-test --peer says which)")
+	}
+	ev := map[string]any{"base": in.Base, "members": heard, "group": fmt.Sprintf("%s:%d", p.Group, p.Port), "listenedMs": rep.DurationMs}
+	if len(problems) > 0 {
+		return probes.FailResult(id, fmt.Sprintf("%s: %s", in.Label(), problems[0])).
+			With(strings.Join(problems, "; "), "clusterdoctor members shows every member's heartbeats and what is wrong with them", ev)
+	}
+	return probes.PassResult(id, fmt.Sprintf("%d members heard, this host's among them, every receiver accepts TCP: %s", len(heard), strings.Join(heard, ", "))).
+		With("", "", ev)
+}
+
+// running is this host's running instance with multicast membership, in this network
+// namespace (a Tomcat in a container here is another host to the network).
+func (p MembersCheck) running(env *probes.Env) *Instance {
+	if !env.LiveRoot() {
+		return nil
+	}
+	self, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		return nil
+	}
+	for _, in := range p.Found.Instances {
+		if _, _, ok := in.Heartbeats(); !ok || in.PID <= 0 {
+			continue
+		}
+		if ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", in.PID)); err == nil && ns == self {
+			return in
+		}
+	}
+	return nil
+}
+
+// missingPeers are the peers (by name or address) no heard member advertises.
+func (p MembersCheck) missingPeers(ctx context.Context, env *probes.Env, rep *members.Report) []string {
+	var advertised []netip.Addr
+	for _, m := range rep.Members {
+		if a, err := netip.ParseAddr(m.Address); err == nil && m.Status != members.StatusGone {
+			advertised = append(advertised, a)
+		}
+	}
+	r, err := resolve.New(env)
+	var missing []string
+	for _, peer := range p.Peers {
+		a, perr := netip.ParseAddr(peer)
+		if perr != nil && err == nil {
+			if ans, lerr := r.Lookup(ctx, peer); lerr == nil {
+				a = ans.First()
+			}
+		}
+		if !a.IsValid() {
+			continue // unresolvable: hosts.peers says so
+		}
+		if !slices.Contains(advertised, a) && !isLocal(env, a) {
+			missing = append(missing, fmt.Sprintf("%s (%s)", peer, a))
+		}
+	}
+	return missing
+}
+
+func isLocal(env *probes.Env, a netip.Addr) bool {
+	local, err := env.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, l := range local {
+		if l.Prefix.Addr() == a {
+			return true
+		}
+	}
+	return false
+}
