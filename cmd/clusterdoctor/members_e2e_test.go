@@ -101,6 +101,28 @@ func TestMembersOfRealTomcats(t *testing.T) {
 	}
 	a.AddMulticastRoute()
 
+	// The agent on was1 exports the members: up while heard, 0 once was2's heartbeats stop
+	// arriving (dropped here by nftables), for the alert Tomcat's INFO log never raises.
+	agent := a.Start(noFirewalld, "agent-was1", binary, append(onA, "agent", "--iface", "cl0", "--interval", "2s",
+		"--peer", "10.99.0.2", "--responder=false", "--skip", "ntp.sync,hosts.hostname")...)
+	hc := inside(a)
+	waitMetric := func(want string) {
+		t.Helper()
+		var body string
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+			if _, body = get(t, hc, "http://127.0.0.1:9716/metrics"); strings.Contains(body, want) {
+				return
+			}
+		}
+		t.Errorf("/metrics never showed %q:\n%s", want, grepLines(body, "clusterdoctor_tomcat_member"))
+	}
+	waitMetric(`clusterdoctor_tomcat_member_up{address="10.99.0.2",port="4000"} 1`)
+	waitMetric(`clusterdoctor_tomcat_member_heartbeat_age_seconds{address="10.99.0.2",port="4000"}`)
+	a.Nft("table inet cdmembers {\n chain in {\n type filter hook input priority 0\n ip saddr 10.99.0.2 udp dport 45564 drop\n }\n}\n")
+	waitMetric(`clusterdoctor_tomcat_member_up{address="10.99.0.2",port="4000"} 0`)
+	a.Command(lab.Private{}, "nft", "delete", "table", "inet", "cdmembers").Run()
+	agent.Process.Kill()
+
 	// was2 stopped as systemd stops it: its shutdown packet; was1 killed: gone after dropTime.
 	done := make(chan struct{})
 	go func() {
@@ -151,4 +173,15 @@ func TestMembersSeeLoopback(t *testing.T) {
 	if got := check(t, pre, "tomcat.members"); got.Status != "fail" || !strings.Contains(got.Summary, "advertises loopback 127.0.1.1") {
 		t.Errorf("tomcat.members where Tomcat advertises loopback = %s: %s (%s)", got.Status, got.Summary, got.Detail)
 	}
+}
+
+// grepLines keeps the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

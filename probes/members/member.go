@@ -48,6 +48,8 @@ type Member struct {
 	AliveMs    int64   `json:"aliveMs"`
 	StartedAt  string  `json:"startedAt"`
 	Heard      int     `json:"heard"`
+	// LastHeardMs is how long before the end of listening its last heartbeat came.
+	LastHeardMs int64 `json:"lastHeardMs"`
 	IntervalMs float64 `json:"intervalMs"`
 	JitterMs   float64 `json:"jitterMs"`
 	LossPct    float64 `json:"lossPct"`
@@ -168,7 +170,7 @@ func (c *collector) report(end time.Time) *Report {
 		h := st.last
 		m := Member{Address: h.Addr().String(), Port: int(h.Port), SecurePort: int(h.SecurePort), UDPPort: int(h.UDPPort),
 			Domain: string(h.Domain), UniqueID: id, AliveMs: h.AliveMs, Heard: st.heard, Source: st.source.String(), TTL: st.ttl,
-			Status: StatusOK, Problems: []string{}}
+			Status: StatusOK, Problems: []string{}, LastHeardMs: end.Sub(st.latest).Milliseconds()}
 		m.StartedAt = st.latest.Add(-time.Duration(h.AliveMs) * time.Millisecond).UTC().Format(time.RFC3339Nano)
 		if a := h.Addr(); !a.IsValid() {
 			m.Address = fmt.Sprintf("%x", h.Host) // as sent: not 4 or 16 bytes
@@ -295,3 +297,12 @@ func prefixes(ps []netip.Prefix) string {
 }
 
 func round(v float64) float64 { return math.Round(v*10) / 10 }
+
+// State is a member as a metric sees it: the agent exports one per member heard or
+// expected (clusterdoctor_tomcat_member_up, _heartbeat_age_seconds).
+type State struct {
+	Address    string  `json:"address"`
+	Port       int     `json:"port"`
+	Up         bool    `json:"up"`
+	AgeSeconds float64 `json:"ageSeconds"` // since its last heartbeat; -1 when never heard
+}

@@ -61,7 +61,7 @@ func checks(s probes.Settings, choice Choice, found *tomcat.Found) []probes.Prob
 		tomcat.Logs{Found: found, PeersExpected: len(s.Peers) > 0},
 	}
 	multicast := []probes.Probe{
-		tomcat.MembersCheck{Found: found, Iface: s.Iface, Group: s.Group, Port: s.McastPort, Peers: s.Peers},
+		tomcat.MembersCheck{Found: found, Iface: s.Iface, Group: s.Group, Port: s.McastPort, Peers: s.Peers, ReceiverPort: s.ReceiverPorts.From},
 		network.Route{Iface: s.Iface, Group: s.Group, Port: s.McastPort},
 		routecfg.Persistent{Iface: s.Iface, Dst: network.MulticastNet},
 		fwIGMP,

@@ -3,12 +3,15 @@ package report
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/members"
+	"github.com/clusterdoctor/clusterdoctor/probes/tomcat"
 )
 
 // Metrics exposes the last report as Prometheus metrics (client_golang). The agent
@@ -20,6 +23,12 @@ import (
 //	clusterdoctor_last_run_timestamp_seconds      when the last run started
 //	clusterdoctor_last_run_duration_seconds       how long it took
 //	clusterdoctor_build_info{version}             1
+//	clusterdoctor_tomcat_member_up{address, port}                 1 heard, 0 gone or an expected peer not heard
+//	clusterdoctor_tomcat_member_heartbeat_age_seconds{address, port}  since its last heartbeat
+//
+// The member series come from tomcat.members (when a Tomcat runs here): Tomcat itself only
+// logs a member leaving at INFO, so an alert on clusterdoctor_tomcat_member_up == 0 is
+// how it reaches anyone.
 type Metrics struct {
 	mu  sync.Mutex
 	rep *probes.Report
@@ -39,11 +48,13 @@ var (
 	descLastRun   = prometheus.NewDesc("clusterdoctor_last_run_timestamp_seconds", "When the last run of the checks started (Unix time).", nil, nil)
 	descRunTime   = prometheus.NewDesc("clusterdoctor_last_run_duration_seconds", "How long the last run of the checks took.", nil, nil)
 	descBuildInfo = prometheus.NewDesc("clusterdoctor_build_info", "clusterdoctor's version.", []string{"version"}, nil)
+	descMemberUp  = prometheus.NewDesc("clusterdoctor_tomcat_member_up", "1 for a Tomcat cluster member heard in the last run, 0 for one gone or an expected peer not heard.", []string{"address", "port"}, nil)
+	descMemberAge = prometheus.NewDesc("clusterdoctor_tomcat_member_heartbeat_age_seconds", "Time from a member's last heartbeat to the end of listening.", []string{"address", "port"}, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descStatus, descDuration, descChecks, descLastRun, descRunTime, descBuildInfo} {
+	for _, d := range []*prometheus.Desc{descStatus, descDuration, descChecks, descLastRun, descRunTime, descBuildInfo, descMemberUp, descMemberAge} {
 		ch <- d
 	}
 }
@@ -77,6 +88,38 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	gauge(descLastRun, float64(rep.StartedAt.UnixMilli())/1000)
 	gauge(descRunTime, float64(rep.DurationMs)/1000)
 	gauge(descBuildInfo, 1, rep.Version)
+	for _, r := range rep.Checks {
+		states, _ := r.Evidence[tomcat.MemberStates].([]members.State)
+		// One series per address and port: a member restarted within the run was heard
+		// as two (the old one gone, the new one up); it is up, as recently as the newest.
+		merged := map[[2]string]members.State{}
+		var order [][2]string
+		for _, st := range states {
+			k := [2]string{st.Address, strconv.Itoa(st.Port)}
+			prev, ok := merged[k]
+			if !ok {
+				order = append(order, k)
+				merged[k] = st
+				continue
+			}
+			prev.Up = prev.Up || st.Up
+			if st.AgeSeconds >= 0 && (prev.AgeSeconds < 0 || st.AgeSeconds < prev.AgeSeconds) {
+				prev.AgeSeconds = st.AgeSeconds
+			}
+			merged[k] = prev
+		}
+		for _, k := range order {
+			st := merged[k]
+			up := 0.0
+			if st.Up {
+				up = 1
+			}
+			gauge(descMemberUp, up, k[0], k[1])
+			if st.AgeSeconds >= 0 {
+				gauge(descMemberAge, st.AgeSeconds, k[0], k[1])
+			}
+		}
+	}
 }
 
 // Registry is a registry holding m alone (no Go runtime metrics: the output is about the

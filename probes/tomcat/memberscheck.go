@@ -24,6 +24,9 @@ type MembersCheck struct {
 	Group netip.Addr
 	Port  int
 	Peers []string
+	// ReceiverPort labels an expected peer that is not heard: the port this host's own
+	// Receiver uses, as the peers' usually do, so its series is the one it had when heard.
+	ReceiverPort int
 }
 
 // ID implements probes.Probe.
@@ -58,17 +61,21 @@ func (p MembersCheck) Run(ctx context.Context, env *probes.Env) probes.Result {
 		return probes.UnknownResult(id, fmt.Sprintf("cannot listen to %s:%d: %v", p.Group, p.Port, err))
 	}
 	var problems, heard []string
+	var states []members.State
 	for _, m := range rep.Members {
 		heard = append(heard, fmt.Sprintf("%s:%d (%s)", m.Address, m.Port, m.Status))
+		states = append(states, members.State{Address: m.Address, Port: m.Port, Up: m.Status != members.StatusGone, AgeSeconds: float64(m.LastHeardMs) / 1000})
 		for _, pr := range m.Problems {
 			problems = append(problems, fmt.Sprintf("%s:%d %s", m.Address, m.Port, pr))
 		}
 	}
 	problems = append(problems, rep.Problems...)
 	for _, peer := range p.missingPeers(ctx, env, rep) {
-		problems = append(problems, "peer "+peer+" is not heard: its Tomcat does not run, or its heartbeats do not reach this host (mcast-test --peer says which)")
+		problems = append(problems, fmt.Sprintf("peer %s (%s) is not heard: its Tomcat does not run, or its heartbeats do not reach this host (mcast-test --peer says which)", peer.name, peer.addr))
+		states = append(states, members.State{Address: peer.addr.String(), Port: p.ReceiverPort, Up: false, AgeSeconds: -1})
 	}
-	ev := map[string]any{"base": in.Base, "members": heard, "group": fmt.Sprintf("%s:%d", p.Group, p.Port), "listenedMs": rep.DurationMs}
+	ev := map[string]any{"base": in.Base, "members": heard, "group": fmt.Sprintf("%s:%d", p.Group, p.Port), "listenedMs": rep.DurationMs,
+		MemberStates: states}
 	if len(problems) > 0 {
 		return probes.FailResult(id, fmt.Sprintf("%s: %s", in.Label(), problems[0])).
 			With(strings.Join(problems, "; "), "clusterdoctor members shows every member's heartbeats and what is wrong with them", ev)
@@ -98,8 +105,16 @@ func (p MembersCheck) running(env *probes.Env) *Instance {
 	return nil
 }
 
+// MemberStates is the evidence key holding []members.State, for the agent's metrics.
+const MemberStates = "memberStates"
+
+type namedAddr struct {
+	name string
+	addr netip.Addr
+}
+
 // missingPeers are the peers (by name or address) no heard member advertises.
-func (p MembersCheck) missingPeers(ctx context.Context, env *probes.Env, rep *members.Report) []string {
+func (p MembersCheck) missingPeers(ctx context.Context, env *probes.Env, rep *members.Report) []namedAddr {
 	var advertised []netip.Addr
 	for _, m := range rep.Members {
 		if a, err := netip.ParseAddr(m.Address); err == nil && m.Status != members.StatusGone {
@@ -107,7 +122,7 @@ func (p MembersCheck) missingPeers(ctx context.Context, env *probes.Env, rep *me
 		}
 	}
 	r, err := resolve.New(env)
-	var missing []string
+	var missing []namedAddr
 	for _, peer := range p.Peers {
 		a, perr := netip.ParseAddr(peer)
 		if perr != nil && err == nil {
@@ -119,7 +134,7 @@ func (p MembersCheck) missingPeers(ctx context.Context, env *probes.Env, rep *me
 			continue // unresolvable: hosts.peers says so
 		}
 		if !slices.Contains(advertised, a) && !isLocal(env, a) {
-			missing = append(missing, fmt.Sprintf("%s (%s)", peer, a))
+			missing = append(missing, namedAddr{peer, a})
 		}
 	}
 	return missing
