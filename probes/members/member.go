@@ -39,22 +39,22 @@ type Report struct {
 
 // Member is one Tribes member as its heartbeats describe it.
 type Member struct {
-	Address    string  `json:"address"`
-	Port       int     `json:"port"`
-	SecurePort int     `json:"securePort"`
-	UDPPort    int     `json:"udpPort"`
-	Domain     string  `json:"domain"`
-	UniqueID   string  `json:"uniqueId"`
-	AliveMs    int64   `json:"aliveMs"`
-	StartedAt  string  `json:"startedAt"`
-	Heard      int     `json:"heard"`
+	Address    string `json:"address"`
+	Port       int    `json:"port"`
+	SecurePort int    `json:"securePort"`
+	UDPPort    int    `json:"udpPort"`
+	Domain     string `json:"domain"`
+	UniqueID   string `json:"uniqueId"`
+	AliveMs    int64  `json:"aliveMs"`
+	StartedAt  string `json:"startedAt"`
+	Heard      int    `json:"heard"`
 	// LastHeardMs is how long before the end of listening its last heartbeat came.
-	LastHeardMs int64 `json:"lastHeardMs"`
-	IntervalMs float64 `json:"intervalMs"`
-	JitterMs   float64 `json:"jitterMs"`
-	LossPct    float64 `json:"lossPct"`
-	Source     string  `json:"source"`
-	TTL        int     `json:"ttl"`
+	LastHeardMs int64   `json:"lastHeardMs"`
+	IntervalMs  float64 `json:"intervalMs"`
+	JitterMs    float64 `json:"jitterMs"`
+	LossPct     float64 `json:"lossPct"`
+	Source      string  `json:"source"`
+	TTL         int     `json:"ttl"`
 	// HeardAs says which sockets heard it: "route" (joined as Tomcat joins), "iface"
 	// (joined on the cluster interface explicitly), or both.
 	HeardAs    []string `json:"heardAs"`
