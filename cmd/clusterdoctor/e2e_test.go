@@ -35,6 +35,10 @@ func TestMain(m *testing.M) {
 		sendJunk(target) // helper mode: foreign and forged datagrams (see mcast tests)
 		return
 	}
+	if spec := os.Getenv("CLUSTERDOCTOR_TEST_SKEWED_NODE"); spec != "" {
+		skewedNode(spec) // helper mode: an mcast-test node whose clock is shifted (see compare tests)
+		return
+	}
 	dir, err := os.MkdirTemp("", "clusterdoctor-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -35,6 +35,21 @@ func runMesh(t *testing.T, hosts []*lab.Host, extra ...string) map[string]meshRu
 
 // runMeshWith is runMesh with each host's private files and environment by name.
 func runMeshWith(t *testing.T, hosts []*lab.Host, privs map[string]lab.Private, extra ...string) map[string]meshRun {
+	return runMeshArgs(t, hosts, privs, nil, extra...)
+}
+
+// runMeshPerHost is runMesh with arguments of each host's own (its --tomcat).
+func runMeshPerHost(t *testing.T, args map[*lab.Host][]string, extra ...string) map[string]meshRun {
+	var hosts []*lab.Host
+	per := map[string][]string{}
+	for h, a := range args {
+		hosts = append(hosts, h)
+		per[h.Name] = a
+	}
+	return runMeshArgs(t, hosts, nil, per, extra...)
+}
+
+func runMeshArgs(t *testing.T, hosts []*lab.Host, privs map[string]lab.Private, per map[string][]string, extra ...string) map[string]meshRun {
 	t.Helper()
 	var mu sync.Mutex
 	out := map[string]meshRun{}
@@ -46,7 +61,7 @@ func runMeshWith(t *testing.T, hosts []*lab.Host, privs map[string]lab.Private, 
 				args = append(args, "--peer", p.Addr.String())
 			}
 		}
-		cmd := h.Command(privs[h.Name], binary, append(args, extra...)...)
+		cmd := h.Command(privs[h.Name], binary, append(append(args, per[h.Name]...), extra...)...)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

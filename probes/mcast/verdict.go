@@ -222,7 +222,7 @@ func (n *Node) result(ps *peerState, extra extraFacts) PeerResult {
 		r.Differences = Compare(n.cfg.Info, in)
 		for _, d := range r.Differences {
 			if d.Breaks {
-				r.Problems = append(r.Problems, fmt.Sprintf("%s differs (here %s, there %s): %s", d.What, d.Here, d.There, d.Why))
+				r.Problems = append(r.Problems, fmt.Sprintf("%s: here %s, there %s: %s", d.What, d.Here, d.There, d.Why))
 			}
 		}
 	}

@@ -49,7 +49,7 @@ func MeshText(w io.Writer, rep *mcast.Report, opt Options) error {
 		}
 		for _, d := range p.Differences {
 			if !d.Breaks {
-				fmt.Fprintf(bw, "%s: differs: %s (here %s, there %s): %s\n", p.Peer, d.What, d.Here, d.There, d.Why)
+				fmt.Fprintf(bw, "%s: differs: %s: here %s, there %s: %s\n", p.Peer, d.What, d.Here, d.There, d.Why)
 			}
 		}
 	}
