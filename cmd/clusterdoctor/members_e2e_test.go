@@ -2,6 +2,8 @@ package main_test
 
 import (
 	"encoding/json"
+	"math/rand/v2"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -74,6 +76,28 @@ func TestMembersOfRealTomcats(t *testing.T) {
 	pre, _ = preflightJSON(t, a, wasView(t, a, "was1"), append(onA, "--peer", "10.99.0.2", "--peer", "10.99.0.9", "--skip", "ntp.sync")...)
 	if got := check(t, pre, "tomcat.members"); got.Status != "fail" || !strings.Contains(got.Detail, "peer 10.99.0.9 (10.99.0.9) is not heard") {
 		t.Errorf("tomcat.members with a peer that runs no Tomcat = %s: %s (%s)", got.Status, got.Summary, got.Detail)
+	}
+
+	// Random datagrams and forged near-heartbeats on the group while members listens: counted
+	// as foreign, the member list unchanged.
+	f := l.AddHost("flood", 5)
+	f.AddMulticastRoute()
+	go func() {
+		rnd := rand.New(rand.NewPCG(7, 7))
+		f.Flood(netip.MustParseAddrPort("228.0.0.4:45564"), 20000, 20000, func(i int) lab.Forged {
+			b := make([]byte, 1+rnd.IntN(200))
+			for j := range b {
+				b[j] = byte(rnd.Uint32())
+			}
+			if i%2 == 0 {
+				copy(b, "TRIBES-B\x01\x00") // a beginning marker and garbage after it
+			}
+			return lab.Forged{From: lab.SpoofedInSubnet(rnd), Payload: b}
+		})
+	}()
+	rep, r = membersOn(t, c, lab.Private{}, "--duration", "1500ms")
+	if r.code != 0 || len(rep.Members) != 2 || rep.Foreign < 1000 || memberAt(rep, "10.99.0.1") == nil || memberAt(rep, "10.99.0.2") == nil {
+		t.Errorf("members under a flood of junk: exit %d, %d members, %d foreign; want the two Tomcats and the junk counted\n%s", r.code, len(rep.Members), rep.Foreign, r.stdout)
 	}
 
 	for _, fault := range []struct{ rule, outcome string }{
