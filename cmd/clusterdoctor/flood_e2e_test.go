@@ -53,9 +53,18 @@ func nftCounter(t *testing.T, h *lab.Host, name string) (packets, bytes int) {
 // vmHWM is a process's peak resident set, in kB, from the kernel.
 func vmHWM(t *testing.T, pid int) int {
 	t.Helper()
+	kb := vmHWMOf(pid)
+	if kb == 0 {
+		t.Fatalf("no VmHWM for pid %d", pid)
+	}
+	return kb
+}
+
+// vmHWMOf is vmHWM, 0 when the process is gone.
+func vmHWMOf(pid int) int {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		t.Fatal(err)
+		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
@@ -63,7 +72,6 @@ func vmHWM(t *testing.T, pid int) int {
 			return kb
 		}
 	}
-	t.Fatalf("no VmHWM for pid %d", pid)
 	return 0
 }
 

@@ -79,12 +79,13 @@ func TestMembersOfRealTomcats(t *testing.T) {
 	}
 
 	// Random datagrams and forged near-heartbeats on the group while members listens: counted
-	// as foreign, the member list unchanged.
+	// as foreign, the member list and the memory use unchanged.
 	f := l.AddHost("flood", 5)
 	f.AddMulticastRoute()
+	quiet := peakKB(t, c, "--duration", "2s")
 	go func() {
 		rnd := rand.New(rand.NewPCG(7, 7))
-		f.Flood(netip.MustParseAddrPort("228.0.0.4:45564"), 20000, 20000, func(i int) lab.Forged {
+		f.Flood(netip.MustParseAddrPort("228.0.0.4:45564"), 100000, 25000, func(i int) lab.Forged {
 			b := make([]byte, 1+rnd.IntN(200))
 			for j := range b {
 				b[j] = byte(rnd.Uint32())
@@ -95,7 +96,12 @@ func TestMembersOfRealTomcats(t *testing.T) {
 			return lab.Forged{From: lab.SpoofedInSubnet(rnd), Payload: b}
 		})
 	}()
+	flooded := peakKB(t, c, "--duration", "2s")
 	rep, r = membersOn(t, c, lab.Private{}, "--duration", "1500ms")
+	t.Logf("members' peak RSS: %d kB quiet, %d kB under the flood", quiet, flooded)
+	if flooded-quiet > 2048 {
+		t.Errorf("members' peak RSS grew from %d kB to %d kB under a flood of junk; want less than 2 MB more", quiet, flooded)
+	}
 	if r.code != 0 || len(rep.Members) != 2 || rep.Foreign < 1000 || memberAt(rep, "10.99.0.1") == nil || memberAt(rep, "10.99.0.2") == nil {
 		t.Errorf("members under a flood of junk: exit %d, %d members, %d foreign; want the two Tomcats and the junk counted\n%s", r.code, len(rep.Members), rep.Foreign, r.stdout)
 	}
@@ -208,4 +214,27 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// peakKB runs members on h and returns its peak resident set (VmHWM), read from the
+// kernel until it exits.
+func peakKB(t *testing.T, h *lab.Host, args ...string) int {
+	t.Helper()
+	cmd := h.Command(lab.Private{}, binary, append([]string{"members", "-o", "json", "--iface", "cl0"}, args...)...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	peak := 0
+	for {
+		select {
+		case <-done:
+			return peak
+		case <-time.After(50 * time.Millisecond):
+			if kb := vmHWMOf(cmd.Process.Pid); kb > peak {
+				peak = kb
+			}
+		}
+	}
 }

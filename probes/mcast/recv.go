@@ -10,6 +10,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/clusterdoctor/clusterdoctor/probes/udpmsg"
 )
 
 // datagram is one received packet and what the kernel said about it.
@@ -24,68 +26,27 @@ type datagram struct {
 }
 
 // oobSize holds a timestamp, a TTL and a pktinfo control message.
-const oobSize = 128
+const oobSize = udpmsg.OOBSize
 
 // enableRecvInfo asks the kernel for receive timestamps, the destination address, the
 // TTL and the ICMP errors of a UDP socket's packets (ip(7), socket(7)).
 func enableRecvInfo(rc syscall.RawConn) error {
 	var serr error
-	err := rc.Control(func(fd uintptr) {
-		for _, o := range [][3]int{
-			{unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1},
-			{unix.IPPROTO_IP, unix.IP_PKTINFO, 1},
-			{unix.IPPROTO_IP, unix.IP_RECVTTL, 1},
-			{unix.IPPROTO_IP, unix.IP_RECVERR, 1},
-		} {
-			if e := unix.SetsockoptInt(int(fd), o[0], o[1], o[2]); e != nil {
-				serr = e
-			}
-		}
-	})
-	return errors.Join(err, serr)
+	err := rc.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_RECVERR, 1) })
+	return errors.Join(udpmsg.Enable(rc), err, serr)
 }
 
 // readDatagram reads one packet with its control messages.
 func readDatagram(c *net.UDPConn, buf, oob []byte) (datagram, error) {
-	n, oobn, _, from, err := c.ReadMsgUDPAddrPort(buf, oob)
-	d := datagram{n: n, from: netip.AddrPortFrom(from.Addr().Unmap(), from.Port())}
-	if err != nil {
-		return d, err
-	}
-	parseOOB(oob[:oobn], &d)
-	if d.at.IsZero() {
-		d.at = time.Now()
-	}
-	return d, nil
+	n, from, in, err := udpmsg.Read(c, buf, oob)
+	return datagram{n: n, from: from, dst: in.Dst, ttl: in.TTL, at: in.At}, err
 }
 
-// parseOOB reads the control messages without allocating (unix.ParseSocketControlMessage
-// makes a slice per datagram, and a responder reads every datagram anyone sends).
+// parseOOB fills d from control messages read by a batch receive.
 func parseOOB(oob []byte, d *datagram) {
-	hdr := unix.CmsgLen(0)
-	for len(oob) >= hdr {
-		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
-		l := int(h.Len)
-		if l < hdr || l > len(oob) {
-			return
-		}
-		data := oob[hdr:l]
-		switch {
-		case h.Level == unix.SOL_SOCKET && h.Type == unix.SCM_TIMESTAMPNS && len(data) >= 16:
-			sec := int64(binary.NativeEndian.Uint64(data[0:]))
-			nsec := int64(binary.NativeEndian.Uint64(data[8:]))
-			d.at = time.Unix(sec, nsec)
-		case h.Level == unix.IPPROTO_IP && h.Type == unix.IP_TTL && len(data) >= 4:
-			d.ttl = int(int32(binary.NativeEndian.Uint32(data)))
-		case h.Level == unix.IPPROTO_IP && h.Type == unix.IP_PKTINFO && len(data) >= 12:
-			d.dst = netip.AddrFrom4([4]byte(data[8:12])) // in_pktinfo.ipi_addr: the header's destination
-		}
-		next := unix.CmsgSpace(l - hdr)
-		if next > len(oob) {
-			return
-		}
-		oob = oob[next:]
-	}
+	var in udpmsg.Info
+	udpmsg.Parse(oob, &in)
+	d.dst, d.ttl, d.at = in.Dst, in.TTL, in.At
 }
 
 // icmpReport is an error the kernel queued for a socket (IP_RECVERR): an ICMP error a

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/clusterdoctor/clusterdoctor/probes/reach"
+	"github.com/clusterdoctor/clusterdoctor/probes/udpmsg"
 )
 
 // Config is what to listen to and what to expect.
@@ -63,7 +64,7 @@ func (c *Config) defaults() {
 // listener is one socket joined to the group: as Tomcat joins (no interface, the kernel's
 // route decides) or on the cluster interface explicitly.
 type listener struct {
-	conn     *ipv4.PacketConn
+	conn     *net.UDPConn
 	explicit bool
 }
 
@@ -84,20 +85,24 @@ func open(ctx context.Context, group netip.Addr, port int, ifi *net.Interface) (
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s:%d: %w", group, port, err)
 	}
-	p := ipv4.NewPacketConn(pc)
-	if err := p.JoinGroup(ifi, &net.UDPAddr{IP: net.IP(group.AsSlice())}); err != nil {
-		p.Close()
+	conn := pc.(*net.UDPConn)
+	if err := ipv4.NewPacketConn(conn).JoinGroup(ifi, &net.UDPAddr{IP: net.IP(group.AsSlice())}); err != nil {
+		conn.Close()
 		where := "without an interface (as Tomcat joins)"
 		if ifi != nil {
 			where = "on " + ifi.Name
 		}
 		return nil, fmt.Errorf("join %s %s: %w", group, where, err)
 	}
-	if err := p.SetControlMessage(ipv4.FlagTTL|ipv4.FlagSrc|ipv4.FlagInterface, true); err != nil {
-		p.Close()
+	rc, err := conn.SyscallConn()
+	if err == nil {
+		err = udpmsg.Enable(rc)
+	}
+	if err != nil {
+		conn.Close()
 		return nil, fmt.Errorf("ask for control messages: %w", err)
 	}
-	return &listener{conn: p, explicit: ifi != nil}, nil
+	return &listener{conn: conn, explicit: ifi != nil}, nil
 }
 
 // Listen hears the group for cfg.Duration and returns what the members advertise, then
@@ -154,26 +159,17 @@ func Listen(ctx context.Context, cfg Config) (*Report, error) {
 
 // read takes datagrams off one socket until the deadline.
 func (c *collector) read(ctx context.Context, l *listener, deadline time.Time, ifi *net.Interface) {
-	buf := make([]byte, 65536)
+	buf, oob := make([]byte, 65536), make([]byte, udpmsg.OOBSize)
 	l.conn.SetReadDeadline(deadline)
 	stop := context.AfterFunc(ctx, func() { l.conn.SetReadDeadline(time.Now()) })
 	defer stop()
 	for {
-		n, cm, src, err := l.conn.ReadFrom(buf)
+		n, from, in, err := udpmsg.Read(l.conn, buf, oob)
 		if err != nil {
 			return
 		}
-		a, _ := src.(*net.UDPAddr)
-		var from netip.Addr
-		if a != nil {
-			from, _ = netip.AddrFromSlice(a.IP.To4())
-		}
-		ttl, onIface := 0, false
-		if cm != nil {
-			ttl = cm.TTL
-			onIface = ifi != nil && cm.IfIndex == ifi.Index
-		}
-		c.add(buf[:n], arrival{from: from, ttl: ttl, explicit: l.explicit, onIface: onIface, at: c.cfg.Now()})
+		onIface := ifi != nil && in.IfIndex == ifi.Index
+		c.add(buf[:n], arrival{from: from.Addr(), ttl: in.TTL, explicit: l.explicit, onIface: onIface, at: c.cfg.Now()})
 	}
 }
 

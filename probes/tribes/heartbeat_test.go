@@ -165,3 +165,14 @@ func FuzzDecode(f *testing.F) {
 		h.Shutdown()
 	})
 }
+
+// TestRejectsWithoutAllocating: junk, including junk behind a beginning marker, costs
+// the listener no allocation (it arrives at any rate).
+func TestRejectsWithoutAllocating(t *testing.T) {
+	junk := append([]byte("TRIBES-B\x01\x00\x00\x00\x00\x35"), make([]byte, 40)...)
+	for _, b := range [][]byte{[]byte("random bytes"), junk} {
+		if n := testing.AllocsPerRun(1000, func() { Decode(b) }); n != 0 {
+			t.Errorf("rejecting %q allocates %.0f times", b[:8], n)
+		}
+	}
+}
