@@ -14,6 +14,7 @@ import (
 	"github.com/clusterdoctor/clusterdoctor/probes/ports"
 	"github.com/clusterdoctor/clusterdoctor/probes/routecfg"
 	"github.com/clusterdoctor/clusterdoctor/probes/tomcat"
+	"github.com/clusterdoctor/clusterdoctor/probes/web"
 )
 
 // Checks returns every preflight check for the settings, whose Iface must already be
@@ -59,6 +60,7 @@ func checks(s probes.Settings, choice Choice, found *tomcat.Found) []probes.Prob
 		tomcat.AJP{Found: found},
 		tomcat.Deployer{Found: found},
 		tomcat.Logs{Found: found, PeersExpected: len(s.Peers) > 0},
+		web.Workers{},
 	}
 	multicast := []probes.Probe{
 		tomcat.MembersCheck{Found: found, Iface: s.Iface, Group: s.Group, Port: s.McastPort, Peers: s.Peers, ReceiverPort: s.ReceiverPorts.From},

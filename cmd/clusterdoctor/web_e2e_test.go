@@ -1,0 +1,132 @@
+package main_test
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/lab"
+)
+
+// webTree writes a Debian httpd + mod_jk configuration under a temp root: apache2.conf
+// including mods-enabled/*.conf, jk.conf with JkWorkersFile and the given JkMount line, and
+// workers.properties.
+func webTree(t *testing.T, jkMount, workers string) string {
+	t.Helper()
+	root := t.TempDir()
+	for p, s := range map[string]string{
+		"etc/apache2/apache2.conf":                 "ServerRoot \"/etc/apache2\"\nIncludeOptional mods-enabled/*.load\nIncludeOptional mods-enabled/*.conf\n",
+		"etc/apache2/mods-enabled/jk.load":         "LoadModule jk_module /usr/lib/apache2/modules/mod_jk.so\n",
+		"etc/apache2/mods-enabled/jk.conf":         "<IfModule jk_module>\n    JkWorkersFile /etc/libapache2-mod-jk/workers.properties\n    " + jkMount + "\n</IfModule>\n",
+		"etc/libapache2-mod-jk/workers.properties": workers,
+		"etc/hosts":                                "127.0.0.1 localhost\n10.99.0.10 web\n",
+		"etc/hostname":                             "web\n",
+	} {
+		os.MkdirAll(filepath.Join(root, filepath.Dir(p)), 0o755)
+		if err := os.WriteFile(filepath.Join(root, p), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+// TestAJPWorkersAgainstRealTomcats: a web host's mod_jk configuration checked against two
+// real Tomcat 10.1: one whose AJP connector listens on the cluster address, one left on
+// the loopback default. Each worker is reached as mod_jk reaches it (TCP, then a CPing
+// answered by a CPong); the seeds' configuration mistakes are named with file and line.
+func TestAJPWorkersAgainstRealTomcats(t *testing.T) {
+	lab.RequireTomcat(t)
+	l := lab.New(t)
+	a, b, w := l.AddHost("was1", 1), l.AddHost("was2", 2), l.AddHost("web", 10)
+	for _, h := range []*lab.Host{a, b, w} {
+		h.AddMulticastRoute()
+	}
+	ta := a.StartTomcat(lab.TomcatSpec{Name: "was1", Hostname: "was1", Hosts: hostsFor("was1", "10.99.0.1"),
+		Files: tcConf{JvmRoute: "tomcat1", AJP: `<Connector protocol="AJP/1.3" address="10.99.0.1" port="8009" secretRequired="false"/>`}.files()})
+	tb := b.StartTomcat(lab.TomcatSpec{Name: "was2", Hostname: "was2", Hosts: hostsFor("was2", "10.99.0.2"),
+		Files: tcConf{JvmRoute: "tomcat2", AJP: `<Connector protocol="AJP/1.3" port="8009" secretRequired="false"/>`}.files()})
+	// The connectors bind at init and accept only once started: wait for the start.
+	if log := ta.Started(t); !strings.Contains(log, `"ajp-nio-10.99.0.1-8009"`) {
+		t.Fatalf("was1's AJP connector is not on 10.99.0.1:8009:\n%s", log)
+	}
+	if log := tb.Started(t); !strings.Contains(log, `"ajp-nio-127.0.0.1-8009"`) {
+		t.Fatalf("was2's AJP connector is not on loopback:\n%s", log)
+	}
+
+	const one = "worker.list=lb\nworker.lb.type=lb\nworker.lb.balance_workers=tomcat1\n" +
+		"worker.tomcat1.type=ajp13\nworker.tomcat1.host=10.99.0.1\nworker.tomcat1.port=8009\n"
+	const both = "worker.list=lb\nworker.lb.type=lb\nworker.lb.balance_workers=tomcat1,tomcat2\nworker.lb.sticky_session=true\n" +
+		"worker.tomcat1.type=ajp13\nworker.tomcat1.host=10.99.0.1\nworker.tomcat1.port=8009\n" +
+		"worker.tomcat2.type=ajp13\nworker.tomcat2.host=10.99.0.2\nworker.tomcat2.port=8009\n"
+	for _, tc := range []struct {
+		name, mount, workers string
+		status               probes.Status
+		says                 string
+	}{
+		{"healthy", "JkMount /* lb", one, probes.Pass, "1 AJP workers answer a CPing: tomcat1 10.99.0.1:8009"},
+		{"AJP on loopback", "JkMount /* lb", both, probes.Fail, "worker tomcat2: TCP to 10.99.0.2:8009 refused"},
+		{"an HTTP port as worker", "JkMount /* lb", strings.Replace(one, "port=8009", "port=8080", 1), probes.Fail, "not a CPong"},
+		{"the seed's JkMount with a comment", "JkMount /* lb # 이 부분만 변경", one, probes.Fail, "has 6 arguments"},
+		{"a mount to no worker", "JkMount /*.jsp worker1", one, probes.Fail, `worker "worker1", which worker.list`},
+		{"sticky sessions off", "JkMount /* lb", one + "worker.lb.sticky_session=0\n", probes.Warn, "sticky_session=0"},
+		{"a member never defined", "JkMount /* lb", strings.Replace(one, "balance_workers=tomcat1", "balance_workers=tomcat1,tomcat3", 1), probes.Fail, "names tomcat3 in balance_workers"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := webTree(t, tc.mount, tc.workers)
+			rep, _ := preflightJSON(t, w, lab.Private{}, "--root", root, "--iface", "cl0")
+			got := check(t, rep, "ajp.workers")
+			if got.Status != tc.status || !strings.Contains(got.Summary+" "+got.Detail, tc.says) {
+				t.Errorf("ajp.workers = %s: %s (%s); want %s saying %q", got.Status, got.Summary, got.Detail, tc.status, tc.says)
+			}
+		})
+	}
+	if rep, _ := preflightJSON(t, a, wasView(t, a, "was1"), "--tomcat", ta.Base, "--tomcat-home", lab.TomcatHome, "--skip", "ntp.sync"); check(t, rep, "ajp.workers").Status != probes.Skip {
+		t.Errorf("ajp.workers on a Tomcat host without httpd: %s; want skip", check(t, rep, "ajp.workers").Status)
+	}
+}
+
+// TestJkMountAsHttpdReadsIt: for every shape of JkMount the seeds and the docs show,
+// ajp.workers says httpd refuses to start exactly when the real httpd with the real mod_jk
+// says so (apache2 -t).
+func TestJkMountAsHttpdReadsIt(t *testing.T) {
+	lab.RequireCommands(t, "apache2")
+	const modules = "/usr/lib/apache2/modules"
+	if _, err := os.Stat(modules + "/mod_jk.so"); err != nil {
+		t.Skip("skipped: mod_jk is not installed (the README's test command installs libapache2-mod-jk)")
+	}
+	const workers = "worker.list=lb\nworker.lb.type=lb\nworker.lb.balance_workers=tomcat1\nworker.tomcat1.host=127.0.0.1\n"
+	for _, mount := range []string{
+		"JkMount /* lb",
+		"JkMount /* lb # 이 부분만 변경",
+		"JkMount /*.jsp",
+		"JkMount lb",
+		"<Location /app>\n    JkMount lb\n</Location>",
+		"JkMount /app/* lb extra",
+	} {
+		dir := t.TempDir()
+		conf := filepath.Join(dir, "httpd.conf")
+		os.WriteFile(filepath.Join(dir, "workers.properties"), []byte(workers), 0o644)
+		os.WriteFile(conf, []byte("ServerRoot "+dir+"\nServerName localhost\n"+
+			"LoadModule mpm_event_module "+modules+"/mod_mpm_event.so\nLoadModule authz_core_module "+modules+"/mod_authz_core.so\n"+
+			"LoadModule jk_module "+modules+"/mod_jk.so\nListen 127.0.0.1:8099\nPidFile "+dir+"/pid\nErrorLog "+dir+"/error.log\n"+
+			"JkWorkersFile "+dir+"/workers.properties\nJkShmFile "+dir+"/jk.shm\n"+mount+"\n"), 0o644)
+		out, err := exec.Command("apache2", "-t", "-f", conf).CombinedOutput()
+		httpdRefuses := err != nil
+
+		root := webTree(t, mount, workers)
+		r := execute(t, exec.Command(binary, "preflight", "-o", "json", "--root", root, "--iface", "lo")) // its only traffic: a TCP try to 127.0.0.1
+		var rep probes.Report
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatalf("preflight: exit %d, not JSON: %v\n%s", r.code, err, r.stderr)
+		}
+		got := check(t, rep, "ajp.workers")
+		weSay := strings.Contains(got.Summary+got.Detail, "httpd refuses to start")
+		if weSay != httpdRefuses {
+			t.Errorf("%q: apache2 -t says %q (refuses: %v); ajp.workers says %s: %s", mount, strings.TrimSpace(string(out)), httpdRefuses, got.Status, got.Summary)
+		}
+	}
+}

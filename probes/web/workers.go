@@ -1,0 +1,199 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/clusterdoctor/clusterdoctor/netcfg/modjk"
+	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/reach"
+	"github.com/clusterdoctor/clusterdoctor/probes/resolve"
+)
+
+// Workers is ajp.workers: on a web host whose httpd uses mod_jk, every worker a JkMount
+// sends requests to is defined, a balancer's members exist and stick sessions, and each
+// AJP worker answers a CPing with a CPong, as mod_jk's own probe expects, within its
+// ping_timeout.
+type Workers struct{}
+
+// ID implements probes.Probe.
+func (Workers) ID() string { return "ajp.workers" }
+
+// Timeout implements probes.Probe: TCP and CPing per worker, in parallel.
+func (Workers) Timeout() time.Duration { return 8 * time.Second }
+
+// cpingCap bounds the wait for a CPong below the probe's timeout; mod_jk waits
+// ping_timeout (10 s by default), and a connector that takes this long is broken anyway.
+const cpingCap = 4 * time.Second
+
+// workerResult is one AJP worker as tested from here.
+type workerResult struct {
+	Name    string  `json:"name"`
+	Address string  `json:"address"`
+	Route   string  `json:"route"`
+	Outcome string  `json:"outcome"`
+	CPongMs float64 `json:"cpongMs,omitempty"`
+	Problem string  `json:"problem,omitempty"`
+}
+
+// Run implements probes.Probe.
+func (p Workers) Run(ctx context.Context, env *probes.Env) probes.Result {
+	id := p.ID()
+	conf := LoadHTTPD(env)
+	if conf == nil {
+		return probes.SkipResult(id, "no Apache httpd configuration on this host").
+			With("looked at /etc/apache2/apache2.conf and /etc/httpd/conf/httpd.conf", "", nil)
+	}
+	wfd, ok := conf.Last("JkWorkersFile")
+	if !ok || len(wfd.Args) != 1 {
+		return probes.SkipResult(id, "httpd here does not use mod_jk (no JkWorkersFile in "+conf.Main+" and its includes)")
+	}
+	path := conf.Abs(wfd.Args[0])
+	b, err := env.ReadFile(path, modjk.MaxSize)
+	if err != nil {
+		return probes.FailResult(id, fmt.Sprintf("JkWorkersFile %s (%s) cannot be read: %v", path, wfd.Where(), err)).
+			With("mod_jk refuses to start without its workers", "create it, or point JkWorkersFile at it", nil)
+	}
+	wf, err := modjk.Parse(bytes.NewReader(b))
+	if err != nil {
+		return probes.UnknownResult(id, fmt.Sprintf("%s: %v", path, err))
+	}
+	// A web host of a cluster balances: worker.list names a balancer. Without one (the
+	// distribution's stock workers.properties), httpd here is not the cluster's web tier.
+	balancer := false
+	for _, n := range wf.List() {
+		if w, _ := wf.Worker(n); w.Type() == "lb" {
+			balancer = true
+		}
+	}
+	var fails, warns []string
+	ms := mounts(env, conf, &fails)
+	if !balancer && len(fails) == 0 {
+		return probes.SkipResult(id, "mod_jk here balances nothing: worker.list in "+path+" names no lb worker (the package's stock configuration)")
+	}
+	listed := map[string]bool{}
+	for _, n := range wf.List() {
+		listed[n] = true
+	}
+	for _, m := range ms {
+		if !listed[m.worker] {
+			fails = append(fails, fmt.Sprintf("%s at %s sends %s to worker %q, which worker.list in %s does not name: those requests get a 500",
+				m.directive, m.where, m.path, m.worker, path))
+		}
+	}
+	var ajp []*modjk.Worker
+	for _, n := range wf.List() {
+		w, _ := wf.Worker(n)
+		switch w.Type() {
+		case "lb":
+			members := w.BalanceWorkers()
+			if len(members) == 0 {
+				fails = append(fails, fmt.Sprintf("balancer %s has no balance_workers (%s)", n, path))
+			}
+			if sticky, ok := w.Sticky(); !ok || !sticky {
+				v, _ := w.Get("sticky_session")
+				warns = append(warns, fmt.Sprintf("balancer %s: sticky_session=%s (%s:%d): a session's requests go to any node, so every request depends on replication having finished",
+					n, v.Text, path, v.Line))
+			}
+			for _, m := range members {
+				mw, defined := wf.Worker(m)
+				if !defined {
+					fails = append(fails, fmt.Sprintf("balancer %s names %s in balance_workers, but no worker.%s.* property exists in %s", n, m, m, path))
+					continue
+				}
+				if mw.Type() == "ajp13" {
+					ajp = append(ajp, mw)
+				}
+			}
+		case "ajp13":
+			ajp = append(ajp, w)
+		}
+	}
+	results := testWorkers(ctx, env, ajp)
+	for _, r := range results {
+		if r.Problem != "" {
+			fails = append(fails, r.Problem)
+		}
+	}
+	ev := map[string]any{"workersFile": path, "workers": results}
+	switch {
+	case len(fails) > 0:
+		return probes.FailResult(id, fails[0]).With(strings.Join(append(fails, warns...), "; "),
+			"each worker's host and port is its Tomcat's AJP <Connector> (address=, port=; secretRequired with the same secret)", ev)
+	case len(warns) > 0:
+		return probes.WarnResult(id, warns[0]).With(strings.Join(warns, "; "), "set worker.BALANCER.sticky_session=true", ev)
+	case len(results) == 0:
+		return probes.SkipResult(id, "worker.list in "+path+" names no AJP worker")
+	}
+	var parts []string
+	for _, r := range results {
+		parts = append(parts, fmt.Sprintf("%s %s (CPong in %.1f ms)", r.Name, r.Address, r.CPongMs))
+	}
+	return probes.PassResult(id, fmt.Sprintf("%d AJP workers answer a CPing: %s", len(results), strings.Join(parts, ", "))).With("", "", ev)
+}
+
+// testWorkers reaches every AJP worker as mod_jk would: TCP, then a CPing.
+func testWorkers(ctx context.Context, env *probes.Env, ws []*modjk.Worker) []workerResult {
+	out := make([]workerResult, len(ws))
+	var wg sync.WaitGroup
+	for i, w := range ws {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = testWorker(ctx, env, w)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func testWorker(ctx context.Context, env *probes.Env, w *modjk.Worker) workerResult {
+	r := workerResult{Name: w.Name, Route: w.Route()}
+	host, port, err := w.Address()
+	if err != nil {
+		r.Outcome, r.Problem = "error", fmt.Sprintf("worker %s: %v", w.Name, err)
+		return r
+	}
+	r.Address = fmt.Sprintf("%s:%d", host, port)
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		res, rerr := resolve.New(env)
+		var ans resolve.Answer
+		if rerr == nil {
+			ans, rerr = res.Lookup(ctx, host)
+		}
+		if rerr != nil {
+			r.Outcome, r.Problem = "unresolved", fmt.Sprintf("worker %s: host %s does not resolve here: %v", w.Name, host, rerr)
+			return r
+		}
+		addr = ans.First()
+	}
+	to := netip.AddrPortFrom(addr, uint16(port))
+	r.Address = to.String()
+	if host != addr.String() {
+		r.Address = fmt.Sprintf("%s (%s)", to, host)
+	}
+	tcp := reach.TCP(ctx, to, 2*time.Second)
+	r.Outcome = string(tcp.Outcome)
+	if tcp.Outcome != reach.Open {
+		hint := ""
+		if tcp.Outcome == reach.Refused {
+			hint = ": Tomcat is not running there, or its AJP connector listens on another address (on loopback by default since 9.0.31, 8.5.51 and 7.0.100: set address= on the <Connector>)"
+		}
+		r.Problem = fmt.Sprintf("worker %s: TCP to %s %s%s", w.Name, r.Address, tcp.Text(), hint)
+		return r
+	}
+	timeout := min(time.Duration(w.PingTimeout())*time.Millisecond, cpingCap)
+	took, err := CPing(ctx, to, timeout)
+	if err != nil {
+		r.Outcome, r.Problem = "no-cpong", fmt.Sprintf("worker %s: %s accepts TCP but %v", w.Name, r.Address, err)
+		return r
+	}
+	r.Outcome, r.CPongMs = "cpong", float64(took.Microseconds())/1000
+	return r
+}
