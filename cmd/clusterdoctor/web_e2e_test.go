@@ -23,8 +23,8 @@ func webTree(t *testing.T, jkMount, workers string) string {
 		"etc/apache2/mods-enabled/jk.load":         "LoadModule jk_module /usr/lib/apache2/modules/mod_jk.so\n",
 		"etc/apache2/mods-enabled/jk.conf":         "<IfModule jk_module>\n    JkWorkersFile /etc/libapache2-mod-jk/workers.properties\n    " + jkMount + "\n</IfModule>\n",
 		"etc/libapache2-mod-jk/workers.properties": workers,
-		"etc/hosts":                                "127.0.0.1 localhost\n10.99.0.10 web\n",
-		"etc/hostname":                             "web\n",
+		"etc/hosts":    "127.0.0.1 localhost\n10.99.0.10 web\n",
+		"etc/hostname": "web\n",
 	} {
 		os.MkdirAll(filepath.Join(root, filepath.Dir(p)), 0o755)
 		if err := os.WriteFile(filepath.Join(root, p), []byte(s), 0o644); err != nil {
