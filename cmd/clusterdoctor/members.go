@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"net/netip"
 	"os"
 	"time"
@@ -78,16 +77,11 @@ func runMembers(c *cobra.Command, f *membersFlags) error {
 	if p := found.Primary(); p != nil {
 		if freq, drop, ok := p.Heartbeats(); ok {
 			cfg.Frequency, cfg.DropTime = freq, drop
-			cfg.ExpectSelf = p.PID > 0 && sameNetns(p.PID)
+			cfg.ExpectSelf = p.InThisNetns()
 		}
 	}
 	if local, err := env.InterfaceAddrs(); err == nil {
-		for _, a := range local {
-			cfg.Local = append(cfg.Local, a.Prefix.Addr())
-			if a.Iface == choice.Iface && a.Prefix.Addr().Is4() {
-				cfg.Subnets = append(cfg.Subnets, a.Prefix.Masked())
-			}
-		}
+		cfg.AddLocal(local)
 	}
 	rep, err := members.Listen(ctx, cfg)
 	if err != nil {
@@ -109,13 +103,4 @@ func runMembers(c *cobra.Command, f *membersFlags) error {
 		return &exitError{code: probes.ExitFailed}
 	}
 	return nil
-}
-
-// sameNetns reports whether process pid is in this process's network namespace: a Tomcat
-// in another one (a container on this machine) sends its heartbeats from another host,
-// as far as the network is concerned.
-func sameNetns(pid int) bool {
-	self, err1 := os.Readlink("/proc/self/ns/net")
-	other, err2 := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid))
-	return err1 == nil && err2 == nil && self == other
 }

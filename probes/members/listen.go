@@ -15,6 +15,7 @@ import (
 	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
 
+	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/reach"
 	"github.com/clusterdoctor/clusterdoctor/probes/udpmsg"
 )
@@ -41,6 +42,17 @@ type Config struct {
 	// TCPTimeout bounds each connection test to an advertised receiver (2 s by default).
 	TCPTimeout time.Duration
 	Now        func() time.Time
+}
+
+// AddLocal takes this host's addresses (which member is its own) and the cluster
+// interface's subnets (where members should advertise) from its interface list.
+func (c *Config) AddLocal(local []probes.IfaceAddr) {
+	for _, a := range local {
+		c.Local = append(c.Local, a.Prefix.Addr())
+		if a.Iface == c.Iface && a.Prefix.Addr().Is4() {
+			c.Subnets = append(c.Subnets, a.Prefix.Masked())
+		}
+	}
 }
 
 func (c *Config) defaults() {

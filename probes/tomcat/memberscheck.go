@@ -49,12 +49,7 @@ func (p MembersCheck) Run(ctx context.Context, env *probes.Env) probes.Result {
 	cfg := members.Config{Group: p.Group, Port: p.Port, Iface: p.Iface, Duration: 2*freq + 300*time.Millisecond,
 		Frequency: freq, DropTime: drop, ExpectSelf: true, TCPTimeout: 1500 * time.Millisecond}
 	if local, err := env.InterfaceAddrs(); err == nil {
-		for _, a := range local {
-			cfg.Local = append(cfg.Local, a.Prefix.Addr())
-			if a.Iface == p.Iface && a.Prefix.Addr().Is4() {
-				cfg.Subnets = append(cfg.Subnets, a.Prefix.Masked())
-			}
-		}
+		cfg.AddLocal(local)
 	}
 	rep, err := members.Listen(ctx, cfg)
 	if err != nil {
@@ -85,24 +80,28 @@ func (p MembersCheck) Run(ctx context.Context, env *probes.Env) probes.Result {
 }
 
 // running is this host's running instance with multicast membership, in this network
-// namespace (a Tomcat in a container here is another host to the network).
+// namespace.
 func (p MembersCheck) running(env *probes.Env) *Instance {
 	if !env.LiveRoot() {
 		return nil
 	}
-	self, err := os.Readlink("/proc/self/ns/net")
-	if err != nil {
-		return nil
-	}
 	for _, in := range p.Found.Instances {
-		if _, _, ok := in.Heartbeats(); !ok || in.PID <= 0 {
-			continue
-		}
-		if ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", in.PID)); err == nil && ns == self {
+		if _, _, ok := in.Heartbeats(); ok && in.InThisNetns() {
 			return in
 		}
 	}
 	return nil
+}
+
+// InThisNetns reports whether the instance runs in this process's network namespace: a
+// Tomcat in a container on this machine is another host as far as the network goes.
+func (in *Instance) InThisNetns() bool {
+	if in.PID <= 0 {
+		return false
+	}
+	self, err1 := os.Readlink("/proc/self/ns/net")
+	other, err2 := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", in.PID))
+	return err1 == nil && err2 == nil && self == other
 }
 
 // MemberStates is the evidence key holding []members.State, for the agent's metrics.
