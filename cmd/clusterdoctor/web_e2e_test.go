@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/lab"
@@ -84,6 +85,29 @@ func TestAJPWorkersAgainstRealTomcats(t *testing.T) {
 			}
 		})
 	}
+	// With the agent on was1, the web host learns its jvmRoute over the peers' protocol: a
+	// worker whose route is not it fails, naming both.
+	a.Start(noFirewalld, "agent-was1", binary, "agent", "--iface", "cl0", "--tomcat", ta.Base, "--tomcat-home", lab.TomcatHome,
+		"--interval", "5s", "--skip", "ntp.sync,hosts.hostname")
+	time.Sleep(1500 * time.Millisecond)
+	for _, tc := range []struct {
+		name, workers string
+		status        probes.Status
+		says          string
+	}{
+		{"route equals jvmRoute", one, probes.Pass, "every route equals its Tomcat's jvmRoute (1 of 1 asked)"},
+		{"route differs", strings.ReplaceAll(one, "tomcat1", "was1"), probes.Fail, `worker was1 expects route "was1", but the Tomcat at 10.99.0.1 has jvmRoute "tomcat1"`},
+		{"route set apart", strings.ReplaceAll(one, "tomcat1", "was1") + "worker.was1.route=tomcat1\n", probes.Pass, "(1 of 1 asked)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, _ := preflightJSON(t, w, lab.Private{}, "--root", webTree(t, "JkMount /* lb", tc.workers), "--iface", "cl0")
+			got := check(t, rep, "ajp.workers")
+			if got.Status != tc.status || !strings.Contains(got.Summary+" "+got.Detail, tc.says) {
+				t.Errorf("ajp.workers = %s: %s (%s); want %s saying %q", got.Status, got.Summary, got.Detail, tc.status, tc.says)
+			}
+		})
+	}
+
 	if rep, _ := preflightJSON(t, a, wasView(t, a, "was1"), "--tomcat", ta.Base, "--tomcat-home", lab.TomcatHome, "--skip", "ntp.sync"); check(t, rep, "ajp.workers").Status != probes.Skip {
 		t.Errorf("ajp.workers on a Tomcat host without httpd: %s; want skip", check(t, rep, "ajp.workers").Status)
 	}

@@ -60,7 +60,7 @@ func checks(s probes.Settings, choice Choice, found *tomcat.Found) []probes.Prob
 		tomcat.AJP{Found: found},
 		tomcat.Deployer{Found: found},
 		tomcat.Logs{Found: found, PeersExpected: len(s.Peers) > 0},
-		web.Workers{},
+		web.Workers{Port: s.McastPort},
 	}
 	multicast := []probes.Probe{
 		tomcat.MembersCheck{Found: found, Iface: s.Iface, Group: s.Group, Port: s.McastPort, Peers: s.Peers, ReceiverPort: s.ReceiverPorts.From},

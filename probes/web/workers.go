@@ -11,6 +11,7 @@ import (
 
 	"github.com/clusterdoctor/clusterdoctor/netcfg/modjk"
 	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/mcast"
 	"github.com/clusterdoctor/clusterdoctor/probes/reach"
 	"github.com/clusterdoctor/clusterdoctor/probes/resolve"
 )
@@ -18,8 +19,12 @@ import (
 // Workers is ajp.workers: on a web host whose httpd uses mod_jk, every worker a JkMount
 // sends requests to is defined, a balancer's members exist and stick sessions, and each
 // AJP worker answers a CPing with a CPong, as mod_jk's own probe expects, within its
-// ping_timeout.
-type Workers struct{}
+// ping_timeout. Each worker's route (what mod_jk expects after the dot of the session id)
+// is compared with its Tomcat's jvmRoute, asked from the clusterdoctor there (agent or a
+// running mcast-test) over the peers' protocol on Port.
+type Workers struct {
+	Port int // the membership port the Tomcat hosts' clusterdoctors answer on
+}
 
 // ID implements probes.Probe.
 func (Workers) ID() string { return "ajp.workers" }
@@ -36,6 +41,9 @@ type workerResult struct {
 	Name    string  `json:"name"`
 	Address string  `json:"address"`
 	Route   string  `json:"route"`
+	// JvmRoute is the Tomcat's, as its clusterdoctor said; RouteNote why it is not known.
+	JvmRoute  string `json:"jvmRoute,omitempty"`
+	RouteNote string `json:"routeNote,omitempty"`
 	Outcome string  `json:"outcome"`
 	CPongMs float64 `json:"cpongMs,omitempty"`
 	Problem string  `json:"problem,omitempty"`
@@ -114,7 +122,8 @@ func (p Workers) Run(ctx context.Context, env *probes.Env) probes.Result {
 			ajp = append(ajp, w)
 		}
 	}
-	results := testWorkers(ctx, env, ajp)
+	key, _ := env.ReadTrimmed("/etc/clusterdoctor/key") // the cluster's, when this host has it
+	results := testWorkers(ctx, env, ajp, p.Port, []byte(key))
 	for _, r := range results {
 		if r.Problem != "" {
 			fails = append(fails, r.Problem)
@@ -130,36 +139,48 @@ func (p Workers) Run(ctx context.Context, env *probes.Env) probes.Result {
 	case len(results) == 0:
 		return probes.SkipResult(id, "worker.list in "+path+" names no AJP worker")
 	}
-	var parts []string
+	var parts, unverified []string
+	verified := 0
 	for _, r := range results {
 		parts = append(parts, fmt.Sprintf("%s %s (CPong in %.1f ms)", r.Name, r.Address, r.CPongMs))
+		if r.JvmRoute != "" {
+			verified++
+		} else {
+			unverified = append(unverified, r.Name+": "+r.RouteNote)
+		}
 	}
-	return probes.PassResult(id, fmt.Sprintf("%d AJP workers answer a CPing: %s", len(results), strings.Join(parts, ", "))).With("", "", ev)
+	routes := fmt.Sprintf("; every route equals its Tomcat's jvmRoute (%d of %d asked)", verified, len(results))
+	detail := ""
+	if len(unverified) > 0 {
+		routes = fmt.Sprintf("; routes checked for %d of %d workers", verified, len(results))
+		detail = "not verified: " + strings.Join(unverified, "; ") + " (run clusterdoctor agent on the Tomcat hosts to have them checked)"
+	}
+	return probes.PassResult(id, fmt.Sprintf("%d AJP workers answer a CPing: %s%s", len(results), strings.Join(parts, ", "), routes)).With(detail, "", ev)
 }
 
 // testWorkers reaches every AJP worker as mod_jk would: TCP, then a CPing.
-func testWorkers(ctx context.Context, env *probes.Env, ws []*modjk.Worker) []workerResult {
+func testWorkers(ctx context.Context, env *probes.Env, ws []*modjk.Worker, port int, key []byte) []workerResult {
 	out := make([]workerResult, len(ws))
 	var wg sync.WaitGroup
 	for i, w := range ws {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i] = testWorker(ctx, env, w)
+			out[i] = testWorker(ctx, env, w, port, key)
 		}()
 	}
 	wg.Wait()
 	return out
 }
 
-func testWorker(ctx context.Context, env *probes.Env, w *modjk.Worker) workerResult {
+func testWorker(ctx context.Context, env *probes.Env, w *modjk.Worker, port int, key []byte) workerResult {
 	r := workerResult{Name: w.Name, Route: w.Route()}
-	host, port, err := w.Address()
+	host, ajpPort, err := w.Address()
 	if err != nil {
 		r.Outcome, r.Problem = "error", fmt.Sprintf("worker %s: %v", w.Name, err)
 		return r
 	}
-	r.Address = fmt.Sprintf("%s:%d", host, port)
+	r.Address = fmt.Sprintf("%s:%d", host, ajpPort)
 	addr, err := netip.ParseAddr(host)
 	if err != nil {
 		res, rerr := resolve.New(env)
@@ -173,7 +194,7 @@ func testWorker(ctx context.Context, env *probes.Env, w *modjk.Worker) workerRes
 		}
 		addr = ans.First()
 	}
-	to := netip.AddrPortFrom(addr, uint16(port))
+	to := netip.AddrPortFrom(addr, uint16(ajpPort))
 	r.Address = to.String()
 	if host != addr.String() {
 		r.Address = fmt.Sprintf("%s (%s)", to, host)
@@ -195,5 +216,32 @@ func testWorker(ctx context.Context, env *probes.Env, w *modjk.Worker) workerRes
 		return r
 	}
 	r.Outcome, r.CPongMs = "cpong", float64(took.Microseconds())/1000
+	checkRoute(ctx, &r, netip.AddrPortFrom(addr, uint16(port)), key)
 	return r
+}
+
+// checkRoute asks the Tomcat host's clusterdoctor for its jvmRoute and compares it with
+// the route the balancer expects: a difference breaks sticky sessions.
+func checkRoute(ctx context.Context, r *workerResult, at netip.AddrPort, key []byte) {
+	if at.Port() == 0 {
+		r.RouteNote = "no membership port to ask on"
+		return
+	}
+	in, err := mcast.AskSettings(ctx, at, key, 1500*time.Millisecond)
+	switch {
+	case err != nil:
+		r.RouteNote = err.Error()
+	case in.JvmRoute == "" && in.Tomcat == "":
+		r.RouteNote = "the clusterdoctor at " + at.String() + " found no Tomcat there"
+	case in.JvmRoute == "":
+		r.JvmRoute = "(none)"
+		r.Problem = fmt.Sprintf("worker %s expects route %q, but the Tomcat at %s has no jvmRoute: its sessions carry no route and stickiness cannot work (set jvmRoute=%q on its <Engine>)",
+			r.Name, r.Route, at.Addr(), r.Route)
+	default:
+		r.JvmRoute = in.JvmRoute
+		if in.JvmRoute != r.Route {
+			r.Problem = fmt.Sprintf("worker %s expects route %q, but the Tomcat at %s has jvmRoute %q: sticky sessions break and requests bounce between the nodes (set jvmRoute=%q on its <Engine>, or worker.%s.route=%s)",
+				r.Name, r.Route, at.Addr(), in.JvmRoute, r.Route, r.Name, in.JvmRoute)
+		}
+	}
 }
