@@ -38,15 +38,15 @@ const cpingCap = 4 * time.Second
 
 // workerResult is one AJP worker as tested from here.
 type workerResult struct {
-	Name    string  `json:"name"`
-	Address string  `json:"address"`
-	Route   string  `json:"route"`
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	Route   string `json:"route"`
 	// JvmRoute is the Tomcat's, as its clusterdoctor said; RouteNote why it is not known.
-	JvmRoute  string `json:"jvmRoute,omitempty"`
-	RouteNote string `json:"routeNote,omitempty"`
-	Outcome string  `json:"outcome"`
-	CPongMs float64 `json:"cpongMs,omitempty"`
-	Problem string  `json:"problem,omitempty"`
+	JvmRoute  string  `json:"jvmRoute,omitempty"`
+	RouteNote string  `json:"routeNote,omitempty"`
+	Outcome   string  `json:"outcome"`
+	CPongMs   float64 `json:"cpongMs,omitempty"`
+	Problem   string  `json:"problem,omitempty"`
 }
 
 // Run implements probes.Probe.
