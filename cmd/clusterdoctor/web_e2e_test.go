@@ -35,11 +35,11 @@ func webTree(t *testing.T, jkMount, workers string) string {
 	return root
 }
 
-// TestAJPWorkersAgainstRealTomcats: a web host's mod_jk configuration checked against two
+// TestWebTierAgainstRealTomcats: a web host's mod_jk and nginx configurations checked against two
 // real Tomcat 10.1: one whose AJP connector listens on the cluster address, one left on
 // the loopback default. Each worker is reached as mod_jk reaches it (TCP, then a CPing
 // answered by a CPong); the seeds' configuration mistakes are named with file and line.
-func TestAJPWorkersAgainstRealTomcats(t *testing.T) {
+func TestWebTierAgainstRealTomcats(t *testing.T) {
 	lab.RequireTomcat(t)
 	l := lab.New(t)
 	a, b, w := l.AddHost("was1", 1), l.AddHost("was2", 2), l.AddHost("web", 10)
@@ -108,6 +108,27 @@ func TestAJPWorkersAgainstRealTomcats(t *testing.T) {
 		})
 	}
 
+	// nginx in front of the same two Tomcats' HTTP connectors.
+	for _, tc := range []struct {
+		name, upstream string
+		status         probes.Status
+		says           string
+	}{
+		{"round robin", "server 10.99.0.1:8080;\n        server 10.99.0.2:8080;", probes.Warn, "balances by round-robin"},
+		{"ip_hash", "ip_hash;\n        server 10.99.0.1:8080;\n        server 10.99.0.2:8080;", probes.Pass, "2 upstream members answer HTTP"},
+		{"a member down for nginx", "ip_hash;\n        server 10.99.0.1:8080;\n        server 10.99.0.2:8080 down;", probes.Pass, "1 upstream members answer HTTP"},
+		{"nothing on the port", "hash $cookie_JSESSIONID consistent;\n        server 10.99.0.1:8080;\n        server 10.99.0.1:8081;", probes.Fail, "TCP to 10.99.0.1:8081 refused"},
+		{"the AJP port as a member", "ip_hash;\n        server 10.99.0.1:8009;", probes.Fail, "accepts TCP but"},
+	} {
+		t.Run("nginx "+tc.name, func(t *testing.T) {
+			rep, _ := preflightJSON(t, w, lab.Private{}, "--root", nginxTree(t, tc.upstream), "--iface", "cl0")
+			got := check(t, rep, "web.upstreams")
+			if got.Status != tc.status || !strings.Contains(got.Summary+" "+got.Detail, tc.says) {
+				t.Errorf("web.upstreams = %s: %s (%s); want %s saying %q", got.Status, got.Summary, got.Detail, tc.status, tc.says)
+			}
+		})
+	}
+
 	if rep, _ := preflightJSON(t, a, wasView(t, a, "was1"), "--tomcat", ta.Base, "--tomcat-home", lab.TomcatHome, "--skip", "ntp.sync"); check(t, rep, "ajp.workers").Status != probes.Skip {
 		t.Errorf("ajp.workers on a Tomcat host without httpd: %s; want skip", check(t, rep, "ajp.workers").Status)
 	}
@@ -151,6 +172,55 @@ func TestJkMountAsHttpdReadsIt(t *testing.T) {
 		weSay := strings.Contains(got.Summary+got.Detail, "httpd refuses to start")
 		if weSay != httpdRefuses {
 			t.Errorf("%q: apache2 -t says %q (refuses: %v); ajp.workers says %s: %s", mount, strings.TrimSpace(string(out)), httpdRefuses, got.Status, got.Summary)
+		}
+	}
+}
+
+// nginxTree writes an nginx configuration under a temp root: nginx.conf including
+// conf.d/*.conf, and a cluster.conf with the upstream block given and a server proxying
+// to it.
+func nginxTree(t *testing.T, upstream string) string {
+	t.Helper()
+	root := t.TempDir()
+	for p, s := range map[string]string{
+		"etc/nginx/nginx.conf":          "events {\n    worker_connections 64;\n}\nhttp {\n    include conf.d/*.conf;\n}\n",
+		"etc/nginx/conf.d/cluster.conf": "upstream tomcats {\n        " + upstream + "\n}\nserver {\n    listen 80;\n    location / {\n        proxy_pass http://tomcats;\n    }\n}\n",
+		"etc/hosts":                     "127.0.0.1 localhost\n10.99.0.10 web\n",
+		"etc/hostname":                  "web\n",
+	} {
+		os.MkdirAll(filepath.Join(root, filepath.Dir(p)), 0o755)
+		if err := os.WriteFile(filepath.Join(root, p), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+// TestNginxSyntaxAsNginxReadsIt: web.upstreams calls a configuration broken exactly when
+// the real nginx -t does, for the shapes that trip a hand edit.
+func TestNginxSyntaxAsNginxReadsIt(t *testing.T) {
+	lab.RequireCommands(t, "nginx")
+	for _, upstream := range []string{
+		"server 127.0.0.1:8080;",
+		"server 127.0.0.1:8080",    // no ';'
+		"server 127.0.0.1:8080; }", // a brace too many
+		"server \"127.0.0.1:8080\"; # a comment",
+		"server 127.0.0.1:8080; server '127.0.0.1:8081",
+	} {
+		root := nginxTree(t, upstream)
+		dir := filepath.Join(root, "etc/nginx")
+		out, err := exec.Command("nginx", "-t", "-p", dir, "-c", filepath.Join(dir, "nginx.conf"), "-e", filepath.Join(dir, "error.log"),
+			"-g", "pid "+filepath.Join(dir, "nginx.pid")+";").CombinedOutput()
+		nginxRefuses := err != nil && !strings.Contains(string(out), "Permission denied")
+		r := execute(t, exec.Command(binary, "preflight", "-o", "json", "--root", root, "--iface", "lo", "--skip", "ajp.workers")) // its only traffic: TCP to 127.0.0.1
+		var rep probes.Report
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatalf("preflight: exit %d, not JSON: %v\n%s", r.code, err, r.stderr)
+		}
+		got := check(t, rep, "web.upstreams")
+		weSay := strings.Contains(got.Summary+got.Detail, "nginx -t refuses it")
+		if weSay != nginxRefuses {
+			t.Errorf("%q: nginx -t says %q (refuses: %v); web.upstreams says %s: %s", upstream, strings.TrimSpace(string(out)), nginxRefuses, got.Status, got.Summary)
 		}
 	}
 }

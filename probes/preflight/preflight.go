@@ -61,6 +61,7 @@ func checks(s probes.Settings, choice Choice, found *tomcat.Found) []probes.Prob
 		tomcat.Deployer{Found: found},
 		tomcat.Logs{Found: found, PeersExpected: len(s.Peers) > 0},
 		web.Workers{Port: s.McastPort},
+		web.Upstreams{},
 	}
 	multicast := []probes.Probe{
 		tomcat.MembersCheck{Found: found, Iface: s.Iface, Group: s.Group, Port: s.McastPort, Peers: s.Peers, ReceiverPort: s.ReceiverPorts.From},

@@ -1,0 +1,302 @@
+package web
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/clusterdoctor/clusterdoctor/netcfg/nginx"
+	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/reach"
+	"github.com/clusterdoctor/clusterdoctor/probes/resolve"
+)
+
+// Upstreams is web.upstreams: on a web host whose nginx proxies to an upstream block, the
+// balancing method keeps a session on its node (or it is said what it costs), and every
+// member answers an HTTP request, reached as nginx reaches it.
+type Upstreams struct{}
+
+// ID implements probes.Probe.
+func (Upstreams) ID() string { return "web.upstreams" }
+
+// Timeout implements probes.Probe.
+func (Upstreams) Timeout() time.Duration { return 8 * time.Second }
+
+const nginxMain, nginxPrefix = "/etc/nginx/nginx.conf", "/etc/nginx"
+
+// upstream is one upstream block as nginx runs it.
+type upstream struct {
+	name, where, method string
+	servers             []upstreamServer
+}
+
+type upstreamServer struct {
+	addr, where string
+	down        bool
+}
+
+// memberResult is one upstream member as tested from here.
+type memberResult struct {
+	Upstream string `json:"upstream"`
+	Server   string `json:"server"`
+	Outcome  string `json:"outcome"`
+	Status   string `json:"status,omitempty"`
+	Problem  string `json:"problem,omitempty"`
+}
+
+// Run implements probes.Probe.
+func (p Upstreams) Run(ctx context.Context, env *probes.Env) probes.Result {
+	id := p.ID()
+	ds, files, problems := loadNginx(env)
+	if files == 0 {
+		return probes.SkipResult(id, "no nginx configuration on this host").With("looked at "+nginxMain, "", nil)
+	}
+	ups, proxied := upstreamsOf(ds)
+	var used []upstream
+	for _, u := range ups {
+		if proxied[u.name] {
+			used = append(used, u)
+		}
+	}
+	if len(used) == 0 && len(problems) == 0 {
+		return probes.SkipResult(id, "nginx here proxies to no upstream block (it is not a balancer of the cluster)")
+	}
+	fails := append([]string(nil), problems...)
+	var warns []string
+	var results []memberResult
+	for _, u := range used {
+		switch u.method {
+		case "ip_hash", "hash", "sticky":
+		default:
+			warns = append(warns, fmt.Sprintf("upstream %s (%s) balances by %s: a session's requests go to every member in turn, each one depending on replication having finished (ip_hash, or hash $cookie_JSESSIONID, keeps a session on its node)",
+				u.name, u.where, u.method))
+		}
+		results = append(results, testMembers(ctx, env, u)...)
+	}
+	for _, r := range results {
+		if r.Problem != "" {
+			fails = append(fails, r.Problem)
+		}
+	}
+	ev := map[string]any{"members": results}
+	switch {
+	case len(fails) > 0:
+		return probes.FailResult(id, fails[0]).With(strings.Join(append(fails, warns...), "; "),
+			"each server of an upstream is a Tomcat's HTTP connector (address=, port=) that this host can reach", ev)
+	case len(warns) > 0:
+		return probes.WarnResult(id, warns[0]).With(strings.Join(warns, "; "), "add ip_hash; (or hash $cookie_JSESSIONID consistent;) to the upstream block", ev)
+	}
+	var parts, down []string
+	for _, r := range results {
+		if r.Outcome == "down" {
+			down = append(down, r.Upstream+" "+r.Server)
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %s (%s)", r.Upstream, r.Server, r.Status))
+	}
+	detail := ""
+	if len(down) > 0 {
+		detail = "marked down, so sent nothing and not tested: " + strings.Join(down, ", ")
+	}
+	return probes.PassResult(id, fmt.Sprintf("%d upstream members answer HTTP, sessions kept on their node: %s", len(parts), strings.Join(parts, ", "))).With(detail, "", ev)
+}
+
+// loadNginx reads nginx.conf with its includes (relative to /etc/nginx), bounded.
+func loadNginx(env *probes.Env) (ds []located, files int, problems []string) {
+	seen := map[string]bool{}
+	var read func(file string, depth int) []located
+	read = func(file string, depth int) []located {
+		if depth > maxDepth || len(seen) >= maxConfFiles || seen[file] {
+			return nil
+		}
+		seen[file] = true
+		b, err := env.ReadFile(file, nginx.MaxSize)
+		if err != nil {
+			if depth > 0 {
+				problems = append(problems, fmt.Sprintf("%s: %v", file, err))
+			}
+			return nil
+		}
+		f, err := nginx.Parse(bytes.NewReader(b))
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v (nginx -t refuses it)", file, err))
+			return nil
+		}
+		files++
+		return expand(f.Directives, file, func(pattern string) []located {
+			if !filepath.IsAbs(pattern) {
+				pattern = filepath.Join(nginxPrefix, pattern)
+			}
+			matches, _ := filepath.Glob(env.Path(pattern))
+			sort.Strings(matches)
+			var out []located
+			for _, m := range matches {
+				rel := m
+				if !env.LiveRoot() {
+					rel = "/" + strings.TrimPrefix(strings.TrimPrefix(m, env.Root), "/")
+				}
+				out = append(out, read(rel, depth+1)...)
+			}
+			return out
+		})
+	}
+	return read(nginxMain, 0), files, problems
+}
+
+// located is a directive with its file, its includes expanded in place.
+type located struct {
+	nginx.Directive
+	File     string
+	Children []located
+}
+
+func (l located) where() string { return fmt.Sprintf("%s:%d", l.File, l.Line) }
+
+func expand(ds []nginx.Directive, file string, include func(string) []located) []located {
+	var out []located
+	for _, d := range ds {
+		if d.Name == "include" && len(d.Args) == 1 {
+			out = append(out, include(d.Args[0])...)
+			continue
+		}
+		l := located{Directive: d, File: file}
+		if d.Block {
+			l.Children = expand(d.Children, file, include)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// upstreamsOf finds the upstream blocks of http and the names proxy_pass sends to.
+func upstreamsOf(ds []located) ([]upstream, map[string]bool) {
+	var ups []upstream
+	proxied := map[string]bool{}
+	var walk func([]located, []string)
+	walk = func(ds []located, parents []string) {
+		for _, d := range ds {
+			inHTTP := len(parents) > 0 && parents[0] == "http"
+			switch {
+			case d.Name == "upstream" && d.Block && len(d.Args) == 1 && inHTTP:
+				u := upstream{name: d.Args[0], where: d.where(), method: "round-robin (the default)"}
+				for _, c := range d.Children {
+					switch c.Name {
+					case "server":
+						if len(c.Args) > 0 {
+							s := upstreamServer{addr: c.Args[0], where: c.where()}
+							for _, a := range c.Args[1:] {
+								s.down = s.down || a == "down"
+							}
+							u.servers = append(u.servers, s)
+						}
+					case "ip_hash", "hash", "sticky":
+						u.method = c.Name
+					case "least_conn", "random", "least_time":
+						u.method = c.Name
+					}
+				}
+				ups = append(ups, u)
+			case d.Name == "proxy_pass" && len(d.Args) == 1:
+				target := strings.TrimPrefix(strings.TrimPrefix(d.Args[0], "http://"), "https://")
+				target, _, _ = strings.Cut(target, "/")
+				proxied[target] = true
+			}
+			if d.Block {
+				walk(d.Children, append(parents, d.Name))
+			}
+		}
+	}
+	walk(ds, nil)
+	return ups, proxied
+}
+
+// testMembers sends each member an HTTP request, as nginx would proxy one.
+func testMembers(ctx context.Context, env *probes.Env, u upstream) []memberResult {
+	out := make([]memberResult, len(u.servers))
+	var wg sync.WaitGroup
+	for i, s := range u.servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = testMember(ctx, env, u.name, s)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func testMember(ctx context.Context, env *probes.Env, name string, s upstreamServer) memberResult {
+	r := memberResult{Upstream: name, Server: s.addr}
+	if s.down {
+		r.Outcome = "down"
+		return r // marked down by the admin: nginx sends it nothing
+	}
+	host, port := s.addr, 80
+	if h, ps, err := net.SplitHostPort(s.addr); err == nil {
+		n, err := strconv.Atoi(ps)
+		if err != nil || n < 1 || n > 65535 {
+			r.Outcome, r.Problem = "error", fmt.Sprintf("upstream %s: server %s (%s): the port is not 1-65535", name, s.addr, s.where)
+			return r
+		}
+		host, port = h, n
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		res, rerr := resolve.New(env)
+		var ans resolve.Answer
+		if rerr == nil {
+			ans, rerr = res.Lookup(ctx, host)
+		}
+		if rerr != nil {
+			r.Outcome, r.Problem = "unresolved", fmt.Sprintf("upstream %s: server %s does not resolve here: %v", name, host, rerr)
+			return r
+		}
+		addr = ans.First()
+	}
+	to := netip.AddrPortFrom(addr, uint16(port))
+	tcp := reach.TCP(ctx, to, 2*time.Second)
+	r.Outcome = string(tcp.Outcome)
+	if tcp.Outcome != reach.Open {
+		r.Problem = fmt.Sprintf("upstream %s: server %s (%s): TCP to %s %s", name, s.addr, s.where, to, tcp.Text())
+		return r
+	}
+	status, err := httpStatus(ctx, to, host)
+	if err != nil {
+		r.Outcome, r.Problem = "no-http", fmt.Sprintf("upstream %s: server %s accepts TCP but %v", name, s.addr, err)
+		return r
+	}
+	r.Outcome, r.Status = "http", status
+	return r
+}
+
+// httpStatus sends GET / and returns the status line's code and text: any answer counts
+// (a 404 from Tomcat's ROOT is still Tomcat answering).
+// Equivalent to: curl -s -o /dev/null -w '%{http_code}' http://ADDR/
+func httpStatus(ctx context.Context, to netip.AddrPort, host string) (string, error) {
+	d := net.Dialer{Timeout: 2 * time.Second}
+	c, err := d.DialContext(ctx, "tcp", to.String())
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(3 * time.Second))
+	fmt.Fprintf(c, "GET / HTTP/1.0\r\nHost: %s\r\nUser-Agent: clusterdoctor\r\n\r\n", host)
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil && line == "" {
+		return "", fmt.Errorf("no HTTP answer within 3s (%v)", err)
+	}
+	f := strings.Fields(line)
+	if len(f) < 2 || !strings.HasPrefix(f[0], "HTTP/") {
+		return "", fmt.Errorf("answered %.40q, not HTTP (an AJP port, or another service)", line)
+	}
+	return strings.Join(f[1:], " "), nil
+}
