@@ -18,20 +18,21 @@ import (
 // workers.properties.
 func webTree(t *testing.T, jkMount, workers string) string {
 	t.Helper()
-	root := t.TempDir()
-	for p, s := range map[string]string{
+	return newTree(t, map[string]string{
 		"etc/apache2/apache2.conf":                 "ServerRoot \"/etc/apache2\"\nIncludeOptional mods-enabled/*.load\nIncludeOptional mods-enabled/*.conf\n",
 		"etc/apache2/mods-enabled/jk.load":         "LoadModule jk_module /usr/lib/apache2/modules/mod_jk.so\n",
 		"etc/apache2/mods-enabled/jk.conf":         "<IfModule jk_module>\n    JkWorkersFile /etc/libapache2-mod-jk/workers.properties\n    " + jkMount + "\n</IfModule>\n",
 		"etc/libapache2-mod-jk/workers.properties": workers,
 		"etc/hosts":    "127.0.0.1 localhost\n10.99.0.10 web\n",
 		"etc/hostname": "web\n",
-	} {
-		os.MkdirAll(filepath.Join(root, filepath.Dir(p)), 0o755)
-		if err := os.WriteFile(filepath.Join(root, p), []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
+}
+
+// newTree writes files (paths relative to the root) under a new temp root.
+func newTree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	writeTree(t, root, files)
 	return root
 }
 
@@ -181,19 +182,12 @@ func TestJkMountAsHttpdReadsIt(t *testing.T) {
 // to it.
 func nginxTree(t *testing.T, upstream string) string {
 	t.Helper()
-	root := t.TempDir()
-	for p, s := range map[string]string{
+	return newTree(t, map[string]string{
 		"etc/nginx/nginx.conf":          "events {\n    worker_connections 64;\n}\nhttp {\n    include conf.d/*.conf;\n}\n",
 		"etc/nginx/conf.d/cluster.conf": "upstream tomcats {\n        " + upstream + "\n}\nserver {\n    listen 80;\n    location / {\n        proxy_pass http://tomcats;\n    }\n}\n",
 		"etc/hosts":                     "127.0.0.1 localhost\n10.99.0.10 web\n",
 		"etc/hostname":                  "web\n",
-	} {
-		os.MkdirAll(filepath.Join(root, filepath.Dir(p)), 0o755)
-		if err := os.WriteFile(filepath.Join(root, p), []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return root
+	})
 }
 
 // TestNginxSyntaxAsNginxReadsIt: web.upstreams calls a configuration broken exactly when

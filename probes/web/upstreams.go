@@ -17,7 +17,6 @@ import (
 	"github.com/clusterdoctor/clusterdoctor/netcfg/nginx"
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/reach"
-	"github.com/clusterdoctor/clusterdoctor/probes/resolve"
 )
 
 // Upstreams is web.upstreams: on a web host whose nginx proxies to an upstream block, the
@@ -249,18 +248,10 @@ func testMember(ctx context.Context, env *probes.Env, name string, s upstreamSer
 		}
 		host, port = h, n
 	}
-	addr, err := netip.ParseAddr(host)
+	addr, err := resolveHost(ctx, env, host)
 	if err != nil {
-		res, rerr := resolve.New(env)
-		var ans resolve.Answer
-		if rerr == nil {
-			ans, rerr = res.Lookup(ctx, host)
-		}
-		if rerr != nil {
-			r.Outcome, r.Problem = "unresolved", fmt.Sprintf("upstream %s: server %s does not resolve here: %v", name, host, rerr)
-			return r
-		}
-		addr = ans.First()
+		r.Outcome, r.Problem = "unresolved", fmt.Sprintf("upstream %s: server %s does not resolve here: %v", name, host, err)
+		return r
 	}
 	to := netip.AddrPortFrom(addr, uint16(port))
 	tcp := reach.TCP(ctx, to, 2*time.Second)

@@ -181,18 +181,10 @@ func testWorker(ctx context.Context, env *probes.Env, w *modjk.Worker, port int,
 		return r
 	}
 	r.Address = fmt.Sprintf("%s:%d", host, ajpPort)
-	addr, err := netip.ParseAddr(host)
+	addr, err := resolveHost(ctx, env, host)
 	if err != nil {
-		res, rerr := resolve.New(env)
-		var ans resolve.Answer
-		if rerr == nil {
-			ans, rerr = res.Lookup(ctx, host)
-		}
-		if rerr != nil {
-			r.Outcome, r.Problem = "unresolved", fmt.Sprintf("worker %s: host %s does not resolve here: %v", w.Name, host, rerr)
-			return r
-		}
-		addr = ans.First()
+		r.Outcome, r.Problem = "unresolved", fmt.Sprintf("worker %s: host %s does not resolve here: %v", w.Name, host, err)
+		return r
 	}
 	to := netip.AddrPortFrom(addr, uint16(ajpPort))
 	r.Address = to.String()
@@ -244,4 +236,20 @@ func checkRoute(ctx context.Context, r *workerResult, at netip.AddrPort, key []b
 				r.Name, r.Route, at.Addr(), in.JvmRoute, r.Route, r.Name, in.JvmRoute)
 		}
 	}
+}
+
+// resolveHost is an address as written, or a name resolved the way this host resolves it.
+func resolveHost(ctx context.Context, env *probes.Env, host string) (netip.Addr, error) {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return a, nil
+	}
+	r, err := resolve.New(env)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	ans, err := r.Lookup(ctx, host)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	return ans.First(), nil
 }
