@@ -55,6 +55,10 @@ type Settings struct {
 	Root string `json:"root" yaml:"root"`
 	// Timeout is the deadline of the whole run.
 	Timeout Duration `json:"timeout" yaml:"timeout"`
+	// Routes are jvmRoutes given for web hosts (--route NAME=HOST, config routes: {NAME:
+	// HOST}): the jvmRoute of the Tomcat at HOST, for ajp.workers where no clusterdoctor
+	// answers there.
+	Routes map[string]string `json:"routes,omitempty" yaml:"routes"`
 	// Responder (agent only): false keeps the agent from answering peers' mcast-test on
 	// the membership port; unset or true answers.
 	Responder *bool `json:"-" yaml:"responder"`

@@ -23,6 +23,7 @@ type preflightFlags struct {
 	verbose      bool
 	strict       bool
 	skip, ignore []string
+	routes       []string
 }
 
 func newPreflightCmd() *cobra.Command {
@@ -53,6 +54,7 @@ failed, 2 usage or input error, 3 the run could not complete. With -o nagios: 0 
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "show passing checks' details and evidence")
 	fs.BoolVar(&f.strict, "strict", false, "treat warnings as failures (exit 1)")
 	fs.StringSliceVar(&f.skip, "skip", nil, "check IDs not to run (comma-separated)")
+	fs.StringArrayVar(&f.routes, "route", nil, "web host: the Tomcat at HOST has jvmRoute NAME, as NAME=HOST (repeatable; where no clusterdoctor answers there)")
 	fs.StringSliceVar(&f.ignore, "ignore", nil, "check IDs whose failure is only a warning, or all")
 	completeIDs := func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return preflight.IDs(), cobra.ShellCompDirectiveNoFileComp
@@ -68,6 +70,9 @@ failed, 2 usage or input error, 3 the run could not complete. With -o nagios: 0 
 func runPreflight(c *cobra.Command, f *preflightFlags) error {
 	s, err := f.settings(c.Flags())
 	if err != nil {
+		return usage(err)
+	}
+	if err := addRoutes(&s, f.routes); err != nil {
 		return usage(err)
 	}
 	if err := validFormat(f.output); err != nil {
@@ -155,4 +160,19 @@ func runChecks(ctx context.Context, s probes.Settings, explicit map[string]strin
 		Host: host, StartedAt: start.UTC(), DurationMs: time.Since(start).Milliseconds(),
 		Settings: s, Summary: probes.Summarize(results), Checks: results,
 	}, nil
+}
+
+// addRoutes takes --route NAME=HOST: the Tomcat at HOST has jvmRoute NAME.
+func addRoutes(s *probes.Settings, routes []string) error {
+	for _, r := range routes {
+		name, host, ok := strings.Cut(r, "=")
+		if !ok || name == "" || host == "" || strings.ContainsAny(name, " .") {
+			return &probes.UsageError{Flag: "--route", Value: r, Problem: "want JVMROUTE=HOST (the Tomcat at HOST has that jvmRoute)"}
+		}
+		if s.Routes == nil {
+			s.Routes = map[string]string{}
+		}
+		s.Routes[name] = host
+	}
+	return nil
 }

@@ -88,7 +88,7 @@ func TestWebTierAgainstRealTomcats(t *testing.T) {
 	}
 	// With the agent on was1, the web host learns its jvmRoute over the peers' protocol: a
 	// worker whose route is not it fails, naming both.
-	a.Start(noFirewalld, "agent-was1", binary, "agent", "--iface", "cl0", "--tomcat", ta.Base, "--tomcat-home", lab.TomcatHome,
+	agent := a.Start(noFirewalld, "agent-was1", binary, "agent", "--iface", "cl0", "--tomcat", ta.Base, "--tomcat-home", lab.TomcatHome,
 		"--interval", "5s", "--skip", "ntp.sync,hosts.hostname")
 	time.Sleep(1500 * time.Millisecond)
 	for _, tc := range []struct {
@@ -102,6 +102,28 @@ func TestWebTierAgainstRealTomcats(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rep, _ := preflightJSON(t, w, lab.Private{}, "--root", webTree(t, "JkMount /* lb", tc.workers), "--iface", "cl0")
+			got := check(t, rep, "ajp.workers")
+			if got.Status != tc.status || !strings.Contains(got.Summary+" "+got.Detail, tc.says) {
+				t.Errorf("ajp.workers = %s: %s (%s); want %s saying %q", got.Status, got.Summary, got.Detail, tc.status, tc.says)
+			}
+		})
+	}
+
+	// Without the agent, the operator gives the routes (--route JVMROUTE=HOST), or is told how.
+	agent.Process.Kill()
+	agent.Wait()
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		status probes.Status
+		says   string
+	}{
+		{"no route known", nil, probes.Pass, "or give it: --route JVMROUTE=10.99.0.1"},
+		{"--route agrees", []string{"--route", "tomcat1=10.99.0.1"}, probes.Pass, "(1 of 1 asked)"},
+		{"--route differs", []string{"--route", "was9=10.99.0.1"}, probes.Fail, `has (as --route gives it) jvmRoute "was9"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, _ := preflightJSON(t, w, lab.Private{}, append([]string{"--root", webTree(t, "JkMount /* lb", one), "--iface", "cl0"}, tc.args...)...)
 			got := check(t, rep, "ajp.workers")
 			if got.Status != tc.status || !strings.Contains(got.Summary+" "+got.Detail, tc.says) {
 				t.Errorf("ajp.workers = %s: %s (%s); want %s saying %q", got.Status, got.Summary, got.Detail, tc.status, tc.says)

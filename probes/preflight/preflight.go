@@ -60,7 +60,7 @@ func checks(s probes.Settings, choice Choice, found *tomcat.Found) []probes.Prob
 		tomcat.AJP{Found: found},
 		tomcat.Deployer{Found: found},
 		tomcat.Logs{Found: found, PeersExpected: len(s.Peers) > 0},
-		web.Workers{Port: s.McastPort},
+		web.Workers{Port: s.McastPort, Routes: s.Routes},
 		web.Upstreams{},
 	}
 	multicast := []probes.Probe{

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -24,6 +25,9 @@ import (
 // running mcast-test) over the peers' protocol on Port.
 type Workers struct {
 	Port int // the membership port the Tomcat hosts' clusterdoctors answer on
+	// Routes are jvmRoutes given by the operator (jvmRoute -> host), used where no
+	// clusterdoctor answers.
+	Routes map[string]string
 }
 
 // ID implements probes.Probe.
@@ -123,7 +127,7 @@ func (p Workers) Run(ctx context.Context, env *probes.Env) probes.Result {
 		}
 	}
 	key, _ := env.ReadTrimmed("/etc/clusterdoctor/key") // the cluster's, when this host has it
-	results := testWorkers(ctx, env, ajp, p.Port, []byte(key))
+	results := testWorkers(ctx, env, ajp, p.Port, []byte(key), p.given(ctx, env))
 	for _, r := range results {
 		if r.Problem != "" {
 			fails = append(fails, r.Problem)
@@ -159,21 +163,21 @@ func (p Workers) Run(ctx context.Context, env *probes.Env) probes.Result {
 }
 
 // testWorkers reaches every AJP worker as mod_jk would: TCP, then a CPing.
-func testWorkers(ctx context.Context, env *probes.Env, ws []*modjk.Worker, port int, key []byte) []workerResult {
+func testWorkers(ctx context.Context, env *probes.Env, ws []*modjk.Worker, port int, key []byte, given map[netip.Addr]string) []workerResult {
 	out := make([]workerResult, len(ws))
 	var wg sync.WaitGroup
 	for i, w := range ws {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i] = testWorker(ctx, env, w, port, key)
+			out[i] = testWorker(ctx, env, w, port, key, given)
 		}()
 	}
 	wg.Wait()
 	return out
 }
 
-func testWorker(ctx context.Context, env *probes.Env, w *modjk.Worker, port int, key []byte) workerResult {
+func testWorker(ctx context.Context, env *probes.Env, w *modjk.Worker, port int, key []byte, given map[netip.Addr]string) workerResult {
 	r := workerResult{Name: w.Name, Route: w.Route()}
 	host, ajpPort, err := w.Address()
 	if err != nil {
@@ -208,21 +212,36 @@ func testWorker(ctx context.Context, env *probes.Env, w *modjk.Worker, port int,
 		return r
 	}
 	r.Outcome, r.CPongMs = "cpong", float64(took.Microseconds())/1000
-	checkRoute(ctx, &r, netip.AddrPortFrom(addr, uint16(port)), key)
+	checkRoute(ctx, &r, netip.AddrPortFrom(addr, uint16(port)), key, given[addr])
 	return r
+}
+
+// given resolves the operator's --route hosts to addresses.
+func (p Workers) given(ctx context.Context, env *probes.Env) map[netip.Addr]string {
+	out := map[netip.Addr]string{}
+	for route, host := range p.Routes {
+		if a, err := resolveHost(ctx, env, host); err == nil {
+			out[a] = route
+		}
+	}
+	return out
 }
 
 // checkRoute asks the Tomcat host's clusterdoctor for its jvmRoute and compares it with
 // the route the balancer expects: a difference breaks sticky sessions.
-func checkRoute(ctx context.Context, r *workerResult, at netip.AddrPort, key []byte) {
-	if at.Port() == 0 {
-		r.RouteNote = "no membership port to ask on"
-		return
+func checkRoute(ctx context.Context, r *workerResult, at netip.AddrPort, key []byte, given string) {
+	var in mcast.Info
+	err := errors.New("no membership port to ask on")
+	if at.Port() != 0 {
+		in, err = mcast.AskSettings(ctx, at, key, 1500*time.Millisecond)
 	}
-	in, err := mcast.AskSettings(ctx, at, key, 1500*time.Millisecond)
+	source := "has"
+	if err != nil && given != "" {
+		in, err, source = mcast.Info{JvmRoute: given, Tomcat: "(--route)"}, nil, "has (as --route gives it)"
+	}
 	switch {
 	case err != nil:
-		r.RouteNote = err.Error()
+		r.RouteNote = err.Error() + "; or give it: --route JVMROUTE=" + at.Addr().String()
 	case in.JvmRoute == "" && in.Tomcat == "":
 		r.RouteNote = "the clusterdoctor at " + at.String() + " found no Tomcat there"
 	case in.JvmRoute == "":
@@ -232,8 +251,8 @@ func checkRoute(ctx context.Context, r *workerResult, at netip.AddrPort, key []b
 	default:
 		r.JvmRoute = in.JvmRoute
 		if in.JvmRoute != r.Route {
-			r.Problem = fmt.Sprintf("worker %s expects route %q, but the Tomcat at %s has jvmRoute %q: sticky sessions break and requests bounce between the nodes (set jvmRoute=%q on its <Engine>, or worker.%s.route=%s)",
-				r.Name, r.Route, at.Addr(), in.JvmRoute, r.Route, r.Name, in.JvmRoute)
+			r.Problem = fmt.Sprintf("worker %s expects route %q, but the Tomcat at %s %s jvmRoute %q: sticky sessions break and requests bounce between the nodes (set jvmRoute=%q on its <Engine>, or worker.%s.route=%s)",
+				r.Name, r.Route, at.Addr(), source, in.JvmRoute, r.Route, r.Name, in.JvmRoute)
 		}
 	}
 }
