@@ -74,7 +74,7 @@ func TestMembersOfRealTomcats(t *testing.T) {
 		t.Errorf("tomcat.members on a healthy pair = %s: %s (%s)", got.Status, got.Summary, got.Detail)
 	}
 	pre, _ = preflightJSON(t, a, wasView(t, a, "was1"), append(onA, "--peer", "10.99.0.2", "--peer", "10.99.0.9", "--skip", "ntp.sync")...)
-	if got := check(t, pre, "tomcat.members"); got.Status != "fail" || !strings.Contains(got.Detail, "peer 10.99.0.9 (10.99.0.9) is not heard") {
+	if got := check(t, pre, "tomcat.members"); got.Status != "fail" || !strings.Contains(got.Summary+got.Detail, "peer 10.99.0.9 (10.99.0.9) is not heard") {
 		t.Errorf("tomcat.members with a peer that runs no Tomcat = %s: %s (%s)", got.Status, got.Summary, got.Detail)
 	}
 

@@ -73,7 +73,7 @@ func (p MembersCheck) Run(ctx context.Context, env *probes.Env) probes.Result {
 		MemberStates: states}
 	if len(problems) > 0 {
 		return probes.FailResult(id, fmt.Sprintf("%s: %s", in.Label(), problems[0])).
-			With(strings.Join(problems, "; "), "clusterdoctor members shows every member's heartbeats and what is wrong with them", ev)
+			With(strings.Join(problems[1:], "; "), "clusterdoctor members shows every member's heartbeats and what is wrong with them", ev)
 	}
 	return probes.PassResult(id, fmt.Sprintf("%d members heard, this host's among them, every receiver accepts TCP: %s", len(heard), strings.Join(heard, ", "))).
 		With("", "", ev)

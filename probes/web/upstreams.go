@@ -89,10 +89,10 @@ func (p Upstreams) Run(ctx context.Context, env *probes.Env) probes.Result {
 	ev := map[string]any{"members": results}
 	switch {
 	case len(fails) > 0:
-		return probes.FailResult(id, fails[0]).With(strings.Join(append(fails, warns...), "; "),
+		return probes.FailResult(id, fails[0]).With(strings.Join(append(fails[1:], warns...), "; "),
 			"each server of an upstream is a Tomcat's HTTP connector (address=, port=) that this host can reach", ev)
 	case len(warns) > 0:
-		return probes.WarnResult(id, warns[0]).With(strings.Join(warns, "; "), "add ip_hash; (or hash $cookie_JSESSIONID consistent;) to the upstream block", ev)
+		return probes.WarnResult(id, warns[0]).With(strings.Join(warns[1:], "; "), "add ip_hash; (or hash $cookie_JSESSIONID consistent;) to the upstream block", ev)
 	}
 	var parts, down []string
 	for _, r := range results {

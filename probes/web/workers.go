@@ -136,10 +136,10 @@ func (p Workers) Run(ctx context.Context, env *probes.Env) probes.Result {
 	ev := map[string]any{"workersFile": path, "workers": results}
 	switch {
 	case len(fails) > 0:
-		return probes.FailResult(id, fails[0]).With(strings.Join(append(fails, warns...), "; "),
+		return probes.FailResult(id, fails[0]).With(strings.Join(append(fails[1:], warns...), "; "),
 			"each worker's host and port is its Tomcat's AJP <Connector> (address=, port=; secretRequired with the same secret)", ev)
 	case len(warns) > 0:
-		return probes.WarnResult(id, warns[0]).With(strings.Join(warns, "; "), "set worker.BALANCER.sticky_session=true", ev)
+		return probes.WarnResult(id, warns[0]).With(strings.Join(warns[1:], "; "), "set worker.BALANCER.sticky_session=true", ev)
 	case len(results) == 0:
 		return probes.SkipResult(id, "worker.list in "+path+" names no AJP worker")
 	}
