@@ -118,6 +118,10 @@ func TestMeshAllOK(t *testing.T) {
 				t.Errorf("%s -> %s: %s (%s); want ok", h.Name, p.Address, p.Verdict, p.Reason)
 			}
 			for name, path := range map[string]mcast.PathResult{"unicast": p.Unicast, "multicast": p.Multicast} {
+				if path.Duplicates != 0 || path.Inbound.Duplicates != 0 {
+					t.Errorf("%s -> %s %s: %d duplicates out, %d in; want none on a clean link (each request handled once)", h.Name, p.Address, name,
+						path.Duplicates, path.Inbound.Duplicates)
+				}
 				if path.Sent != 30 || path.Received != 30 || path.Inbound.Sent != 30 || path.Inbound.Received != 30 {
 					t.Errorf("%s -> %s %s: out %d/%d in %d/%d; want 30/30 both ways", h.Name, p.Address, name,
 						path.Received, path.Sent, path.Inbound.Received, path.Inbound.Sent)

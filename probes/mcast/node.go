@@ -194,6 +194,12 @@ func Listen(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	setSendBuffer(n.strange, strangeSendBuffer)
+	// It joins no group: with IP_MULTICAST_ALL on (Linux's default) a wildcard-bound socket
+	// would also get every datagram of the groups the node's other socket joined, and each
+	// multicast request would be handled, and answered, twice.
+	if rc, err := n.strange.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) { unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_MULTICAST_ALL, 0) })
+	}
 	n.conn.SetMulticastTTL(cfg.TTL)
 	n.conn.SetTTL(unicastTTL)
 	n.conn.SetMulticastLoopback(false)
