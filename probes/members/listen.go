@@ -193,7 +193,7 @@ func testReceivers(ctx context.Context, rep *Report, timeout time.Duration) {
 	var targets []netip.AddrPort
 	for i := range rep.Members {
 		m := &rep.Members[i]
-		if m.Status == StatusGone || !m.receiver.IsValid() || m.receiver.Addr().IsLoopback() || m.self {
+		if m.Status == StatusGone || !m.receiver.IsValid() || m.receiver.Addr().IsLoopback() || m.Self {
 			continue
 		}
 		if _, ok := seen[m.receiver]; !ok {

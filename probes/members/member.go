@@ -66,7 +66,6 @@ type Member struct {
 	Problems []string `json:"problems"`
 
 	receiver netip.AddrPort
-	self     bool
 }
 
 // arrival is one datagram and how it came.
@@ -180,7 +179,6 @@ func (c *collector) report(end time.Time) *Report {
 		// This host's own member: it advertises one of our addresses, or its heartbeats
 		// come from one (a Tomcat here advertising 127.0.1.1 is still this host's).
 		m.Self = slices.Contains(c.cfg.Local, h.Addr()) || slices.Contains(c.cfg.Local, st.source)
-		m.self = m.Self
 		if st.route {
 			m.HeardAs = append(m.HeardAs, "route")
 		}

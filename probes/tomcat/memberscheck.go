@@ -65,7 +65,7 @@ func (p MembersCheck) Run(ctx context.Context, env *probes.Env) probes.Result {
 		}
 	}
 	problems = append(problems, rep.Problems...)
-	for _, peer := range p.missingPeers(ctx, env, rep) {
+	for _, peer := range p.missingPeers(ctx, env, rep, cfg.Local) {
 		problems = append(problems, fmt.Sprintf("peer %s (%s) is not heard: its Tomcat does not run, or its heartbeats do not reach this host (mcast-test --peer says which)", peer.name, peer.addr))
 		states = append(states, members.State{Address: peer.addr.String(), Port: p.ReceiverPort, Up: false, AgeSeconds: -1})
 	}
@@ -113,7 +113,7 @@ type namedAddr struct {
 }
 
 // missingPeers are the peers (by name or address) no heard member advertises.
-func (p MembersCheck) missingPeers(ctx context.Context, env *probes.Env, rep *members.Report) []namedAddr {
+func (p MembersCheck) missingPeers(ctx context.Context, env *probes.Env, rep *members.Report, local []netip.Addr) []namedAddr {
 	var advertised []netip.Addr
 	for _, m := range rep.Members {
 		if a, err := netip.ParseAddr(m.Address); err == nil && m.Status != members.StatusGone {
@@ -132,22 +132,9 @@ func (p MembersCheck) missingPeers(ctx context.Context, env *probes.Env, rep *me
 		if !a.IsValid() {
 			continue // unresolvable: hosts.peers says so
 		}
-		if !slices.Contains(advertised, a) && !isLocal(env, a) {
+		if !slices.Contains(advertised, a) && !slices.Contains(local, a) {
 			missing = append(missing, namedAddr{peer, a})
 		}
 	}
 	return missing
-}
-
-func isLocal(env *probes.Env, a netip.Addr) bool {
-	local, err := env.InterfaceAddrs()
-	if err != nil {
-		return false
-	}
-	for _, l := range local {
-		if l.Prefix.Addr() == a {
-			return true
-		}
-	}
-	return false
 }

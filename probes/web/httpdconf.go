@@ -102,11 +102,9 @@ func (c *HTTPDConfig) glob(env *probes.Env, pattern string) []string {
 	matches, _ := filepath.Glob(env.Path(p))
 	var out []string
 	for _, m := range matches {
-		rel := m
-		if !env.LiveRoot() {
-			rel = "/" + strings.TrimPrefix(strings.TrimPrefix(m, env.Root), "/")
-		}
-		if entries, err := filepath.Glob(filepath.Join(m, "*")); err == nil && isDir(m) {
+		rel := hostPath(env, m)
+		if isDir(m) {
+			entries, _ := filepath.Glob(filepath.Join(m, "*"))
 			for _, e := range entries {
 				out = append(out, filepath.Join(rel, filepath.Base(e)))
 			}

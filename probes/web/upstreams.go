@@ -139,11 +139,7 @@ func loadNginx(env *probes.Env) (ds []located, files int, problems []string) {
 			sort.Strings(matches)
 			var out []located
 			for _, m := range matches {
-				rel := m
-				if !env.LiveRoot() {
-					rel = "/" + strings.TrimPrefix(strings.TrimPrefix(m, env.Root), "/")
-				}
-				out = append(out, read(rel, depth+1)...)
+				out = append(out, read(hostPath(env, m), depth+1)...)
 			}
 			return out
 		})
