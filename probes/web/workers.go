@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/clusterdoctor/clusterdoctor/netcfg/modjk"
+	"github.com/clusterdoctor/clusterdoctor/probes/ajp"
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/mcast"
 	"github.com/clusterdoctor/clusterdoctor/probes/reach"
@@ -206,7 +207,7 @@ func testWorker(ctx context.Context, env *probes.Env, w *modjk.Worker, port int,
 		return r
 	}
 	timeout := min(time.Duration(w.PingTimeout())*time.Millisecond, cpingCap)
-	took, err := CPing(ctx, to, timeout)
+	took, err := ajp.CPing(ctx, to, timeout)
 	if err != nil {
 		r.Outcome, r.Problem = "no-cpong", fmt.Sprintf("worker %s: %s accepts TCP but %v", w.Name, r.Address, err)
 		return r

@@ -1,4 +1,4 @@
-package web
+package ajp
 
 import (
 	"bytes"
@@ -9,12 +9,12 @@ import (
 	"time"
 )
 
-// AJP13 CPing and CPong (the Tomcat Connectors' AJP protocol reference): a packet from the
-// web server starts 0x12 0x34, one from the container "AB"; then the length (2 bytes)
-// and the type: 10 is CPing, 9 is CPong. This is the probe mod_jk's ping_mode sends.
+// CPing and CPong (the Tomcat Connectors' AJP protocol reference): a packet from the web
+// server starts 0x12 0x34, one from the container "AB"; then the length (2 bytes) and the
+// type: 10 is CPing, 9 is CPong. This is the probe mod_jk's ping_mode sends.
 var (
-	cping = []byte{0x12, 0x34, 0x00, 0x01, 0x0a}
-	cpong = []byte{'A', 'B', 0x00, 0x01, 0x09}
+	cping = []byte{0x12, 0x34, 0x00, 0x01, typeCPing}
+	cpong = []byte{'A', 'B', 0x00, 0x01, typeCPong}
 )
 
 // CPing connects to an AJP connector, sends a CPing and waits up to timeout for the CPong.
