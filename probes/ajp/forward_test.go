@@ -58,7 +58,7 @@ func (c *container) packet(p ...[]byte) *container {
 	return c
 }
 
-func u16(n int) []byte { return []byte{byte(n >> 8), byte(n)} }
+func u16(n int) []byte  { return []byte{byte(n >> 8), byte(n)} }
 func s(v string) []byte { return append(append(u16(len(v)), v...), 0) }
 
 func headers(status int, msg string, kv ...[]byte) []byte {

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/clusterdoctor/clusterdoctor/netcfg/modjk"
-	"github.com/clusterdoctor/clusterdoctor/probes/ajp"
 	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/ajp"
 	"github.com/clusterdoctor/clusterdoctor/probes/mcast"
 	"github.com/clusterdoctor/clusterdoctor/probes/reach"
 	"github.com/clusterdoctor/clusterdoctor/probes/resolve"
