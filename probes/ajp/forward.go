@@ -75,7 +75,8 @@ type Request struct {
 	// Secret is the worker's secret (worker.NAME.secret, or the connector's secret=); it
 	// is sent only when set.
 	Secret string
-	// RemoteAddr is the browser's address as the web server reports it.
+	// RemoteAddr is the browser's address as the web server reports it; this host's
+	// address on the connection when empty.
 	RemoteAddr string
 }
 
@@ -94,9 +95,8 @@ type Response struct {
 // there is none.
 // Equivalent to what mod_jk sends for: curl -H 'Cookie: ...' http://WEB/URI
 func Do(ctx context.Context, to netip.AddrPort, req Request, timeout time.Duration) (*Response, error) {
-	pkt, err := req.packet()
-	if err != nil {
-		return nil, err
+	if _, err := req.packet(); err != nil {
+		return nil, err // before connecting: nothing to send
 	}
 	d := net.Dialer{Timeout: timeout}
 	c, err := d.DialContext(ctx, "tcp", to.String())
@@ -104,6 +104,13 @@ func Do(ctx context.Context, to netip.AddrPort, req Request, timeout time.Durati
 		return nil, err
 	}
 	defer c.Close()
+	if req.RemoteAddr == "" { // the browser is this host
+		req.RemoteAddr, _, _ = net.SplitHostPort(c.LocalAddr().String())
+	}
+	pkt, err := req.packet()
+	if err != nil {
+		return nil, err
+	}
 	deadline := time.Now().Add(timeout)
 	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
 		deadline = dl

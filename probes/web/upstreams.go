@@ -244,7 +244,7 @@ func testMember(ctx context.Context, env *probes.Env, name string, s upstreamSer
 		}
 		host, port = h, n
 	}
-	addr, err := resolveHost(ctx, env, host)
+	addr, err := ResolveHost(ctx, env, host)
 	if err != nil {
 		r.Outcome, r.Problem = "unresolved", fmt.Sprintf("upstream %s: server %s does not resolve here: %v", name, host, err)
 		return r

@@ -186,7 +186,7 @@ func testWorker(ctx context.Context, env *probes.Env, w *modjk.Worker, port int,
 		return r
 	}
 	r.Address = fmt.Sprintf("%s:%d", host, ajpPort)
-	addr, err := resolveHost(ctx, env, host)
+	addr, err := ResolveHost(ctx, env, host)
 	if err != nil {
 		r.Outcome, r.Problem = "unresolved", fmt.Sprintf("worker %s: host %s does not resolve here: %v", w.Name, host, err)
 		return r
@@ -221,7 +221,7 @@ func testWorker(ctx context.Context, env *probes.Env, w *modjk.Worker, port int,
 func (p Workers) given(ctx context.Context, env *probes.Env) map[netip.Addr]string {
 	out := map[netip.Addr]string{}
 	for route, host := range p.Routes {
-		if a, err := resolveHost(ctx, env, host); err == nil {
+		if a, err := ResolveHost(ctx, env, host); err == nil {
 			out[a] = route
 		}
 	}
@@ -258,8 +258,8 @@ func checkRoute(ctx context.Context, r *workerResult, at netip.AddrPort, key []b
 	}
 }
 
-// resolveHost is an address as written, or a name resolved the way this host resolves it.
-func resolveHost(ctx context.Context, env *probes.Env, host string) (netip.Addr, error) {
+// ResolveHost is an address as written, or a name resolved the way this host resolves it.
+func ResolveHost(ctx context.Context, env *probes.Env, host string) (netip.Addr, error) {
 	if a, err := netip.ParseAddr(host); err == nil {
 		return a, nil
 	}

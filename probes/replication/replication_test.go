@@ -1,0 +1,212 @@
+package replication
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clusterdoctor/clusterdoctor/probes/web"
+)
+
+// fakeCluster stands in for Tomcats behind a balancer, on loopback, for the test's logic
+// only (the real Tomcats, httpd and nginx are tested in cmd/clusterdoctor): each node
+// keeps sessions by id base and answers a cookie it knows without a Set-Cookie, and a
+// node copies a new session to the nodes it replicates to.
+type fakeCluster struct {
+	mu        sync.Mutex
+	routes    []string
+	sessions  []map[string]bool
+	replicate map[[2]int]bool // from, to
+	noSession bool
+	nodes     []*httptest.Server
+	next      int
+}
+
+func newFakeCluster(t *testing.T, routes ...string) *fakeCluster {
+	c := &fakeCluster{routes: routes, replicate: map[[2]int]bool{}}
+	for i := range routes {
+		c.sessions = append(c.sessions, map[string]bool{})
+		for j := range routes {
+			if i != j {
+				c.replicate[[2]int{i, j}] = true
+			}
+		}
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { c.serve(i, w, r) }))
+		t.Cleanup(srv.Close)
+		c.nodes = append(c.nodes, srv)
+	}
+	return c
+}
+
+func (c *fakeCluster) serve(i int, w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.noSession {
+		fmt.Fprintln(w, "hello")
+		return
+	}
+	if ck, err := r.Cookie("JSESSIONID"); err == nil {
+		if base, _ := split(ck.Value); c.sessions[i][base] {
+			fmt.Fprintln(w, "known")
+			return
+		}
+	}
+	c.next++
+	base := fmt.Sprintf("%032X", c.next)
+	c.sessions[i][base] = true
+	for j := range c.routes {
+		if c.replicate[[2]int{i, j}] {
+			c.sessions[j][base] = true
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: "JSESSIONID", Value: base + "." + c.routes[i], Path: "/", HttpOnly: true})
+	fmt.Fprintln(w, "new")
+}
+
+// balancer routes by the session's route when sticky, else round robin; pin sends every
+// request to one node.
+func (c *fakeCluster) balancer(t *testing.T, sticky bool, pin int) *url.URL {
+	rr := 0
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		i := rr % len(c.routes)
+		rr++
+		mu.Unlock()
+		if ck, err := r.Cookie("JSESSIONID"); err == nil && sticky {
+			_, route := split(ck.Value)
+			for k, name := range c.routes {
+				if name == route {
+					i = k
+				}
+			}
+		}
+		if pin >= 0 {
+			i = pin
+		}
+		c.serve(i, w, r)
+	}))
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL + "/app/")
+	return u
+}
+
+func (c *fakeCluster) members() []web.Member {
+	var out []web.Member
+	for i, srv := range c.nodes {
+		u, _ := url.Parse(srv.URL)
+		port, _ := strconv.Atoi(u.Port())
+		out = append(out, web.Member{Name: c.routes[i], Scheme: "http", Host: u.Hostname(), Port: port})
+	}
+	return out
+}
+
+func run(t *testing.T, u *url.URL, members []web.Member) *Report {
+	t.Helper()
+	rep, err := Run(context.Background(), Config{URL: u, Cookie: "JSESSIONID", Members: members, Wait: 300 * time.Millisecond, Timeout: time.Second,
+		Resolve: func(_ context.Context, h string) (netip.Addr, error) { return netip.ParseAddr(h) }})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return rep
+}
+
+func verdicts(rep *Report) string {
+	var out []string
+	for _, p := range rep.Pairs {
+		out = append(out, p.From+">"+p.To+"="+p.Verdict)
+	}
+	for _, s := range rep.Stickiness {
+		out = append(out, s.Member+"="+s.Verdict)
+	}
+	return strings.Join(out, " ")
+}
+
+func TestHealthy(t *testing.T) {
+	c := newFakeCluster(t, "t1", "t2", "t3")
+	rep := run(t, c.balancer(t, true, -1), c.members())
+	want := "t1>t2=replicated t1>t3=replicated t2>t1=replicated t2>t3=replicated t3>t1=replicated t3>t2=replicated t1=sticky t2=sticky t3=sticky"
+	if got := verdicts(rep); got != want || !rep.OK() {
+		t.Errorf("verdicts = %s (ok %v, problems %q); want %s", got, rep.OK(), rep.Problems, want)
+	}
+	for _, p := range rep.Pairs {
+		if p.MadeVia != "balancer" || p.Attempts != 1 {
+			t.Errorf("%s>%s: made via %s, %d attempts; want balancer, 1", p.From, p.To, p.MadeVia, p.Attempts)
+		}
+	}
+	for _, m := range rep.Members {
+		if m.JvmRoute != m.Name {
+			t.Errorf("member %s: jvmRoute %q learned", m.Name, m.JvmRoute)
+		}
+	}
+}
+
+// TestOneDirection: replication from t1 to t2 broken; the other direction works.
+func TestOneDirection(t *testing.T) {
+	c := newFakeCluster(t, "t1", "t2")
+	delete(c.replicate, [2]int{0, 1})
+	start := time.Now()
+	rep := run(t, c.balancer(t, true, -1), c.members())
+	if got, want := verdicts(rep), "t1>t2=not-replicated t2>t1=replicated t1=sticky t2=sticky"; got != want || rep.OK() {
+		t.Errorf("verdicts = %s (ok %v); want %s, not ok", got, rep.OK(), want)
+	}
+	p := rep.Pairs[0]
+	if !strings.Contains(p.Reason, "t2 has no replica of t1's session") || p.Attempts < 3 || p.Attempts > 8 {
+		t.Errorf("t1>t2: %d attempts, %q; want 3-8 attempts and the reason", p.Attempts, p.Reason)
+	}
+	if took := time.Since(start); took < 300*time.Millisecond {
+		t.Errorf("gave up after %s; want --wait (300ms) at least", took)
+	}
+}
+
+func TestNotSticky(t *testing.T) {
+	c := newFakeCluster(t, "t1", "t2")
+	rep := run(t, c.balancer(t, false, -1), c.members())
+	if got := verdicts(rep); !strings.Contains(got, "=not-sticky") || rep.OK() {
+		t.Errorf("verdicts = %s; want a not-sticky member", got)
+	}
+}
+
+// TestPinned: a balancer that sends this client to one node (ip_hash): the other node's
+// sessions are made on it directly, and its stickiness is not tested.
+func TestPinned(t *testing.T) {
+	c := newFakeCluster(t, "t1", "t2")
+	rep := run(t, c.balancer(t, false, 0), c.members())
+	if got, want := verdicts(rep), "t1>t2=replicated t2>t1=replicated t1=sticky t2=not-tested"; got != want || !rep.OK() {
+		t.Errorf("verdicts = %s (ok %v, %q); want %s, ok", got, rep.OK(), rep.Problems, want)
+	}
+	if rep.Pairs[1].MadeVia != "direct" {
+		t.Errorf("t2>t1 made via %s; want direct", rep.Pairs[1].MadeVia)
+	}
+}
+
+func TestMemberDown(t *testing.T) {
+	c := newFakeCluster(t, "t1", "t2")
+	u := c.balancer(t, false, 0)
+	ms := c.members()
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	ms[1].Port = l.Addr().(*net.TCPAddr).Port
+	l.Close() // nothing listens there now
+	rep := run(t, u, ms)
+	if rep.OK() || rep.Pairs[0].Verdict != NotTested || !strings.Contains(rep.Pairs[0].Reason, "refused") {
+		t.Errorf("pairs %+v; want not-tested naming the refusal", rep.Pairs)
+	}
+}
+
+func TestNoSession(t *testing.T) {
+	c := newFakeCluster(t, "t1", "t2")
+	c.noSession = true
+	_, err := Run(context.Background(), Config{URL: c.balancer(t, true, -1), Cookie: "JSESSIONID", Members: c.members(), Wait: time.Second, Timeout: time.Second})
+	if err == nil || !strings.Contains(err.Error(), "the page makes no session") {
+		t.Errorf("Run = %v; want the page makes no session", err)
+	}
+}
