@@ -173,7 +173,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	t := &tester{cfg: cfg, rep: rep,
 		balancer: &httpNode{target: cfg.URL, host: cfg.URL.Host, name: cfg.Cookie, client: client, timeout: cfg.Timeout}}
 
-	first, err := t.makeSession(ctx, t.balancer, "through the balancer")
+	// A member that answers with an error (a refused secret, a failing application) may
+	// be the one the balancer chose first: ask as many times as there are members.
+	var first session
+	var err error
+	for range len(cfg.Members) {
+		if first, err = t.makeSession(ctx, t.balancer, "through the balancer"); err == nil || !errors.Is(err, errNoSession) {
+			break
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +213,14 @@ func (t *tester) makeSession(ctx context.Context, n node, how string) (session, 
 	if err != nil {
 		return session{}, fmt.Errorf("GET %s %s: %w", t.cfg.URL, how, err)
 	}
-	if a.session == "" {
+	switch {
+	case a.session == "" && a.status >= 400:
+		hint := ""
+		if _, direct := n.(*ajpNode); direct && a.status == 403 {
+			hint = ": its AJP connector refuses the worker's secret (secret= on the <Connector>, worker.NAME.secret in workers.properties)"
+		}
+		return session{}, fmt.Errorf("GET %s %s answered %s%s: %w", t.cfg.URL, how, a.statusText(), hint, errNoSession)
+	case a.session == "":
 		return session{}, fmt.Errorf("GET %s %s answered %s without a %s cookie: the page makes no session (give a page that does, such as a login page or a JSP, which makes one unless it says session=\"false\")",
 			t.cfg.URL, how, a.statusText(), t.cfg.Cookie)
 	}
@@ -246,6 +261,10 @@ func (t *tester) members(ctx context.Context, client *http.Client) {
 			t.problem("%s: %s", m.Name, m.Error)
 		case m.JvmRoute == "":
 			t.problem("%s: its sessions carry no route (no jvmRoute on the Tomcat's <Engine>): a balancer cannot send a session back to it", m.Name)
+		case m.Route != "" && m.Route != m.JvmRoute:
+			t.problem("%s: the balancer expects route %q, but the Tomcat's sessions carry %q: mod_jk cannot find their node and sends them anywhere (set jvmRoute=%q on its <Engine>, or worker.%s.route=%s)",
+				m.Name, m.Route, m.JvmRoute, m.Route, m.Name, m.JvmRoute)
+			routes[m.JvmRoute] = append(routes[m.JvmRoute], m.Name)
 		default:
 			routes[m.JvmRoute] = append(routes[m.JvmRoute], m.Name)
 		}
@@ -479,6 +498,9 @@ func nobodys(route string) string {
 	rand.Read(b)
 	return strings.ToUpper(hex.EncodeToString(b)) + "." + route
 }
+
+// errNoSession marks an error status answered without a session.
+var errNoSession = errors.New("no session made")
 
 // ErrNoMembers says where members come from when none is found.
 var ErrNoMembers = errors.New("no balancer members: run session-test on the web host (its mod_jk workers.properties or nginx upstream blocks name them), or give each with --member ajp://HOST:PORT or --member http://HOST:PORT")

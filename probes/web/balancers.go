@@ -18,7 +18,10 @@ type Balancer struct {
 	Where  string `json:"where"`  // FILE:LINE
 	// Mounts are the URL patterns mod_jk sends to it (JkMount, JkMountFile); nginx's
 	// locations are not matched, so an upstream has none.
-	Mounts  []string `json:"mounts,omitempty"`
+	Mounts []string `json:"mounts,omitempty"`
+	// Ports are the ports the server takes requests for it on (httpd's Listen, the listen
+	// of nginx's server blocks that proxy to it).
+	Ports   []int    `json:"ports,omitempty"`
 	Members []Member `json:"members"`
 }
 
@@ -72,7 +75,7 @@ func jkBalancers(env *probes.Env) []Balancer {
 		if w.Type() != "lb" {
 			continue
 		}
-		bal := Balancer{Name: n, Server: "mod_jk", Where: path}
+		bal := Balancer{Name: n, Server: "mod_jk", Where: path, Ports: httpdPorts(conf)}
 		if v, ok := w.Get("balance_workers"); ok {
 			bal.Where = path + ":" + strconv.Itoa(v.Line)
 		}
@@ -113,12 +116,13 @@ func nginxBalancers(env *probes.Env) []Balancer {
 		return nil
 	}
 	ups, proxied := upstreamsOf(ds)
+	ports := proxyPorts(ds)
 	var out []Balancer
 	for _, u := range ups {
 		if !proxied[u.name] {
 			continue
 		}
-		bal := Balancer{Name: u.name, Server: "nginx", Where: u.where}
+		bal := Balancer{Name: u.name, Server: "nginx", Where: u.where, Ports: ports[u.name]}
 		for _, s := range u.servers {
 			host, port := s.addr, 80
 			if h, ps, err := net.SplitHostPort(s.addr); err == nil {
@@ -132,6 +136,73 @@ func nginxBalancers(env *probes.Env) []Balancer {
 		}
 		out = append(out, bal)
 	}
+	return out
+}
+
+// httpdPorts are the ports of httpd's Listen directives ("80", "10.0.0.1:80", "[::]:80 http").
+func httpdPorts(conf *HTTPDConfig) []int {
+	var out []int
+	for _, d := range conf.All("Listen") {
+		if len(d.Args) == 0 {
+			continue
+		}
+		a := d.Args[0]
+		if i := strings.LastIndex(a, ":"); i >= 0 {
+			a = a[i+1:]
+		}
+		if n, err := strconv.Atoi(a); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// proxyPorts maps each upstream name to the listen ports of the server blocks whose
+// proxy_pass sends to it (nginx listens on 80 where a server block says nothing).
+func proxyPorts(ds []located) map[string][]int {
+	out := map[string][]int{}
+	var targets func([]located, map[string]bool)
+	targets = func(ds []located, into map[string]bool) {
+		for _, d := range ds {
+			if d.Name == "proxy_pass" && len(d.Args) == 1 {
+				target := strings.TrimPrefix(strings.TrimPrefix(d.Args[0], "http://"), "https://")
+				target, _, _ = strings.Cut(target, "/")
+				into[target] = true
+			}
+			targets(d.Children, into)
+		}
+	}
+	var walk func([]located)
+	walk = func(ds []located) {
+		for _, d := range ds {
+			if d.Name != "server" || !d.Block {
+				walk(d.Children)
+				continue
+			}
+			var ports []int
+			for _, c := range d.Children {
+				if c.Name != "listen" || len(c.Args) == 0 {
+					continue
+				}
+				a := c.Args[0]
+				if i := strings.LastIndex(a, ":"); i >= 0 && !strings.HasSuffix(a, "]") {
+					a = a[i+1:]
+				}
+				if n, err := strconv.Atoi(a); err == nil {
+					ports = append(ports, n)
+				}
+			}
+			if len(ports) == 0 {
+				ports = []int{80}
+			}
+			to := map[string]bool{}
+			targets(d.Children, to)
+			for name := range to {
+				out[name] = append(out[name], ports...)
+			}
+		}
+	}
+	walk(ds)
 	return out
 }
 

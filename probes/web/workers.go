@@ -19,9 +19,9 @@ import (
 )
 
 // Workers is ajp.workers: on a web host whose httpd uses mod_jk, every worker a JkMount
-// sends requests to is defined, a balancer's members exist and stick sessions, and each
+// sends requests to is defined, a balancer's members exist and stick sessions, each
 // AJP worker answers a CPing with a CPong, as mod_jk's own probe expects, within its
-// ping_timeout. Each worker's route (what mod_jk expects after the dot of the session id)
+// ping_timeout, and its connector accepts the worker's secret. Each worker's route (what mod_jk expects after the dot of the session id)
 // is compared with its Tomcat's jvmRoute, asked from the clusterdoctor there (agent or a
 // running mcast-test) over the peers' protocol on Port.
 type Workers struct {
@@ -51,7 +51,9 @@ type workerResult struct {
 	RouteNote string  `json:"routeNote,omitempty"`
 	Outcome   string  `json:"outcome"`
 	CPongMs   float64 `json:"cpongMs,omitempty"`
-	Problem   string  `json:"problem,omitempty"`
+	// Forward is the connector's answer to a forward request with the worker's secret.
+	Forward string `json:"forward,omitempty"`
+	Problem string `json:"problem,omitempty"`
 }
 
 // Run implements probes.Probe.
@@ -213,8 +215,40 @@ func testWorker(ctx context.Context, env *probes.Env, w *modjk.Worker, port int,
 		return r
 	}
 	r.Outcome, r.CPongMs = "cpong", float64(took.Microseconds())/1000
+	if checkSecret(ctx, &r, w, to, host, timeout); r.Problem != "" {
+		return r
+	}
 	checkRoute(ctx, &r, netip.AddrPortFrom(addr, uint16(port)), key, given[addr])
 	return r
+}
+
+// secretCheckURI is what the secret check asks for: a path no application serves, so a
+// connector that accepts the secret answers 404 without running anything.
+const secretCheckURI = "/clusterdoctor-ajp-secret-check"
+
+// checkSecret sends a forward request as mod_jk would, with the worker's secret: a CPing
+// carries no secret, so only a request shows whether the connector accepts it. Tomcat
+// answers 403 before any application sees a request whose secret differs from its
+// connector's (or that has none when the connector requires one).
+func checkSecret(ctx context.Context, r *workerResult, w *modjk.Worker, to netip.AddrPort, host string, timeout time.Duration) {
+	secret, _ := w.Get("secret")
+	resp, err := ajp.Do(ctx, to, ajp.Request{Method: "HEAD", URI: secretCheckURI, Host: host, Port: 80, Secret: secret.Text}, timeout)
+	if err != nil {
+		r.Forward = err.Error()
+		return
+	}
+	r.Forward = fmt.Sprintf("%d %s", resp.Status, resp.Message)
+	if resp.Status != 403 {
+		return
+	}
+	r.Outcome = "secret-refused"
+	if secret.Text == "" {
+		r.Problem = fmt.Sprintf("worker %s sends no secret, and the AJP connector at %s refuses requests without its secret (403): every request through it fails (set worker.%s.secret to the connector's secret=)",
+			w.Name, r.Address, w.Name)
+		return
+	}
+	r.Problem = fmt.Sprintf("worker %s's secret (line %d) is not the AJP connector's at %s: it refuses the worker's requests with 403 (make worker.%s.secret equal to secret= on the <Connector>)",
+		w.Name, secret.Line, r.Address, w.Name)
 }
 
 // given resolves the operator's --route hosts to addresses.

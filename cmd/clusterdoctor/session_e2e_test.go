@@ -1,0 +1,340 @@
+package main_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/lab"
+	"github.com/clusterdoctor/clusterdoctor/probes/replication"
+)
+
+// counterJSP is the seeds' acceptance page: a counter kept in the session, and the node
+// that served it, as plain lines.
+func counterJSP(node string) string {
+	return `<%@ page contentType="text/plain; charset=UTF-8" %><%
+Integer cnt = (Integer) session.getAttribute("cnt");
+cnt = (cnt == null) ? Integer.valueOf(1) : Integer.valueOf(cnt.intValue() + 1);
+session.setAttribute("cnt", cnt);
+%>NODE=` + node + `
+SID=<%= session.getId() %>
+CNT=<%= cnt %>
+`
+}
+
+// webCluster is two real Tomcat 10.1 (jvmRoute tomcat1 and tomcat2) behind a real httpd
+// with mod_jk and a real nginx on a web host, each host in its own namespace.
+type webCluster struct {
+	t     *testing.T
+	was   map[string]*lab.Host
+	specs map[string]lab.TomcatSpec
+	tc    map[string]*lab.Tomcat
+	web   *lab.Host
+	tier  *lab.WebTier
+	httpd *exec.Cmd
+}
+
+const (
+	httpdPort, nginxPort = 80, 81
+	// tomcat1's AJP connector requires this secret; tomcat2's requires none.
+	ajpSecret = "s3cret"
+)
+
+func workersProperties(names [2]string, secret string) string {
+	return fmt.Sprintf("worker.list=lb\nworker.lb.type=lb\nworker.lb.balance_workers=%s,%s\nworker.lb.sticky_session=true\n"+
+		"worker.%s.type=ajp13\nworker.%s.host=10.99.0.1\nworker.%s.port=8009\nworker.%s.secret=%s\n"+
+		"worker.%s.type=ajp13\nworker.%s.host=10.99.0.2\nworker.%s.port=8009\n",
+		names[0], names[1], names[0], names[0], names[0], names[0], secret, names[1], names[1], names[1])
+}
+
+var healthyWorkers = workersProperties([2]string{"tomcat1", "tomcat2"}, ajpSecret)
+
+func newWebCluster(t *testing.T) *webCluster {
+	l := lab.New(t)
+	c := &webCluster{t: t, was: map[string]*lab.Host{}, specs: map[string]lab.TomcatSpec{}, tc: map[string]*lab.Tomcat{}}
+	c.was["tomcat1"], c.was["tomcat2"], c.web = l.AddHost("was1", 1), l.AddHost("was2", 2), l.AddHost("web", 10)
+	for _, h := range []*lab.Host{c.was["tomcat1"], c.was["tomcat2"], c.web} {
+		h.AddMulticastRoute()
+	}
+	ajp := map[string]string{
+		"tomcat1": `<Connector protocol="AJP/1.3" address="10.99.0.1" port="8009" secret="` + ajpSecret + `"/>`,
+		"tomcat2": `<Connector protocol="AJP/1.3" address="10.99.0.2" port="8009" secretRequired="false"/>`,
+	}
+	for i, route := range []string{"tomcat1", "tomcat2"} {
+		name, h := fmt.Sprintf("was%d", i+1), c.was[route]
+		files := tcConf{JvmRoute: route, AJP: ajp[route]}.files()
+		files["webapps/ROOT/index.jsp"] = counterJSP(route)
+		c.specs[route] = lab.TomcatSpec{Name: name, Hostname: name, Hosts: hostsFor(name, h.Addr.String()), Files: files}
+		c.tc[route] = h.StartTomcat(c.specs[route])
+	}
+	for _, route := range []string{"tomcat1", "tomcat2"} {
+		c.tc[route].Started(t)
+	}
+	for _, route := range []string{"tomcat1", "tomcat2"} {
+		c.tc[route].WaitLog(t, 20*time.Second, "Replication member added")
+	}
+	c.tier = c.web.NewWebTier("web")
+	c.tier.ModJK(httpdPort, healthyWorkers, "JkMount /* lb")
+	c.tier.Nginx(nginxPort, "ip_hash;\n    server 10.99.0.1:8080;\n    server 10.99.0.2:8080;")
+	c.httpd = c.tier.StartHTTPD(httpdPort)
+	c.tier.StartNginx(nginxPort)
+	return c
+}
+
+// workers rewrites workers.properties and restarts httpd, so that mod_jk reads it and
+// forgets the error states of its workers.
+func (c *webCluster) workers(props string) {
+	c.t.Helper()
+	c.tier.ModJK(httpdPort, props, "JkMount /* lb")
+	c.tier.Stop(c.httpd)
+	c.httpd = c.tier.StartHTTPD(httpdPort)
+}
+
+// restart starts a stopped Tomcat again and waits until it has joined the cluster (when
+// join is set) and httpd has forgotten that it was down.
+func (c *webCluster) restart(route string, join bool) {
+	c.t.Helper()
+	c.tc[route] = c.was[route].StartTomcat(c.specs[route])
+	c.tc[route].Started(c.t)
+	if join {
+		c.tc[route].WaitLog(c.t, 20*time.Second, "Replication member added")
+	}
+	c.workers(healthyWorkers)
+}
+
+// sessionTest runs session-test on the web host as an operator would, and reads its JSON.
+func (c *webCluster) sessionTest(url string, args ...string) (*replication.Report, run) {
+	c.t.Helper()
+	r := execute(c.t, c.web.Command(c.tier.View(), binary, append([]string{"session-test", "--url", url, "-o", "json"}, args...)...))
+	var rep replication.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		c.t.Fatalf("session-test %s: exit %d, not JSON: %v\n%s\n%s", url, r.code, err, r.stdout, r.stderr)
+	}
+	return &rep, r
+}
+
+// ajpWorkers runs preflight on the web host and returns its ajp.workers.
+func (c *webCluster) ajpWorkers(args ...string) probes.Result {
+	c.t.Helper()
+	rep, _ := preflightJSON(c.t, c.web, c.tier.View(), append([]string{"--iface", "cl0", "--skip", "ntp.sync"}, args...)...)
+	return check(c.t, rep, "ajp.workers")
+}
+
+// page is one answer of the counter page.
+type page struct{ node, sid, cnt string }
+
+// get asks the counter page through the web tier from the web host, with a session
+// cookie when sid is set, the way a browser would.
+func (c *webCluster) get(url, sid string) page {
+	c.t.Helper()
+	tr := &http.Transport{Proxy: nil, DisableKeepAlives: true, DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var conn net.Conn
+		err := c.web.Do(func() (err error) { conn, err = net.DialTimeout(network, addr, 2*time.Second); return err })
+		return conn, err
+	}}
+	req, _ := http.NewRequest("GET", url, nil)
+	if sid != "" {
+		req.Header.Set("Cookie", "JSESSIONID="+sid)
+	}
+	resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		c.t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	var p page
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), "=")
+		switch k {
+		case "NODE":
+			p.node = v
+		case "SID":
+			p.sid = v
+		case "CNT":
+			p.cnt = v
+		}
+	}
+	if p.node == "" {
+		c.t.Fatalf("GET %s: %s without the counter page", url, resp.Status)
+	}
+	return p
+}
+
+// failover is the seeds' acceptance test through httpd, which the users ran by hand:
+// make a session on node from (asking until the balancer sends a new session there), use
+// it, stop from, reload. The session was replicated when the survivor continues it: the
+// same id base and the counter going on.
+func (c *webCluster) failover(url, from string) (replicated bool, after page) {
+	c.t.Helper()
+	var p page
+	for range 6 {
+		if p = c.get(url, ""); p.node == from {
+			break
+		}
+	}
+	if p.node != from {
+		c.t.Fatalf("the balancer never made a new session on %s", from)
+	}
+	p = c.get(url, p.sid)
+	if p.node != from || p.cnt != "2" {
+		c.t.Fatalf("second request of the session went to %s with count %s; want %s, 2", p.node, p.cnt, from)
+	}
+	time.Sleep(500 * time.Millisecond) // what a user does between the clicks: let replication finish
+	c.tc[from].Stop()
+	after = c.get(url, p.sid)
+	base := func(id string) string { b, _, _ := strings.Cut(id, "."); return b }
+	return after.node != from && base(after.sid) == base(p.sid) && after.cnt == "3", after
+}
+
+// verdictOf is the session-test verdict of one direction, between the members whose
+// Tomcats have the jvmRoutes given (mod_jk names its workers so, nginx by address).
+func verdictOf(t *testing.T, rep *replication.Report, from, to string) replication.Pair {
+	t.Helper()
+	route := map[string]string{}
+	for _, m := range rep.Members {
+		route[m.Name] = m.JvmRoute
+		if m.JvmRoute == "" {
+			route[m.Name] = m.Name
+		}
+	}
+	for _, p := range rep.Pairs {
+		if route[p.From] == from && route[p.To] == to {
+			return p
+		}
+	}
+	t.Fatalf("no pair %s > %s in %+v", from, to, rep.Pairs)
+	return replication.Pair{}
+}
+
+// TestSessionTestThroughTheWebTier: real httpd with mod_jk and real nginx in front of two
+// real Tomcat 10.1. Healthy, both web servers' preflight checks pass and session-test
+// reports replication both ways and sticky sessions; then the faults the seeds met, each
+// named by preflight, by session-test, or compared with the destructive test.
+func TestSessionTestThroughTheWebTier(t *testing.T) {
+	lab.RequireTomcat(t)
+	lab.RequireWebServers(t)
+	c := newWebCluster(t)
+	httpdURL, nginxURL := "http://10.99.0.10/", fmt.Sprintf("http://10.99.0.10:%d/", nginxPort)
+
+	t.Run("healthy", func(t *testing.T) {
+		if got := c.ajpWorkers(); got.Status != probes.Pass {
+			t.Errorf("ajp.workers = %s: %s (%s); want pass", got.Status, got.Summary, got.Detail)
+		}
+		rep, _ := preflightJSON(t, c.web, c.tier.View(), "--iface", "cl0", "--skip", "ntp.sync")
+		if got := check(t, rep, "web.upstreams"); got.Status != probes.Pass {
+			t.Errorf("web.upstreams = %s: %s (%s); want pass", got.Status, got.Summary, got.Detail)
+		}
+		for _, url := range []string{httpdURL, nginxURL} {
+			rep, r := c.sessionTest(url)
+			if r.code != 0 || verdictOf(t, rep, "tomcat1", "tomcat2").Verdict != replication.Replicated ||
+				verdictOf(t, rep, "tomcat2", "tomcat1").Verdict != replication.Replicated {
+				t.Errorf("session-test %s: exit %d, %+v, problems %q; want 0, replicated both ways", url, r.code, rep.Pairs, rep.Problems)
+			}
+			for _, s := range rep.Stickiness {
+				if s.Verdict == replication.NotSticky {
+					t.Errorf("session-test %s: %s %s: %s", url, s.Member, s.Verdict, s.Reason)
+				}
+			}
+		}
+		// mod_jk balances new sessions over both: both members' stickiness is tested there.
+		rep2, _ := c.sessionTest(httpdURL)
+		for _, s := range rep2.Stickiness {
+			if s.Verdict != replication.Sticky {
+				t.Errorf("through httpd: %s %s (%s); want sticky", s.Member, s.Verdict, s.Reason)
+			}
+		}
+	})
+
+	t.Run("secret mismatch", func(t *testing.T) {
+		c.workers(workersProperties([2]string{"tomcat1", "tomcat2"}, "wrong"))
+		if got := c.ajpWorkers(); got.Status != probes.Fail || !strings.Contains(got.Summary, "worker tomcat1's secret") {
+			t.Errorf("ajp.workers = %s: %s; want fail naming worker tomcat1's secret", got.Status, got.Summary)
+		}
+		rep, r := c.sessionTest(httpdURL)
+		if p := verdictOf(t, rep, "tomcat2", "tomcat1"); r.code != 1 || p.Verdict != replication.NotTested || !strings.Contains(p.Reason, "refuses the worker's secret") {
+			t.Errorf("session-test: exit %d, tomcat2 > tomcat1 %s (%s); want 1, not tested naming the secret", r.code, p.Verdict, p.Reason)
+		}
+		c.workers(healthyWorkers)
+	})
+
+	t.Run("jvmRoute is not the worker's name", func(t *testing.T) {
+		c.workers(workersProperties([2]string{"was1", "was2"}, ajpSecret))
+		if got := c.ajpWorkers("--route", "tomcat1=10.99.0.1"); got.Status != probes.Fail || !strings.Contains(got.Summary, `worker was1 expects route "was1"`) || !strings.Contains(got.Summary, `jvmRoute "tomcat1"`) {
+			t.Errorf("ajp.workers = %s: %s; want fail naming was1 and tomcat1", got.Status, got.Summary)
+		}
+		rep, r := c.sessionTest(httpdURL)
+		sticky := 0
+		for _, s := range rep.Stickiness {
+			if s.Verdict == replication.Sticky {
+				sticky++
+			}
+		}
+		if r.code != 1 || sticky == len(rep.Stickiness) || !strings.Contains(strings.Join(rep.Problems, " "), `expects route "was1", but the Tomcat's sessions carry "tomcat1"`) {
+			t.Errorf("session-test: exit %d, stickiness %+v, problems %q; want 1, broken stickiness, the routes named", r.code, rep.Stickiness, rep.Problems)
+		}
+		c.workers(healthyWorkers)
+	})
+
+	t.Run("a Tomcat stopped", func(t *testing.T) {
+		c.tc["tomcat2"].Stop()
+		if got := c.ajpWorkers(); got.Status != probes.Fail || !strings.Contains(got.Summary, "worker tomcat2: TCP to 10.99.0.2:8009 refused") {
+			t.Errorf("ajp.workers = %s: %s; want fail, tomcat2 refused", got.Status, got.Summary)
+		}
+		rep, r := c.sessionTest(httpdURL)
+		if p := verdictOf(t, rep, "tomcat1", "tomcat2"); r.code != 1 || p.Verdict != replication.NotTested || !strings.Contains(p.Reason, "refused") {
+			t.Errorf("session-test: exit %d, tomcat1 > tomcat2 %s (%s); want 1, not tested, refused", r.code, p.Verdict, p.Reason)
+		}
+		c.restart("tomcat2", true)
+	})
+
+	// Network faults on was2: session-test says which directions do not replicate, and
+	// the destructive test (stop the serving Tomcat, reload) says the same.
+	compare := func(t *testing.T, fault string, heal func(), join bool) {
+		rep, r := c.sessionTest(httpdURL)
+		t.Logf("%s: session-test exit %d: %+v", fault, r.code, rep.Pairs)
+		// From tomcat2 first: restarting tomcat1 afterwards needs the fault healed when
+		// tomcat1's state transfer from tomcat2 crosses it.
+		for _, dir := range [][2]string{{"tomcat2", "tomcat1"}, {"tomcat1", "tomcat2"}} {
+			start := time.Now()
+			want, after := c.failover(httpdURL, dir[0])
+			t.Logf("%s: failover from %s took %s", fault, dir[0], time.Since(start).Round(time.Millisecond))
+			got := verdictOf(t, rep, dir[0], dir[1])
+			t.Logf("%s: %s > %s: destructive test: replicated %v (then %+v); session-test: %s", fault, dir[0], dir[1], want, after, got.Verdict)
+			if (got.Verdict == replication.Replicated) != want {
+				t.Errorf("%s: %s > %s: session-test says %s (%s), the destructive test says replicated=%v", fault, dir[0], dir[1], got.Verdict, got.Reason, want)
+			}
+			if dir[0] == "tomcat1" {
+				heal()
+			}
+			start = time.Now()
+			c.restart(dir[0], join)
+			t.Logf("%s: restarting %s took %s", fault, dir[0], time.Since(start).Round(time.Millisecond))
+		}
+		if r.code != 1 {
+			t.Errorf("%s: session-test exit %d; want 1", fault, r.code)
+		}
+	}
+
+	t.Run("4000-4100/tcp dropped on was2", func(t *testing.T) {
+		c.was["tomcat2"].Nft("table inet fault {\n chain input {\n  type filter hook input priority 0;\n  tcp dport 4000-4100 drop\n }\n}\n")
+		compare(t, "receiver range dropped", func() { c.was["tomcat2"].Nft("delete table inet fault\n") }, true)
+	})
+
+	t.Run("multicast route removed on was2", func(t *testing.T) {
+		// As in the seeds: was2 starts with no 224.0.0.0/4 route and its default route on
+		// another NIC, so its heartbeats leave by that NIC and membership never forms.
+		c.tc["tomcat2"].Stop()
+		c.was["tomcat2"].AddPublic()
+		c.was["tomcat2"].DelMulticastRoute()
+		c.restart("tomcat2", false)
+		compare(t, "multicast route removed", func() {}, false)
+	})
+}

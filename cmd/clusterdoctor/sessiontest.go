@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/replication"
+	"github.com/clusterdoctor/clusterdoctor/probes/report"
+	"github.com/clusterdoctor/clusterdoctor/probes/web"
+)
+
+type sessionTestFlags struct {
+	url, cookie, output, root string
+	members                   []string
+	wait, timeout             time.Duration
+}
+
+// requestTimeout bounds each request of the test.
+const requestTimeout = 5 * time.Second
+
+func newSessionTestCmd() *cobra.Command {
+	var f sessionTestFlags
+	c := &cobra.Command{
+		Use:   "session-test --url URL",
+		Short: "Prove that every Tomcat has the others' sessions, through the web tier, without stopping any",
+		Long: `Make a session through the web tier on a page that makes one (a login page, the seeds'
+counter JSP); its cookie's route says which Tomcat (X) made it. Then give that cookie,
+unchanged, to every other member (Y) directly, on the path the balancer itself uses:
+AJP13 forward requests to mod_jk's workers (with the worker's secret), HTTP to nginx's
+upstream servers. Y answers within the session when it holds a replica, and makes a new
+session when it does not; it is asked again with the original cookie until --wait has
+passed since the session was made (replication is asynchronous). Every ordered pair gets a
+fresh session, so every direction is tested. Then sessions' cookies go through the balancer
+again: a request for X's session must land on X.
+
+The members are the balancer's, read from this host's httpd (JkWorkersFile) or nginx
+(upstream blocks behind proxy_pass) configuration, or given with --member. Nothing is
+changed but the sessions the test makes; the number of requests is bounded.
+
+Exit codes: 0 every direction replicates and sessions stick, 1 one does not (or a member
+cannot be tested), 2 usage error, 3 the test could not run (the URL is not reached, or the
+page makes no session).`,
+		Example: `  clusterdoctor session-test --url http://localhost/
+  clusterdoctor session-test --url http://web/app/login.jsp --member ajp://was1:8009 --member ajp://was2:8009 -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return runSessionTest(c.Context(), &f) },
+	}
+	fs := c.Flags()
+	fs.StringVar(&f.url, "url", "", "a page through the web tier that makes a session (required)")
+	fs.StringArrayVar(&f.members, "member", nil, "a member reached directly, ajp://HOST:PORT or http://HOST:PORT (repeatable; default: the balancer's, from this host's configuration)")
+	fs.StringVar(&f.cookie, "cookie", "JSESSIONID", "the session cookie's name")
+	fs.DurationVar(&f.wait, "wait", 2*time.Second, "how long a replica may take to show on a member")
+	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "overall deadline")
+	fs.StringVar(&f.root, "root", "/", "read the web server's configuration under this directory")
+	fs.StringVarP(&f.output, "output", "o", "text", "output format: text, json")
+	return c
+}
+
+func runSessionTest(ctx context.Context, f *sessionTestFlags) error {
+	u, err := sessionURL(f.url)
+	if err != nil {
+		return usage(err)
+	}
+	switch {
+	case f.output != "text" && f.output != "json":
+		return usage(&probes.UsageError{Flag: "--output", Value: f.output, Problem: "want text or json"})
+	case f.wait < 0 || f.wait > 5*time.Minute:
+		return usage(&probes.UsageError{Flag: "--wait", Value: f.wait.String(), Problem: "want 0 to 5m"})
+	case f.timeout <= f.wait:
+		return usage(&probes.UsageError{Flag: "--timeout", Value: f.timeout.String(), Problem: "want more than --wait"})
+	case f.cookie == "" || strings.ContainsAny(f.cookie, "=; \t,"):
+		return usage(&probes.UsageError{Flag: "--cookie", Value: f.cookie, Problem: "want a cookie name"})
+	}
+	env, err := probes.NewEnv(f.root)
+	if err != nil {
+		return usage(&probes.UsageError{Flag: "--root", Value: f.root, Problem: err.Error()})
+	}
+	defer env.Close()
+	members, err := sessionMembers(env, u, f.members)
+	if err != nil {
+		return usage(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	rep, err := replication.Run(ctx, replication.Config{URL: u, Cookie: f.cookie, Members: members, Wait: f.wait, Timeout: requestTimeout,
+		Resolve: func(ctx context.Context, host string) (netip.Addr, error) { return web.ResolveHost(ctx, env, host) }})
+	if err != nil {
+		return incomplete(err)
+	}
+	rep.Host, _ = os.Hostname()
+	if f.output == "json" {
+		err = report.SessionTestJSON(os.Stdout, rep)
+	} else {
+		err = report.SessionTestText(os.Stdout, rep, report.Options{Color: colorWanted(os.Stdout)})
+	}
+	if err != nil {
+		return incomplete(err)
+	}
+	if !rep.OK() {
+		return &exitError{code: probes.ExitFailed}
+	}
+	return nil
+}
+
+// sessionURL is --url: an http URL with a host.
+func sessionURL(s string) (*url.URL, error) {
+	if s == "" {
+		return nil, &probes.UsageError{Flag: "--url", Problem: "required: a page through the web tier that makes a session, such as http://localhost/"}
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, &probes.UsageError{Flag: "--url", Value: s, Problem: "want http://HOST[:PORT]/PATH"}
+	}
+	return u, nil
+}
+
+// sessionMembers are the --member URLs, each with the secret and route the configuration
+// gives the same address; else the members of the one balancer that serves the URL.
+func sessionMembers(env *probes.Env, u *url.URL, given []string) ([]web.Member, error) {
+	bals := web.Balancers(env)
+	if len(given) > 0 {
+		var out []web.Member
+		for _, g := range given {
+			m, err := memberURL(g)
+			if err != nil {
+				return nil, err
+			}
+			for _, b := range bals {
+				for _, c := range b.Members {
+					if c.Scheme == m.Scheme && c.Host == m.Host && c.Port == m.Port {
+						m.Name, m.Secret, m.Route, m.Where = c.Name, c.Secret, c.Route, c.Where
+					}
+				}
+			}
+			out = append(out, m)
+		}
+		return out, nil
+	}
+	port := 80
+	if u.Scheme == "https" {
+		port = 443
+	}
+	if p, err := strconv.Atoi(u.Port()); err == nil {
+		port = p
+	}
+	var serving []web.Balancer
+	for _, b := range bals {
+		mounted := b.Server == "nginx" || slices.ContainsFunc(b.Mounts, func(p string) bool { return web.Serves(p, pathOf(u)) })
+		if mounted && (len(b.Ports) == 0 || slices.Contains(b.Ports, port)) {
+			serving = append(serving, b)
+		}
+	}
+	switch len(serving) {
+	case 0:
+		return nil, replication.ErrNoMembers
+	case 1:
+	default:
+		var names []string
+		for _, b := range serving {
+			names = append(names, fmt.Sprintf("%s %s (%s)", b.Server, b.Name, b.Where))
+		}
+		return nil, fmt.Errorf("%s could be served by %s: name the members with --member", u, strings.Join(names, " or "))
+	}
+	var out []web.Member
+	for _, m := range serving[0].Members {
+		if !m.Disabled {
+			out = append(out, m)
+		}
+	}
+	if len(out) < 2 {
+		return nil, fmt.Errorf("balancer %s (%s) has %d members the balancer sends to: replication needs two", serving[0].Name, serving[0].Where, len(out))
+	}
+	return out, nil
+}
+
+func pathOf(u *url.URL) string {
+	if u.Path == "" {
+		return "/"
+	}
+	return u.Path
+}
+
+// memberURL is one --member: ajp://HOST[:PORT] (8009) or http://HOST[:PORT] (80).
+func memberURL(s string) (web.Member, error) {
+	bad := &probes.UsageError{Flag: "--member", Value: s, Problem: "want ajp://HOST[:PORT] or http://HOST[:PORT]"}
+	u, err := url.Parse(s)
+	if err != nil || u.Hostname() == "" || (u.Path != "" && u.Path != "/") {
+		return web.Member{}, bad
+	}
+	port := map[string]int{"ajp": 8009, "http": 80}[u.Scheme]
+	if port == 0 {
+		return web.Member{}, bad
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return web.Member{}, &probes.UsageError{Flag: "--member", Value: s, Problem: "the port is not 1-65535"}
+		}
+		port = n
+	}
+	return web.Member{Name: s, Scheme: u.Scheme, Host: u.Hostname(), Port: port, Where: "--member"}, nil
+}
