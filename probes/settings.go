@@ -59,6 +59,10 @@ type Settings struct {
 	// HOST}): the jvmRoute of the Tomcat at HOST, for ajp.workers where no clusterdoctor
 	// answers there.
 	Routes map[string]string `json:"routes,omitempty" yaml:"routes"`
+	// Roles are what this host is in the cluster: "was" (a Tomcat host), "web" (a web
+	// server balancing over the Tomcats), or both. Empty means detect them (preflight):
+	// web where httpd or nginx balances, was where a Tomcat is found or nothing balances.
+	Roles []string `json:"roles,omitempty" yaml:"roles"`
 	// Responder (agent only): false keeps the agent from answering peers' mcast-test on
 	// the membership port; unset or true answers.
 	Responder *bool `json:"-" yaml:"responder"`
@@ -75,6 +79,22 @@ type TomcatInstance struct {
 	Found string `json:"found"`
 }
 
+// Roles of a host.
+const (
+	RoleWAS = "was"
+	RoleWeb = "web"
+)
+
+// Has reports whether the host has the role.
+func (s Settings) Has(role string) bool {
+	for _, r := range s.Roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
 // Membership kinds.
 const (
 	Multicast = "multicast"
@@ -83,7 +103,7 @@ const (
 )
 
 // SettingKeys are the settings whose source is reported, by their JSON names.
-var SettingKeys = []string{"iface", "group", "mcastPort", "receiverPorts", "ajpPort", "httpPort", "membership", "peers"}
+var SettingKeys = []string{"iface", "group", "mcastPort", "receiverPorts", "ajpPort", "httpPort", "membership", "peers", "roles"}
 
 // Defaults are Tomcat's own defaults for a SimpleTcpCluster with McastService.
 func Defaults() Settings {
@@ -137,6 +157,11 @@ func (s Settings) Validate() error {
 	}
 	if err := s.ReceiverPorts.validate(); err != nil {
 		return &UsageError{"--receiver-ports", s.ReceiverPorts.String(), err.Error()}
+	}
+	for _, r := range s.Roles {
+		if r != RoleWAS && r != RoleWeb {
+			return &UsageError{"--role", r, "want web, was, or web,was (a host that is both)"}
+		}
 	}
 	if s.Iface != "" {
 		if err := ValidIfaceName(s.Iface); err != nil {

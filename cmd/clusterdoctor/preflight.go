@@ -153,6 +153,9 @@ func runChecks(ctx context.Context, s probes.Settings, explicit map[string]strin
 	if _, given := explicit["iface"]; !given {
 		s.Sources["iface"] = choice.Source
 	}
+	if len(s.Roles) == 0 {
+		s.Roles, s.Sources["roles"] = preflight.DetectRoles(env, found)
+	}
 	results := probes.Run(ctx, env, preflight.Checks(s, choice, found), pol)
 	host, _ := os.Hostname()
 	return &probes.Report{

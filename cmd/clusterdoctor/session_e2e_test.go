@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -98,16 +99,30 @@ func (c *webCluster) workers(props string) {
 	c.httpd = c.tier.StartHTTPD(httpdPort)
 }
 
-// restart starts a stopped Tomcat again and waits until it has joined the cluster (when
-// join is set) and httpd has forgotten that it was down.
-func (c *webCluster) restart(route string, join bool) {
+// restart starts a stopped Tomcat again and waits until witness (the restarted one, or
+// its peer; "" for none) logs that a member joined, and httpd has forgotten that the
+// Tomcat was down.
+func (c *webCluster) restart(route, witness string) {
 	c.t.Helper()
+	before := 0
+	if witness != "" && witness != route {
+		before = c.memberAdds(witness)
+	}
 	c.tc[route] = c.was[route].StartTomcat(c.specs[route])
 	c.tc[route].Started(c.t)
-	if join {
-		c.tc[route].WaitLog(c.t, 20*time.Second, "Replication member added")
+	for deadline := time.Now().Add(20 * time.Second); witness != "" && c.memberAdds(witness) <= before; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("%s: no member joined in 20s after %s started again", witness, route)
+		}
 	}
 	c.workers(healthyWorkers)
+}
+
+// memberAdds counts the members a Tomcat has admitted since it started (TcpFailureDetector
+// admits a member only once its receiver accepts TCP).
+func (c *webCluster) memberAdds(route string) int {
+	b, _ := os.ReadFile(c.tc[route].Log)
+	return strings.Count(string(b), "Replication member added")
 }
 
 // sessionTest runs session-test on the web host as an operator would, and reads its JSON.
@@ -119,6 +134,13 @@ func (c *webCluster) sessionTest(url string, args ...string) (*replication.Repor
 		c.t.Fatalf("session-test %s: exit %d, not JSON: %v\n%s\n%s", url, r.code, err, r.stdout, r.stderr)
 	}
 	return &rep, r
+}
+
+// sessionTestText is session-test's text report, for the log.
+func (c *webCluster) sessionTestText(url string) string {
+	c.t.Helper()
+	r := execute(c.t, c.web.Command(c.tier.View(), binary, "session-test", "--url", url))
+	return r.stdout + r.stderr
 }
 
 // ajpWorkers runs preflight on the web host and returns its ajp.workers.
@@ -232,6 +254,19 @@ func TestSessionTestThroughTheWebTier(t *testing.T) {
 		if got := check(t, rep, "web.upstreams"); got.Status != probes.Pass {
 			t.Errorf("web.upstreams = %s: %s (%s); want pass", got.Status, got.Summary, got.Detail)
 		}
+		// The Tomcats' JVMs are visible from the web host's namespace, but not its own:
+		// a web host, whose Tomcat-host checks do not apply.
+		if src := rep.Settings.Sources["roles"]; strings.Join(rep.Settings.Roles, ",") != "web" ||
+			!strings.Contains(src, "mod_jk balancer lb") || !strings.Contains(src, "nginx balancer tomcats") {
+			t.Errorf("roles %v (%s); want web, detected from both balancers", rep.Settings.Roles, src)
+		}
+		if got := check(t, rep, "route.multicast"); got.Status != probes.Skip || !strings.Contains(got.Summary, "role web") {
+			t.Errorf("route.multicast on the web host = %s: %s; want skip naming the role", got.Status, got.Summary)
+		}
+		rep, _ = preflightJSON(t, c.web, c.tier.View(), "--iface", "cl0", "--skip", "ntp.sync", "--role", "web,was")
+		if got := check(t, rep, "route.multicast"); got.Status == probes.Skip {
+			t.Errorf("route.multicast with --role web,was = %s: %s; want it run", got.Status, got.Summary)
+		}
 		for _, url := range []string{httpdURL, nginxURL} {
 			rep, r := c.sessionTest(url)
 			if r.code != 0 || verdictOf(t, rep, "tomcat1", "tomcat2").Verdict != replication.Replicated ||
@@ -245,6 +280,7 @@ func TestSessionTestThroughTheWebTier(t *testing.T) {
 			}
 		}
 		// mod_jk balances new sessions over both: both members' stickiness is tested there.
+		t.Logf("session-test --url %s:\n%s", httpdURL, c.sessionTestText(httpdURL))
 		rep2, _ := c.sessionTest(httpdURL)
 		for _, s := range rep2.Stickiness {
 			if s.Verdict != replication.Sticky {
@@ -283,6 +319,37 @@ func TestSessionTestThroughTheWebTier(t *testing.T) {
 		c.workers(healthyWorkers)
 	})
 
+	t.Run("mod_proxy_balancer", func(t *testing.T) {
+		balancer := func(secret string) string {
+			return "<Proxy balancer://cluster>\n" +
+				"    BalancerMember ajp://10.99.0.1:8009 route=tomcat1 secret=" + secret + "\n" +
+				"    BalancerMember ajp://10.99.0.2:8009 route=tomcat2\n" +
+				"    ProxySet stickysession=JSESSIONID|jsessionid\n</Proxy>\nProxyPass \"/\" \"balancer://cluster/\"\n"
+		}
+		c.tier.ModProxy(httpdPort, balancer(ajpSecret))
+		c.tier.Stop(c.httpd)
+		c.httpd = c.tier.StartHTTPD(httpdPort)
+		if got := c.ajpWorkers(); got.Status != probes.Pass || !strings.Contains(got.Summary, "ajp://10.99.0.2:8009 10.99.0.2:8009 (CPong") {
+			t.Errorf("ajp.workers = %s: %s (%s); want pass with both BalancerMembers", got.Status, got.Summary, got.Detail)
+		}
+		rep, r := c.sessionTest(httpdURL)
+		if r.code != 0 || !rep.OK() {
+			t.Errorf("session-test through mod_proxy_balancer: exit %d, %+v %+v %q; want 0", r.code, rep.Pairs, rep.Stickiness, rep.Problems)
+		}
+		for _, s := range rep.Stickiness {
+			if s.Verdict != replication.Sticky {
+				t.Errorf("through mod_proxy_balancer: %s %s (%s); want sticky", s.Member, s.Verdict, s.Reason)
+			}
+		}
+		c.tier.ModProxy(httpdPort, balancer("wrong"))
+		c.tier.Stop(c.httpd)
+		c.httpd = c.tier.StartHTTPD(httpdPort)
+		if got := c.ajpWorkers(); got.Status != probes.Fail || !strings.Contains(got.Summary, "BalancerMember ajp://10.99.0.1:8009's secret is not the AJP connector's") {
+			t.Errorf("ajp.workers = %s: %s; want fail naming the BalancerMember's secret", got.Status, got.Summary)
+		}
+		c.workers(healthyWorkers)
+	})
+
 	t.Run("a Tomcat stopped", func(t *testing.T) {
 		c.tc["tomcat2"].Stop()
 		if got := c.ajpWorkers(); got.Status != probes.Fail || !strings.Contains(got.Summary, "worker tomcat2: TCP to 10.99.0.2:8009 refused") {
@@ -292,40 +359,45 @@ func TestSessionTestThroughTheWebTier(t *testing.T) {
 		if p := verdictOf(t, rep, "tomcat1", "tomcat2"); r.code != 1 || p.Verdict != replication.NotTested || !strings.Contains(p.Reason, "refused") {
 			t.Errorf("session-test: exit %d, tomcat1 > tomcat2 %s (%s); want 1, not tested, refused", r.code, p.Verdict, p.Reason)
 		}
-		c.restart("tomcat2", true)
+		c.restart("tomcat2", "tomcat2")
 	})
 
 	// Network faults on was2: session-test says which directions do not replicate, and
-	// the destructive test (stop the serving Tomcat, reload) says the same.
-	compare := func(t *testing.T, fault string, heal func(), join bool) {
-		rep, r := c.sessionTest(httpdURL)
-		t.Logf("%s: session-test exit %d: %+v", fault, r.code, rep.Pairs)
-		// From tomcat2 first: restarting tomcat1 afterwards needs the fault healed when
-		// tomcat1's state transfer from tomcat2 crosses it.
-		for _, dir := range [][2]string{{"tomcat2", "tomcat1"}, {"tomcat1", "tomcat2"}} {
+	// the destructive test (stop the serving Tomcat, reload) says the same, run right after
+	// it in the same state of the cluster.
+	// witness names, per Tomcat restarted, whose log shows the cluster formed again.
+	compare := func(t *testing.T, fault string, heal func(), witness map[string]string) {
+		t.Logf("%s: session-test --url %s:\n%s", fault, httpdURL, c.sessionTestText(httpdURL))
+		// The fault is on was2: tomcat2, restarted, would wait a minute for its state
+		// across it, so it is healed before tomcat2, the last one, starts again.
+		for _, dir := range [][2]string{{"tomcat1", "tomcat2"}, {"tomcat2", "tomcat1"}} {
+			rep, r := c.sessionTest(httpdURL)
+			got := verdictOf(t, rep, dir[0], dir[1])
 			start := time.Now()
 			want, after := c.failover(httpdURL, dir[0])
-			t.Logf("%s: failover from %s took %s", fault, dir[0], time.Since(start).Round(time.Millisecond))
-			got := verdictOf(t, rep, dir[0], dir[1])
-			t.Logf("%s: %s > %s: destructive test: replicated %v (then %+v); session-test: %s", fault, dir[0], dir[1], want, after, got.Verdict)
+			t.Logf("%s: %s > %s: session-test (exit %d): %s %s; destructive test (%s): replicated %v (then %+v)",
+				fault, dir[0], dir[1], r.code, got.Verdict, got.Reason, time.Since(start).Round(time.Millisecond), want, after)
 			if (got.Verdict == replication.Replicated) != want {
 				t.Errorf("%s: %s > %s: session-test says %s (%s), the destructive test says replicated=%v", fault, dir[0], dir[1], got.Verdict, got.Reason, want)
 			}
-			if dir[0] == "tomcat1" {
+			if !rep.OK() != (r.code == 1) || rep.OK() {
+				t.Errorf("%s: session-test exit %d, ok %v; want 1, not ok", fault, r.code, rep.OK())
+			}
+			if dir[0] == "tomcat2" {
 				heal()
 			}
 			start = time.Now()
-			c.restart(dir[0], join)
+			c.restart(dir[0], witness[dir[0]])
 			t.Logf("%s: restarting %s took %s", fault, dir[0], time.Since(start).Round(time.Millisecond))
-		}
-		if r.code != 1 {
-			t.Errorf("%s: session-test exit %d; want 1", fault, r.code)
 		}
 	}
 
 	t.Run("4000-4100/tcp dropped on was2", func(t *testing.T) {
 		c.was["tomcat2"].Nft("table inet fault {\n chain input {\n  type filter hook input priority 0;\n  tcp dport 4000-4100 drop\n }\n}\n")
-		compare(t, "receiver range dropped", func() { c.was["tomcat2"].Nft("delete table inet fault\n") }, true)
+		// tomcat1 comes back while the fault is there: it cannot reach tomcat2's receiver, so
+		// its TcpFailureDetector never admits tomcat2, but tomcat2 admits it.
+		compare(t, "receiver range dropped", func() { c.was["tomcat2"].Nft("delete table inet fault\n") },
+			map[string]string{"tomcat1": "tomcat2", "tomcat2": "tomcat2"})
 	})
 
 	t.Run("multicast route removed on was2", func(t *testing.T) {
@@ -334,7 +406,7 @@ func TestSessionTestThroughTheWebTier(t *testing.T) {
 		c.tc["tomcat2"].Stop()
 		c.was["tomcat2"].AddPublic()
 		c.was["tomcat2"].DelMulticastRoute()
-		c.restart("tomcat2", false)
-		compare(t, "multicast route removed", func() {}, false)
+		c.restart("tomcat2", "")
+		compare(t, "multicast route removed", func() {}, map[string]string{})
 	})
 }

@@ -24,7 +24,7 @@ type settingsFlags struct {
 	iface, group, receiverPorts, config, root string
 	tomcat, tomcatHome                        string
 	mcastPort, ajpPort                        int
-	peers                                     []string
+	peers, roles                              []string
 	timeout                                   time.Duration
 	// explicit maps the settings given by flag or config file to "flag" or "config":
 	// those are not taken from server.xml.
@@ -41,6 +41,7 @@ func (f *settingsFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.peers, "peer", nil, "another cluster host, name or address (repeatable)")
 	fs.StringVar(&f.tomcat, "tomcat", "", "CATALINA_BASE to read server.xml from (default: the running Tomcat, $CATALINA_BASE, the usual places)")
 	fs.StringVar(&f.tomcatHome, "tomcat-home", "", "CATALINA_HOME, when it cannot be found from the base")
+	fs.StringSliceVar(&f.roles, "role", nil, "what this host is: web (httpd or nginx balancing), was (Tomcat), or web,was (default: detected)")
 	fs.StringVar(&f.config, "config", "", "settings file (default "+defaultConfig+" if present)")
 	fs.StringVar(&f.root, "root", d.Root, "read /etc, /proc and /sys under this directory")
 	fs.DurationVar(&f.timeout, "timeout", time.Duration(d.Timeout), "overall deadline")
@@ -68,7 +69,7 @@ func (f *settingsFlags) settings(fs *pflag.FlagSet) (probes.Settings, error) {
 		return s, fmt.Errorf("--config: %w", err)
 	}
 	for flag, key := range map[string]string{"iface": "iface", "group": "group", "mcast-port": "mcastPort",
-		"receiver-ports": "receiverPorts", "ajp-port": "ajpPort", "peer": "peers"} {
+		"receiver-ports": "receiverPorts", "ajp-port": "ajpPort", "peer": "peers", "role": "roles"} {
 		if fs.Changed(flag) {
 			f.explicit[key] = "flag"
 		}
@@ -98,6 +99,9 @@ func (f *settingsFlags) settings(fs *pflag.FlagSet) (probes.Settings, error) {
 	}
 	if fs.Changed("peer") {
 		s.Peers = f.peers
+	}
+	if fs.Changed("role") {
+		s.Roles = f.roles
 	}
 	if fs.Changed("root") {
 		s.Root = f.root

@@ -60,8 +60,34 @@ func (w *WebTier) View() Private {
 // ModJK writes httpd's configuration: the modules it needs, mod_jk with the workers
 // given and the JkMount lines, listening on port.
 func (w *WebTier) ModJK(port int, workers string, mounts ...string) {
-	t := w.host.lab.t
-	t.Helper()
+	w.host.lab.t.Helper()
+	w.httpdMain(port)
+	os.Remove(filepath.Join(w.Root, "etc/apache2/mods-enabled/proxy.load"))
+	os.Remove(filepath.Join(w.Root, "etc/apache2/mods-enabled/proxy.conf"))
+	w.write("etc/apache2/mods-enabled/jk.load", "LoadModule jk_module "+HTTPDModules+"/mod_jk.so\n")
+	w.write("etc/apache2/mods-enabled/jk.conf", fmt.Sprintf("<IfModule jk_module>\n    JkWorkersFile /etc/libapache2-mod-jk/workers.properties\n    JkLogFile %s/mod_jk.log\n    JkLogLevel info\n    JkShmFile %s/jk-runtime-status\n    %s\n</IfModule>\n",
+		w.dir, w.dir, strings.Join(mounts, "\n    ")))
+	w.write("etc/libapache2-mod-jk/workers.properties", workers)
+}
+
+// ModProxy writes httpd's configuration with mod_proxy_balancer (AJP and HTTP members)
+// instead of mod_jk: conf is the <Proxy balancer://...> section and ProxyPass lines.
+func (w *WebTier) ModProxy(port int, conf string) {
+	w.host.lab.t.Helper()
+	w.httpdMain(port)
+	os.Remove(filepath.Join(w.Root, "etc/apache2/mods-enabled/jk.load"))
+	os.Remove(filepath.Join(w.Root, "etc/apache2/mods-enabled/jk.conf"))
+	var load strings.Builder
+	for _, m := range []string{"proxy", "proxy_ajp", "proxy_http", "proxy_balancer", "slotmem_shm", "lbmethod_byrequests"} {
+		fmt.Fprintf(&load, "LoadModule %s_module %s/mod_%s.so\n", m, HTTPDModules, m)
+	}
+	w.write("etc/apache2/mods-enabled/proxy.load", load.String())
+	w.write("etc/apache2/mods-enabled/proxy.conf", conf)
+}
+
+// httpdMain writes apache2.conf: the MPM, a small pool, logs in the tier's run
+// directory, the modules of mods-enabled, listening on port.
+func (w *WebTier) httpdMain(port int) {
 	conf := fmt.Sprintf(`ServerRoot "/etc/apache2"
 ServerName web
 Listen %s
@@ -82,10 +108,6 @@ ErrorLog %s/httpd-error.log
 LogLevel info
 `, net.JoinHostPort(w.host.Addr.String(), fmt.Sprint(port)), w.dir, w.dir, w.dir, HTTPDModules, HTTPDModules, w.dir)
 	w.write("etc/apache2/apache2.conf", conf)
-	w.write("etc/apache2/mods-enabled/jk.load", "LoadModule jk_module "+HTTPDModules+"/mod_jk.so\n")
-	w.write("etc/apache2/mods-enabled/jk.conf", fmt.Sprintf("<IfModule jk_module>\n    JkWorkersFile /etc/libapache2-mod-jk/workers.properties\n    JkLogFile %s/mod_jk.log\n    JkLogLevel info\n    JkShmFile %s/jk-runtime-status\n    %s\n</IfModule>\n",
-		w.dir, w.dir, strings.Join(mounts, "\n    ")))
-	w.write("etc/libapache2-mod-jk/workers.properties", workers)
 }
 
 // Nginx writes nginx's configuration: one upstream block (its body as given) behind

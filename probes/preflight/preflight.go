@@ -76,6 +76,36 @@ func checks(s probes.Settings, choice Choice, found *tomcat.Found) []probes.Prob
 			list = append(list, notApplicable{id: p.ID(), why: "skipped: " + s.Membership + " membership sends no multicast (membership from " + s.Sources["membership"] + ")"})
 		}
 	}
+	return byRole(list, s)
+}
+
+// forEveryHost are the checks that apply to a web host too: its link, its names for the
+// peers and its clock; web are those of a web host only.
+var (
+	forEveryHost = map[string]bool{"link.cluster": true, "hosts.peers": true, "ntp.sync": true}
+	webOnly      = map[string]bool{"ajp.workers": true, "web.upstreams": true}
+)
+
+// byRole skips the Tomcat host's checks on a host that is only a web host, and the web
+// host's on a host that is only a Tomcat host, saying which role and where it came from.
+// No roles (the settings of tests and tools that list checks) keeps every check.
+func byRole(list []probes.Probe, s probes.Settings) []probes.Probe {
+	if len(s.Roles) == 0 {
+		return list
+	}
+	src := s.Sources["roles"]
+	if src == "" {
+		src = "given"
+	}
+	for i, p := range list {
+		id := p.ID()
+		switch {
+		case webOnly[id] && !s.Has(probes.RoleWeb):
+			list[i] = notApplicable{id: id, why: "skipped: not a web host (role was, " + src + ")"}
+		case !webOnly[id] && !forEveryHost[id] && !s.Has(probes.RoleWAS):
+			list[i] = notApplicable{id: id, why: "skipped: a web host runs no Tomcat (role web, " + src + ")"}
+		}
+	}
 	return list
 }
 

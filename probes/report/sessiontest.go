@@ -46,18 +46,22 @@ func SessionTestText(w io.Writer, rep *replication.Report, opt Options) error {
 	}
 	tw.Flush()
 	fmt.Fprintln(bw)
+	var reasons []string
 	for _, p := range rep.Pairs {
 		if p.Reason != "" {
-			fmt.Fprintf(bw, "%s > %s: %s: %s\n", p.From, p.To, p.Verdict, p.Reason)
+			reasons = append(reasons, fmt.Sprintf("%s > %s: %s: %s", p.From, p.To, p.Verdict, p.Reason))
 		}
 	}
 	for _, s := range rep.Stickiness {
 		if s.Verdict == replication.NotSticky {
-			fmt.Fprintf(bw, "%s: %s: %s\n", s.Member, s.Verdict, s.Reason)
+			reasons = append(reasons, fmt.Sprintf("%s: %s: %s", s.Member, s.Verdict, s.Reason))
 		}
 	}
 	for _, p := range rep.Problems {
-		fmt.Fprintf(bw, "problem: %s\n", p)
+		reasons = append(reasons, "problem: "+p)
+	}
+	if len(reasons) > 0 {
+		fmt.Fprintf(bw, "%s\n\n", strings.Join(reasons, "\n"))
 	}
 	ok := 0
 	for _, p := range rep.Pairs {
@@ -71,7 +75,7 @@ func SessionTestText(w io.Writer, rep *replication.Report, opt Options) error {
 			sticky = "sessions do not stick"
 		}
 	}
-	fmt.Fprintf(bw, "\n%d of %d directions replicate, %s (%s, %d requests, %d ms)\n", ok, len(rep.Pairs), sticky, rep.URL, rep.Requests, rep.DurationMs)
+	fmt.Fprintf(bw, "%d of %d directions replicate, %s (%s, %d requests, %d ms)\n", ok, len(rep.Pairs), sticky, rep.URL, rep.Requests, rep.DurationMs)
 	return bw.Flush()
 }
 

@@ -54,6 +54,28 @@ func jkBalancers(env *probes.Env) []Balancer {
 	if conf == nil {
 		return nil
 	}
+	return append(modJKBalancers(env, conf), modProxyBalancers(conf)...)
+}
+
+// modProxyBalancers are mod_proxy_balancer's balancers, their members AJP or HTTP.
+func modProxyBalancers(conf *HTTPDConfig) []Balancer {
+	var out []Balancer
+	for _, pb := range proxyBalancers(conf) {
+		b := Balancer{Name: "balancer://" + pb.name, Server: "mod_proxy", Where: pb.where, Mounts: pb.patterns(), Ports: httpdPorts(conf)}
+		for _, m := range pb.members {
+			if m.err != nil || (m.scheme != "ajp" && m.scheme != "http") {
+				continue
+			}
+			b.Members = append(b.Members, Member{Name: m.url, Scheme: m.scheme, Host: m.host, Port: m.port, Route: m.route,
+				Secret: m.secret, Where: m.where, Disabled: m.disabled})
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// modJKBalancers are mod_jk's lb workers.
+func modJKBalancers(env *probes.Env, conf *HTTPDConfig) []Balancer {
 	wfd, ok := conf.Last("JkWorkersFile")
 	if !ok || len(wfd.Args) != 1 {
 		return nil
@@ -231,4 +253,20 @@ func Serves(pattern, path string) bool {
 		p++
 	}
 	return p == len(pattern)
+}
+
+// Balances says what makes this host a web host of the cluster: a mod_jk balancer, an
+// nginx upstream behind proxy_pass, or a web server configuration that cannot be read
+// (its own check says why). Empty: none.
+func Balances(env *probes.Env) string {
+	var what []string
+	for _, b := range Balancers(env) {
+		what = append(what, b.Server+" balancer "+b.Name+" ("+b.Where+")")
+	}
+	if len(what) == 0 {
+		if _, files, problems := loadNginx(env); files > 0 && len(problems) > 0 {
+			what = append(what, "an nginx configuration that does not parse ("+problems[0]+")")
+		}
+	}
+	return strings.Join(what, ", ")
 }

@@ -64,70 +64,19 @@ func (p Workers) Run(ctx context.Context, env *probes.Env) probes.Result {
 		return probes.SkipResult(id, "no Apache httpd configuration on this host").
 			With("looked at /etc/apache2/apache2.conf and /etc/httpd/conf/httpd.conf", "", nil)
 	}
-	wfd, ok := conf.Last("JkWorkersFile")
-	if !ok || len(wfd.Args) != 1 {
-		return probes.SkipResult(id, "httpd here does not use mod_jk (no JkWorkersFile in "+conf.Main+" and its includes)")
+	var c collected
+	jkSkip, early := c.modJK(env, conf)
+	if early != nil {
+		early.ID = id
+		return *early
 	}
-	path := conf.Abs(wfd.Args[0])
-	b, err := env.ReadFile(path, modjk.MaxSize)
-	if err != nil {
-		return probes.FailResult(id, fmt.Sprintf("JkWorkersFile %s (%s) cannot be read: %v", path, wfd.Where(), err)).
-			With("mod_jk refuses to start without its workers", "create it, or point JkWorkersFile at it", nil)
+	proxies := c.modProxy(conf)
+	if jkSkip != "" && proxies == 0 {
+		return probes.SkipResult(id, jkSkip+"; no mod_proxy balancer")
 	}
-	wf, err := modjk.Parse(bytes.NewReader(b))
-	if err != nil {
-		return probes.UnknownResult(id, fmt.Sprintf("%s: %v", path, err))
-	}
-	// A web host of a cluster balances: worker.list names a balancer. Without one (the
-	// distribution's stock workers.properties), httpd here is not the cluster's web tier.
-	balancer := false
-	for _, n := range wf.List() {
-		if w, _ := wf.Worker(n); w.Type() == "lb" {
-			balancer = true
-		}
-	}
-	var fails, warns []string
-	ms := mounts(env, conf, &fails)
-	if !balancer && len(fails) == 0 {
-		return probes.SkipResult(id, "mod_jk here balances nothing: worker.list in "+path+" names no lb worker (the package's stock configuration)")
-	}
-	listed := map[string]bool{}
-	for _, n := range wf.List() {
-		listed[n] = true
-	}
-	for _, m := range ms {
-		if !listed[m.worker] {
-			fails = append(fails, fmt.Sprintf("%s at %s sends %s to worker %q, which worker.list in %s does not name: those requests get a 500",
-				m.directive, m.where, m.path, m.worker, path))
-		}
-	}
-	var ajp []*modjk.Worker
-	for _, n := range wf.List() {
-		w, _ := wf.Worker(n)
-		switch w.Type() {
-		case "lb":
-			members := w.BalanceWorkers()
-			if len(members) == 0 {
-				fails = append(fails, fmt.Sprintf("balancer %s has no balance_workers (%s)", n, path))
-			}
-			if sticky, ok := w.Sticky(); !ok || !sticky {
-				v, _ := w.Get("sticky_session")
-				warns = append(warns, fmt.Sprintf("balancer %s: sticky_session=%s (%s:%d): a session's requests go to any node, so every request depends on replication having finished",
-					n, v.Text, path, v.Line))
-			}
-			for _, m := range members {
-				mw, defined := wf.Worker(m)
-				if !defined {
-					fails = append(fails, fmt.Sprintf("balancer %s names %s in balance_workers, but no worker.%s.* property exists in %s", n, m, m, path))
-					continue
-				}
-				if mw.Type() == "ajp13" {
-					ajp = append(ajp, mw)
-				}
-			}
-		case "ajp13":
-			ajp = append(ajp, w)
-		}
+	fails, warns, ajp, path := c.fails, c.warns, c.targets, c.path
+	if path == "" {
+		path = conf.Main
 	}
 	key, _ := env.ReadTrimmed("/etc/clusterdoctor/key") // the cluster's, when this host has it
 	results := testWorkers(ctx, env, ajp, p.Port, []byte(key), p.given(ctx, env))
@@ -142,9 +91,10 @@ func (p Workers) Run(ctx context.Context, env *probes.Env) probes.Result {
 		return probes.FailResult(id, fails[0]).With(strings.Join(append(fails[1:], warns...), "; "),
 			"each worker's host and port is its Tomcat's AJP <Connector> (address=, port=; secretRequired with the same secret)", ev)
 	case len(warns) > 0:
-		return probes.WarnResult(id, warns[0]).With(strings.Join(warns[1:], "; "), "set worker.BALANCER.sticky_session=true", ev)
+		return probes.WarnResult(id, warns[0]).With(strings.Join(warns[1:], "; "),
+			"set worker.BALANCER.sticky_session=true (mod_jk); ProxySet stickysession=JSESSIONID|jsessionid and route= on each BalancerMember (mod_proxy_balancer)", ev)
 	case len(results) == 0:
-		return probes.SkipResult(id, "worker.list in "+path+" names no AJP worker")
+		return probes.SkipResult(id, "no balancer here sends to an AJP member")
 	}
 	var parts, unverified []string
 	verified := 0
@@ -165,38 +115,179 @@ func (p Workers) Run(ctx context.Context, env *probes.Env) probes.Result {
 	return probes.PassResult(id, fmt.Sprintf("%d AJP workers answer a CPing: %s%s", len(results), strings.Join(parts, ", "), routes)).With(detail, "", ev)
 }
 
-// testWorkers reaches every AJP worker as mod_jk would: TCP, then a CPing.
-func testWorkers(ctx context.Context, env *probes.Env, ws []*modjk.Worker, port int, key []byte, given map[netip.Addr]string) []workerResult {
-	out := make([]workerResult, len(ws))
+// collected is what the balancers of httpd's configuration send to, and what is wrong
+// with them before anything is reached.
+type collected struct {
+	fails, warns []string
+	targets      []target
+	path         string // the JkWorkersFile
+}
+
+// modJK reads mod_jk's side: skip says why there is none; early is a result that ends
+// the check (a workers file that cannot be read).
+func (c *collected) modJK(env *probes.Env, conf *HTTPDConfig) (skip string, early *probes.Result) {
+	wfd, ok := conf.Last("JkWorkersFile")
+	if !ok || len(wfd.Args) != 1 {
+		return "httpd here does not use mod_jk (no JkWorkersFile in " + conf.Main + " and its includes)", nil
+	}
+	path := conf.Abs(wfd.Args[0])
+	b, err := env.ReadFile(path, modjk.MaxSize)
+	if err != nil {
+		r := probes.FailResult("", fmt.Sprintf("JkWorkersFile %s (%s) cannot be read: %v", path, wfd.Where(), err)).
+			With("mod_jk refuses to start without its workers", "create it, or point JkWorkersFile at it", nil)
+		return "", &r
+	}
+	wf, err := modjk.Parse(bytes.NewReader(b))
+	if err != nil {
+		r := probes.UnknownResult("", fmt.Sprintf("%s: %v", path, err))
+		return "", &r
+	}
+	// A web host of a cluster balances: worker.list names a balancer. Without one (the
+	// distribution's stock workers.properties), httpd here is not the cluster's web tier.
+	balancer := false
+	for _, n := range wf.List() {
+		if w, _ := wf.Worker(n); w.Type() == "lb" {
+			balancer = true
+		}
+	}
+	var fails []string
+	ms := mounts(env, conf, &fails)
+	if !balancer && len(fails) == 0 {
+		return "mod_jk here balances nothing: worker.list in " + path + " names no lb worker (the package's stock configuration)", nil
+	}
+	c.path = path
+	c.fails = append(c.fails, fails...)
+	listed := map[string]bool{}
+	for _, n := range wf.List() {
+		listed[n] = true
+	}
+	for _, m := range ms {
+		if !listed[m.worker] {
+			c.fails = append(c.fails, fmt.Sprintf("%s at %s sends %s to worker %q, which worker.list in %s does not name: those requests get a 500",
+				m.directive, m.where, m.path, m.worker, path))
+		}
+	}
+	for _, n := range wf.List() {
+		w, _ := wf.Worker(n)
+		switch w.Type() {
+		case "lb":
+			members := w.BalanceWorkers()
+			if len(members) == 0 {
+				c.fails = append(c.fails, fmt.Sprintf("balancer %s has no balance_workers (%s)", n, path))
+			}
+			if sticky, ok := w.Sticky(); !ok || !sticky {
+				v, _ := w.Get("sticky_session")
+				c.warns = append(c.warns, fmt.Sprintf("balancer %s: sticky_session=%s (%s:%d): a session's requests go to any node, so every request depends on replication having finished",
+					n, v.Text, path, v.Line))
+			}
+			for _, m := range members {
+				mw, defined := wf.Worker(m)
+				if !defined {
+					c.fails = append(c.fails, fmt.Sprintf("balancer %s names %s in balance_workers, but no worker.%s.* property exists in %s", n, m, m, path))
+					continue
+				}
+				if mw.Type() == "ajp13" {
+					c.targets = append(c.targets, jkTarget(mw))
+				}
+			}
+		case "ajp13":
+			c.targets = append(c.targets, jkTarget(w))
+		}
+	}
+	return "", nil
+}
+
+// modProxy reads mod_proxy_balancer's balancers and returns how many there are. Their
+// AJP members (mod_proxy_ajp) are tested as mod_jk's workers are; HTTP members are
+// reached by session-test.
+func (c *collected) modProxy(conf *HTTPDConfig) int {
+	pbs := proxyBalancers(conf)
+	for _, b := range pbs {
+		if len(b.members) == 0 {
+			c.fails = append(c.fails, fmt.Sprintf("balancer://%s (%s) has no BalancerMember: mod_proxy answers 503", b.name, b.where))
+		}
+		if b.sticky == "" {
+			c.warns = append(c.warns, fmt.Sprintf("balancer://%s (%s) has no stickysession=: a session's requests go to any member, so every request depends on replication having finished",
+				b.name, b.where))
+		}
+		for _, m := range b.members {
+			switch {
+			case m.err != nil:
+				c.fails = append(c.fails, "BalancerMember "+m.err.Error())
+				continue
+			case m.disabled:
+				continue
+			case m.route == "" && b.sticky != "":
+				c.warns = append(c.warns, fmt.Sprintf("BalancerMember %s (%s) has no route=: mod_proxy_balancer cannot send a session back to it", m.url, m.where))
+			}
+			if m.scheme != "ajp" {
+				continue
+			}
+			t := target{kind: "BalancerMember", name: m.url, host: m.host, port: m.port, route: m.route, secret: m.secret, ping: m.ping,
+				secretAt: "secret= on the BalancerMember at " + m.where, routeAt: "route= on the BalancerMember at " + m.where}
+			c.targets = append(c.targets, t)
+		}
+	}
+	return len(pbs)
+}
+
+// target is an AJP member as its balancer sees it: a mod_jk worker, or a mod_proxy
+// BalancerMember ajp://.
+type target struct {
+	kind, name string // "worker" and its name, or "BalancerMember" and its URL
+	host       string
+	port       int
+	route      string
+	secret     string
+	// secretAt and routeAt are where the balancer takes them from, for the fixes
+	// ("worker.tomcat1.secret", "secret= on the BalancerMember at FILE:LINE").
+	secretAt, secretLine, routeAt string
+	ping                          time.Duration
+	err                           error // a host or port the balancer cannot use
+}
+
+// jkTarget is a mod_jk worker as mod_jk reaches it.
+func jkTarget(w *modjk.Worker) target {
+	t := target{kind: "worker", name: w.Name, route: w.Route(), ping: time.Duration(w.PingTimeout()) * time.Millisecond,
+		secretAt: "worker." + w.Name + ".secret", routeAt: "worker." + w.Name + ".route"}
+	t.host, t.port, t.err = w.Address()
+	if v, ok := w.Get("secret"); ok {
+		t.secret, t.secretLine = v.Text, fmt.Sprintf(" (line %d)", v.Line)
+	}
+	return t
+}
+
+// testWorkers reaches every AJP member as its balancer would: TCP, then a CPing.
+func testWorkers(ctx context.Context, env *probes.Env, ts []target, port int, key []byte, given map[netip.Addr]string) []workerResult {
+	out := make([]workerResult, len(ts))
 	var wg sync.WaitGroup
-	for i, w := range ws {
+	for i, t := range ts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i] = testWorker(ctx, env, w, port, key, given)
+			out[i] = testWorker(ctx, env, t, port, key, given)
 		}()
 	}
 	wg.Wait()
 	return out
 }
 
-func testWorker(ctx context.Context, env *probes.Env, w *modjk.Worker, port int, key []byte, given map[netip.Addr]string) workerResult {
-	r := workerResult{Name: w.Name, Route: w.Route()}
-	host, ajpPort, err := w.Address()
-	if err != nil {
-		r.Outcome, r.Problem = "error", fmt.Sprintf("worker %s: %v", w.Name, err)
+func testWorker(ctx context.Context, env *probes.Env, w target, port int, key []byte, given map[netip.Addr]string) workerResult {
+	r := workerResult{Name: w.name, Route: w.route}
+	if w.err != nil {
+		r.Outcome, r.Problem = "error", fmt.Sprintf("%s %s: %v", w.kind, w.name, w.err)
 		return r
 	}
-	r.Address = fmt.Sprintf("%s:%d", host, ajpPort)
-	addr, err := ResolveHost(ctx, env, host)
+	r.Address = fmt.Sprintf("%s:%d", w.host, w.port)
+	addr, err := ResolveHost(ctx, env, w.host)
 	if err != nil {
-		r.Outcome, r.Problem = "unresolved", fmt.Sprintf("worker %s: host %s does not resolve here: %v", w.Name, host, err)
+		r.Outcome, r.Problem = "unresolved", fmt.Sprintf("%s %s: host %s does not resolve here: %v", w.kind, w.name, w.host, err)
 		return r
 	}
-	to := netip.AddrPortFrom(addr, uint16(ajpPort))
+	to := netip.AddrPortFrom(addr, uint16(w.port))
 	r.Address = to.String()
-	if host != addr.String() {
-		r.Address = fmt.Sprintf("%s (%s)", to, host)
+	if w.host != addr.String() {
+		r.Address = fmt.Sprintf("%s (%s)", to, w.host)
 	}
 	tcp := reach.TCP(ctx, to, 2*time.Second)
 	r.Outcome = string(tcp.Outcome)
@@ -205,20 +296,20 @@ func testWorker(ctx context.Context, env *probes.Env, w *modjk.Worker, port int,
 		if tcp.Outcome == reach.Refused {
 			hint = ": Tomcat is not running there, or its AJP connector listens on another address (on loopback by default since 9.0.31, 8.5.51 and 7.0.100: set address= on the <Connector>)"
 		}
-		r.Problem = fmt.Sprintf("worker %s: TCP to %s %s%s", w.Name, r.Address, tcp.Text(), hint)
+		r.Problem = fmt.Sprintf("%s %s: TCP to %s %s%s", w.kind, w.name, r.Address, tcp.Text(), hint)
 		return r
 	}
-	timeout := min(time.Duration(w.PingTimeout())*time.Millisecond, cpingCap)
+	timeout := min(w.ping, cpingCap)
 	took, err := ajp.CPing(ctx, to, timeout)
 	if err != nil {
-		r.Outcome, r.Problem = "no-cpong", fmt.Sprintf("worker %s: %s accepts TCP but %v", w.Name, r.Address, err)
+		r.Outcome, r.Problem = "no-cpong", fmt.Sprintf("%s %s: %s accepts TCP but %v", w.kind, w.name, r.Address, err)
 		return r
 	}
 	r.Outcome, r.CPongMs = "cpong", float64(took.Microseconds())/1000
-	if checkSecret(ctx, &r, w, to, host, timeout); r.Problem != "" {
-		return r
+	if checkSecret(ctx, &r, w, to, timeout); r.Problem != "" || w.route == "" {
+		return r // a BalancerMember without route= is named already
 	}
-	checkRoute(ctx, &r, netip.AddrPortFrom(addr, uint16(port)), key, given[addr])
+	checkRoute(ctx, &r, w, netip.AddrPortFrom(addr, uint16(port)), key, given[addr])
 	return r
 }
 
@@ -226,13 +317,12 @@ func testWorker(ctx context.Context, env *probes.Env, w *modjk.Worker, port int,
 // connector that accepts the secret answers 404 without running anything.
 const secretCheckURI = "/clusterdoctor-ajp-secret-check"
 
-// checkSecret sends a forward request as mod_jk would, with the worker's secret: a CPing
-// carries no secret, so only a request shows whether the connector accepts it. Tomcat
-// answers 403 before any application sees a request whose secret differs from its
+// checkSecret sends a forward request as the balancer would, with the member's secret: a
+// CPing carries no secret, so only a request shows whether the connector accepts it.
+// Tomcat answers 403 before any application sees a request whose secret differs from its
 // connector's (or that has none when the connector requires one).
-func checkSecret(ctx context.Context, r *workerResult, w *modjk.Worker, to netip.AddrPort, host string, timeout time.Duration) {
-	secret, _ := w.Get("secret")
-	resp, err := ajp.Do(ctx, to, ajp.Request{Method: "HEAD", URI: secretCheckURI, Host: host, Port: 80, Secret: secret.Text}, timeout)
+func checkSecret(ctx context.Context, r *workerResult, w target, to netip.AddrPort, timeout time.Duration) {
+	resp, err := ajp.Do(ctx, to, ajp.Request{Method: "HEAD", URI: secretCheckURI, Host: w.host, Port: 80, Secret: w.secret}, timeout)
 	if err != nil {
 		r.Forward = err.Error()
 		return
@@ -242,13 +332,13 @@ func checkSecret(ctx context.Context, r *workerResult, w *modjk.Worker, to netip
 		return
 	}
 	r.Outcome = "secret-refused"
-	if secret.Text == "" {
-		r.Problem = fmt.Sprintf("worker %s sends no secret, and the AJP connector at %s refuses requests without its secret (403): every request through it fails (set worker.%s.secret to the connector's secret=)",
-			w.Name, r.Address, w.Name)
+	if w.secret == "" {
+		r.Problem = fmt.Sprintf("%s %s sends no secret, and the AJP connector at %s refuses requests without its secret (403): every request through it fails (set %s to the connector's secret=)",
+			w.kind, w.name, r.Address, w.secretAt)
 		return
 	}
-	r.Problem = fmt.Sprintf("worker %s's secret (line %d) is not the AJP connector's at %s: it refuses the worker's requests with 403 (make worker.%s.secret equal to secret= on the <Connector>)",
-		w.Name, secret.Line, r.Address, w.Name)
+	r.Problem = fmt.Sprintf("%s %s's secret%s is not the AJP connector's at %s: it refuses the %s's requests with 403 (make %s equal to secret= on the <Connector>)",
+		w.kind, w.name, w.secretLine, r.Address, w.kind, w.secretAt)
 }
 
 // given resolves the operator's --route hosts to addresses.
@@ -264,7 +354,7 @@ func (p Workers) given(ctx context.Context, env *probes.Env) map[netip.Addr]stri
 
 // checkRoute asks the Tomcat host's clusterdoctor for its jvmRoute and compares it with
 // the route the balancer expects: a difference breaks sticky sessions.
-func checkRoute(ctx context.Context, r *workerResult, at netip.AddrPort, key []byte, given string) {
+func checkRoute(ctx context.Context, r *workerResult, w target, at netip.AddrPort, key []byte, given string) {
 	var in mcast.Info
 	err := errors.New("no membership port to ask on")
 	if at.Port() != 0 {
@@ -281,13 +371,13 @@ func checkRoute(ctx context.Context, r *workerResult, at netip.AddrPort, key []b
 		r.RouteNote = "the clusterdoctor at " + at.String() + " found no Tomcat there"
 	case in.JvmRoute == "":
 		r.JvmRoute = "(none)"
-		r.Problem = fmt.Sprintf("worker %s expects route %q, but the Tomcat at %s has no jvmRoute: its sessions carry no route and stickiness cannot work (set jvmRoute=%q on its <Engine>)",
-			r.Name, r.Route, at.Addr(), r.Route)
+		r.Problem = fmt.Sprintf("%s %s expects route %q, but the Tomcat at %s has no jvmRoute: its sessions carry no route and stickiness cannot work (set jvmRoute=%q on its <Engine>)",
+			w.kind, r.Name, r.Route, at.Addr(), r.Route)
 	default:
 		r.JvmRoute = in.JvmRoute
 		if in.JvmRoute != r.Route {
-			r.Problem = fmt.Sprintf("worker %s expects route %q, but the Tomcat at %s %s jvmRoute %q: sticky sessions break and requests bounce between the nodes (set jvmRoute=%q on its <Engine>, or worker.%s.route=%s)",
-				r.Name, r.Route, at.Addr(), source, in.JvmRoute, r.Route, r.Name, in.JvmRoute)
+			r.Problem = fmt.Sprintf("%s %s expects route %q, but the Tomcat at %s %s jvmRoute %q: sticky sessions break and requests bounce between the nodes (set jvmRoute=%q on its <Engine>, or %s=%s)",
+				w.kind, r.Name, r.Route, at.Addr(), source, in.JvmRoute, r.Route, w.routeAt, in.JvmRoute)
 		}
 	}
 }

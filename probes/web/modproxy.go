@@ -1,0 +1,177 @@
+package web
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// proxyBalancer is a mod_proxy_balancer balancer: the BalancerMember lines of a
+// <Proxy balancer://NAME> section (or BalancerMember balancer://NAME URL outside one),
+// its ProxySet parameters, and the ProxyPass paths that send to it.
+type proxyBalancer struct {
+	name, where string
+	// sticky is stickysession= (ProxySet, or a ProxyPass to the balancer); "" is none.
+	sticky  string
+	members []proxyMember
+	paths   []string
+}
+
+// proxyMember is one BalancerMember, as mod_proxy reads its URL and parameters.
+type proxyMember struct {
+	url, scheme, host    string
+	port                 int
+	route, secret, where string
+	ping                 time.Duration
+	disabled, hasSecret  bool
+	err                  error
+}
+
+// defaultPorts are mod_proxy's ports for a member URL without one.
+var defaultPorts = map[string]int{"ajp": 8009, "http": 80, "https": 443}
+
+// proxyBalancers reads mod_proxy_balancer's configuration, balancers in name order.
+func proxyBalancers(conf *HTTPDConfig) []proxyBalancer {
+	byName := map[string]*proxyBalancer{}
+	get := func(name, where string) *proxyBalancer {
+		b := byName[name]
+		if b == nil {
+			b = &proxyBalancer{name: name, where: where}
+			byName[name] = b
+		}
+		return b
+	}
+	for _, d := range conf.Directives {
+		section := proxySection(d.Context)
+		args := d.Args
+		switch {
+		case d.Is("BalancerMember"):
+			name := section
+			if name == "" && len(args) > 0 && strings.HasPrefix(strings.ToLower(args[0]), "balancer://") {
+				name, args = balancerName(args[0]), args[1:]
+			}
+			if name == "" || len(args) == 0 {
+				continue
+			}
+			b := get(name, d.Where())
+			b.members = append(b.members, proxyMemberOf(args[0], params(args[1:]), d.Where()))
+		case d.Is("ProxySet"):
+			name := section
+			if name == "" && len(args) > 0 && strings.HasPrefix(strings.ToLower(args[0]), "balancer://") {
+				name, args = balancerName(args[0]), args[1:]
+			}
+			if name == "" {
+				continue
+			}
+			if v, ok := params(args)["stickysession"]; ok {
+				get(name, d.Where()).sticky = v
+			}
+		case d.Is("ProxyPass"):
+			path, target, rest := "", "", args
+			if loc := locationOf(d.Context); loc != "" && len(args) > 0 { // <Location /app> ProxyPass balancer://x/
+				path, target, rest = loc, args[0], args[1:]
+			} else if len(args) >= 2 {
+				path, target, rest = args[0], args[1], args[2:]
+			}
+			if !strings.HasPrefix(strings.ToLower(target), "balancer://") {
+				continue
+			}
+			b := get(balancerName(target), d.Where())
+			b.paths = append(b.paths, path)
+			if v, ok := params(rest)["stickysession"]; ok {
+				b.sticky = v
+			}
+		}
+	}
+	var out []proxyBalancer
+	for _, b := range byName {
+		out = append(out, *b)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// proxySection is the balancer name of an enclosing <Proxy balancer://NAME> section.
+func proxySection(context []string) string {
+	for _, c := range context {
+		f := strings.Fields(c)
+		if len(f) == 2 && strings.EqualFold(f[0], "Proxy") {
+			if u := strings.Trim(f[1], `"'`); strings.HasPrefix(strings.ToLower(u), "balancer://") {
+				return balancerName(u)
+			}
+		}
+	}
+	return ""
+}
+
+// locationOf is the path of an enclosing <Location PATH> section.
+func locationOf(context []string) string {
+	for _, c := range context {
+		if f := strings.Fields(c); len(f) == 2 && strings.EqualFold(f[0], "Location") {
+			return strings.Trim(f[1], `"'`)
+		}
+	}
+	return ""
+}
+
+// balancerName is NAME of balancer://NAME/path, as mod_proxy compares it (no case).
+func balancerName(u string) string {
+	name := u[len("balancer://"):]
+	name, _, _ = strings.Cut(name, "/")
+	return strings.ToLower(name)
+}
+
+// params reads key=value parameters; keys have no case for mod_proxy.
+func params(args []string) map[string]string {
+	out := map[string]string{}
+	for _, a := range args {
+		if k, v, ok := strings.Cut(a, "="); ok {
+			out[strings.ToLower(k)] = v
+		}
+	}
+	return out
+}
+
+func proxyMemberOf(raw string, p map[string]string, where string) proxyMember {
+	m := proxyMember{url: raw, where: where, route: p["route"]}
+	m.secret, m.hasSecret = p["secret"]
+	u, err := url.Parse(raw)
+	if err != nil || u.Hostname() == "" {
+		m.err = fmt.Errorf("%q is not a URL mod_proxy can use (%s)", raw, where)
+		return m
+	}
+	m.scheme, m.host = strings.ToLower(u.Scheme), u.Hostname()
+	m.port = defaultPorts[m.scheme]
+	if ps := u.Port(); ps != "" {
+		n, err := strconv.Atoi(ps)
+		if err != nil || n < 1 || n > 65535 {
+			m.err = fmt.Errorf("%s: the port is not 1-65535 (%s)", raw, where)
+			return m
+		}
+		m.port = n
+	}
+	m.ping = 10 * time.Second
+	if v, ok := p["ping"]; ok {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			m.ping = time.Duration(n) * time.Second
+		} else if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			m.ping = d // "500ms"
+		}
+	}
+	status := strings.ToUpper(p["status"])
+	m.disabled = strings.Contains(status, "D") && !strings.Contains(status, "-D") || strings.Contains(status, "S") && !strings.Contains(status, "-S")
+	return m
+}
+
+// patterns are the ProxyPass paths as JkMount-style patterns: a ProxyPass path is a
+// prefix.
+func (b proxyBalancer) patterns() []string {
+	var out []string
+	for _, p := range b.paths {
+		out = append(out, p+"*")
+	}
+	return out
+}
