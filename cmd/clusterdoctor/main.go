@@ -6,9 +6,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/report"
 )
 
 func main() {
@@ -47,3 +49,21 @@ func usage(err error) error { return &exitError{code: probes.ExitUsage, err: err
 
 // incomplete wraps a failure of the run itself: exit 3.
 func incomplete(err error) error { return &exitError{code: probes.ExitIncomplete, err: err} }
+
+// writeReport writes a command's report as -o asks (json, else text, coloured on a
+// terminal) and makes a report with problems exit 1.
+func writeReport(output string, asJSON func(io.Writer) error, asText func(io.Writer, report.Options) error, ok bool) error {
+	var err error
+	if output == "json" {
+		err = asJSON(os.Stdout)
+	} else {
+		err = asText(os.Stdout, report.Options{Color: colorWanted(os.Stdout)})
+	}
+	if err != nil {
+		return incomplete(fmt.Errorf("write report: %w", err))
+	}
+	if !ok {
+		return &exitError{code: probes.ExitFailed}
+	}
+	return nil
+}

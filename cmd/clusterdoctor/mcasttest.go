@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -199,18 +200,8 @@ func runMcastTest(c *cobra.Command, f *mcastFlags) error {
 		clearProgress()
 	}
 	rep.DurationMs = time.Since(start).Milliseconds()
-	if f.output == "json" {
-		err = report.MeshJSON(os.Stdout, rep)
-	} else {
-		err = report.MeshText(os.Stdout, rep, report.Options{Color: colorWanted(os.Stdout)})
-	}
-	if err != nil {
-		return incomplete(fmt.Errorf("write report: %w", err))
-	}
-	if !rep.OK(f.maxLoss) {
-		return &exitError{code: probes.ExitFailed}
-	}
-	return nil
+	return writeReport(f.output, func(w io.Writer) error { return report.MeshJSON(w, rep) },
+		func(w io.Writer, o report.Options) error { return report.MeshText(w, rep, o) }, rep.OK(f.maxLoss))
 }
 
 // resolvePeers resolves names the way the JVM would (the same resolver as preflight), and

@@ -1,8 +1,8 @@
 package main
 
 import (
+	"io"
 	"net/netip"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -91,16 +91,6 @@ func runMembers(c *cobra.Command, f *membersFlags) error {
 		rep.Problems = append(rep.Problems, "no member heard in "+f.duration.String()+" on "+netip.AddrPortFrom(s.Group, uint16(s.McastPort)).String()+
 			": no Tomcat of this group runs where this host can hear it (route.multicast, firewall.ports and mcast-test say why)")
 	}
-	if f.output == "json" {
-		err = report.MembersJSON(os.Stdout, rep)
-	} else {
-		err = report.MembersText(os.Stdout, rep, report.Options{Color: colorWanted(os.Stdout)})
-	}
-	if err != nil {
-		return incomplete(err)
-	}
-	if !rep.OK() {
-		return &exitError{code: probes.ExitFailed}
-	}
-	return nil
+	return writeReport(f.output, func(w io.Writer) error { return report.MembersJSON(w, rep) },
+		func(w io.Writer, o report.Options) error { return report.MembersText(w, rep, o) }, rep.OK())
 }

@@ -291,7 +291,7 @@ func TestSessionTestThroughTheWebTier(t *testing.T) {
 
 	t.Run("secret mismatch", func(t *testing.T) {
 		c.workers(workersProperties([2]string{"tomcat1", "tomcat2"}, "wrong"))
-		if got := c.ajpWorkers(); got.Status != probes.Fail || !strings.Contains(got.Summary, "worker tomcat1's secret") {
+		if got := c.ajpWorkers(); got.Status != probes.Fail || !strings.Contains(got.Summary, "worker tomcat1's secret (line 8) is not the AJP connector's at 10.99.0.1:8009") {
 			t.Errorf("ajp.workers = %s: %s; want fail naming worker tomcat1's secret", got.Status, got.Summary)
 		}
 		rep, r := c.sessionTest(httpdURL)

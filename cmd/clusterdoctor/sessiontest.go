@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/netip"
 	"net/url"
 	"os"
@@ -98,18 +99,8 @@ func runSessionTest(ctx context.Context, f *sessionTestFlags) error {
 		return incomplete(err)
 	}
 	rep.Host, _ = os.Hostname()
-	if f.output == "json" {
-		err = report.SessionTestJSON(os.Stdout, rep)
-	} else {
-		err = report.SessionTestText(os.Stdout, rep, report.Options{Color: colorWanted(os.Stdout)})
-	}
-	if err != nil {
-		return incomplete(err)
-	}
-	if !rep.OK() {
-		return &exitError{code: probes.ExitFailed}
-	}
-	return nil
+	return writeReport(f.output, func(w io.Writer) error { return report.SessionTestJSON(w, rep) },
+		func(w io.Writer, o report.Options) error { return report.SessionTestText(w, rep, o) }, rep.OK())
 }
 
 // sessionURL is --url: an http URL with a host.
@@ -146,13 +137,7 @@ func sessionMembers(env *probes.Env, u *url.URL, given []string) ([]web.Member, 
 		}
 		return out, nil
 	}
-	port := 80
-	if u.Scheme == "https" {
-		port = 443
-	}
-	if p, err := strconv.Atoi(u.Port()); err == nil {
-		port = p
-	}
+	port := replication.URLPort(u)
 	var serving []web.Balancer
 	for _, b := range bals {
 		mounted := b.Server == "nginx" || slices.ContainsFunc(b.Mounts, func(p string) bool { return web.Serves(p, pathOf(u)) })

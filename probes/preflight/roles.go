@@ -28,5 +28,5 @@ func DetectRoles(env *probes.Env, found *tomcat.Found) (roles []string, why stri
 	case tc:
 		return []string{probes.RoleWAS}, "detected: a Tomcat, no balancer"
 	}
-	return []string{probes.RoleWAS}, "detected: no Tomcat and no balancer (taken for a Tomcat host)"
+	return []string{probes.RoleWAS}, "detected: no balancer, no Tomcat found"
 }

@@ -101,19 +101,23 @@ func (n *ajpNode) get(ctx context.Context, cookie string) (answer, error) {
 
 // forwardRequest is the URL as mod_jk forwards it: path, query, Host and port.
 func forwardRequest(u *url.URL, secret string) ajp.Request {
-	port := 80
-	if u.Scheme == "https" {
-		port = 443
-	}
-	if p, err := strconv.Atoi(u.Port()); err == nil {
-		port = p
-	}
 	path := u.EscapedPath()
 	if path == "" {
 		path = "/"
 	}
-	return ajp.Request{URI: path, Query: u.RawQuery, Host: u.Hostname(), Port: port, Secret: secret,
+	return ajp.Request{URI: path, Query: u.RawQuery, Host: u.Hostname(), Port: URLPort(u), Secret: secret,
 		Header: http.Header{"User-Agent": {"clusterdoctor session-test"}}}
+}
+
+// URLPort is the port a browser connects to for the URL.
+func URLPort(u *url.URL) int {
+	if p, err := strconv.Atoi(u.Port()); err == nil {
+		return p
+	}
+	if u.Scheme == "https" {
+		return 443
+	}
+	return 80
 }
 
 // sessionOf is the value of the session cookie among the Set-Cookie headers.

@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -12,11 +11,7 @@ import (
 )
 
 // MeshJSON writes an mcast-test report as one JSON document.
-func MeshJSON(w io.Writer, rep *mcast.Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
-}
+func MeshJSON(w io.Writer, rep *mcast.Report) error { return indentedJSON(w, rep) }
 
 // MeshText writes one row per peer (both directions of both paths, the TCP receiver
 // path, the network delay and the clock), then each peer's reason and problems, then a

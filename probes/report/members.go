@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -13,11 +12,7 @@ import (
 )
 
 // MembersJSON writes a members report as one JSON document.
-func MembersJSON(w io.Writer, rep *members.Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
-}
+func MembersJSON(w io.Writer, rep *members.Report) error { return indentedJSON(w, rep) }
 
 // MembersText writes one row per member, then each member's problems, then a verdict:
 //

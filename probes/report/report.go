@@ -40,9 +40,13 @@ func Render(w io.Writer, format string, rep *probes.Report, opt Options) error {
 	return fmt.Errorf("unknown output format %q (want one of %v)", format, Formats)
 }
 
-// JSON writes the report as one indented JSON document (schemaVersion 1).
-func JSON(w io.Writer, rep *probes.Report) error {
+// indentedJSON writes v as one JSON document indented by two spaces, as every
+// command's -o json does.
+func indentedJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
+	return enc.Encode(v)
 }
+
+// JSON writes the report as one indented JSON document (schemaVersion 1).
+func JSON(w io.Writer, rep *probes.Report) error { return indentedJSON(w, rep) }

@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -12,11 +11,7 @@ import (
 )
 
 // SessionTestJSON writes a session-test report as one JSON document.
-func SessionTestJSON(w io.Writer, rep *replication.Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
-}
+func SessionTestJSON(w io.Writer, rep *replication.Report) error { return indentedJSON(w, rep) }
 
 // SessionTestText writes one row per direction, one per member's stickiness, the reasons,
 // then a verdict:

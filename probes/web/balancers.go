@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"net"
 	"strconv"
 	"strings"
 
@@ -146,13 +145,9 @@ func nginxBalancers(env *probes.Env) []Balancer {
 		}
 		bal := Balancer{Name: u.name, Server: "nginx", Where: u.where, Ports: ports[u.name]}
 		for _, s := range u.servers {
-			host, port := s.addr, 80
-			if h, ps, err := net.SplitHostPort(s.addr); err == nil {
-				n, err := strconv.Atoi(ps)
-				if err != nil || n < 1 || n > 65535 {
-					continue
-				}
-				host, port = h, n
+			host, port, err := serverAddr(s.addr)
+			if err != nil {
+				continue
 			}
 			bal.Members = append(bal.Members, Member{Name: s.addr, Scheme: "http", Host: host, Port: port, Where: s.where, Disabled: s.down})
 		}
@@ -187,9 +182,7 @@ func proxyPorts(ds []located) map[string][]int {
 	targets = func(ds []located, into map[string]bool) {
 		for _, d := range ds {
 			if d.Name == "proxy_pass" && len(d.Args) == 1 {
-				target := strings.TrimPrefix(strings.TrimPrefix(d.Args[0], "http://"), "https://")
-				target, _, _ = strings.Cut(target, "/")
-				into[target] = true
+				into[proxyTarget(d.Args[0])] = true
 			}
 			targets(d.Children, into)
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -201,9 +202,7 @@ func upstreamsOf(ds []located) ([]upstream, map[string]bool) {
 				}
 				ups = append(ups, u)
 			case d.Name == "proxy_pass" && len(d.Args) == 1:
-				target := strings.TrimPrefix(strings.TrimPrefix(d.Args[0], "http://"), "https://")
-				target, _, _ = strings.Cut(target, "/")
-				proxied[target] = true
+				proxied[proxyTarget(d.Args[0])] = true
 			}
 			if d.Block {
 				walk(d.Children, append(parents, d.Name))
@@ -212,6 +211,26 @@ func upstreamsOf(ds []located) ([]upstream, map[string]bool) {
 	}
 	walk(ds, nil)
 	return ups, proxied
+}
+
+// proxyTarget is the upstream (or host:port) a proxy_pass argument names.
+func proxyTarget(arg string) string {
+	target := strings.TrimPrefix(strings.TrimPrefix(arg, "http://"), "https://")
+	target, _, _ = strings.Cut(target, "/")
+	return target
+}
+
+// serverAddr is an upstream server's host and port (80 when it names none).
+func serverAddr(addr string) (string, int, error) {
+	h, ps, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr, 80, nil
+	}
+	n, err := strconv.Atoi(ps)
+	if err != nil || n < 1 || n > 65535 {
+		return "", 0, errors.New("the port is not 1-65535")
+	}
+	return h, n, nil
 }
 
 // testMembers sends each member an HTTP request, as nginx would proxy one.
@@ -235,14 +254,10 @@ func testMember(ctx context.Context, env *probes.Env, name string, s upstreamSer
 		r.Outcome = "down"
 		return r // marked down by the admin: nginx sends it nothing
 	}
-	host, port := s.addr, 80
-	if h, ps, err := net.SplitHostPort(s.addr); err == nil {
-		n, err := strconv.Atoi(ps)
-		if err != nil || n < 1 || n > 65535 {
-			r.Outcome, r.Problem = "error", fmt.Sprintf("upstream %s: server %s (%s): the port is not 1-65535", name, s.addr, s.where)
-			return r
-		}
-		host, port = h, n
+	host, port, err := serverAddr(s.addr)
+	if err != nil {
+		r.Outcome, r.Problem = "error", fmt.Sprintf("upstream %s: server %s (%s): %v", name, s.addr, s.where, err)
+		return r
 	}
 	addr, err := ResolveHost(ctx, env, host)
 	if err != nil {
