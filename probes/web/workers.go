@@ -180,21 +180,53 @@ func (c *collected) modJK(env *probes.Env, conf *HTTPDConfig) (skip string, earl
 				c.warns = append(c.warns, fmt.Sprintf("balancer %s: sticky_session=%s (%s:%d): a session's requests go to any node, so every request depends on replication having finished",
 					n, v.Text, path, v.Line))
 			}
-			for _, m := range members {
-				mw, defined := wf.Worker(m)
-				if !defined {
-					c.fails = append(c.fails, fmt.Sprintf("balancer %s names %s in balance_workers, but no worker.%s.* property exists in %s", n, m, m, path))
-					continue
-				}
-				if mw.Type() == "ajp13" {
-					c.targets = append(c.targets, jkTarget(mw))
-				}
-			}
+			c.jkMembers(wf, n, members, path)
 		case "ajp13":
 			c.targets = append(c.targets, jkTarget(w))
 		}
 	}
 	return "", nil
+}
+
+// jkMembers checks an lb worker's members as mod_jk reads them: defined, an activation
+// that lets them take requests, a redirect that names another member; the AJP ones are
+// reached later.
+func (c *collected) jkMembers(wf *modjk.File, lb string, members []string, path string) {
+	known := map[string]bool{}
+	for _, m := range members {
+		mw, _ := wf.Worker(m)
+		known[m], known[mw.Route()] = true, true
+	}
+	for _, m := range members {
+		mw, defined := wf.Worker(m)
+		if !defined {
+			c.fails = append(c.fails, fmt.Sprintf("balancer %s names %s in balance_workers, but no worker.%s.* property exists in %s", lb, m, m, path))
+			continue
+		}
+		if v, ok := mw.Get("activation"); ok {
+			switch strings.ToUpper(activation(mw)[:1]) {
+			case "S":
+				c.warns = append(c.warns, fmt.Sprintf("worker %s of balancer %s is stopped (activation=%s, %s:%d): mod_jk sends it nothing, and its sessions go to the other members", m, lb, v.Text, path, v.Line))
+			case "D":
+				c.warns = append(c.warns, fmt.Sprintf("worker %s of balancer %s is disabled (activation=%s, %s:%d): it gets only the requests of its sessions, no new ones", m, lb, v.Text, path, v.Line))
+			}
+		}
+		if v, ok := mw.Get("redirect"); ok && (!known[v.Text] || v.Text == m || v.Text == mw.Route()) {
+			c.fails = append(c.fails, fmt.Sprintf("worker %s: redirect=%s (%s:%d) names no other member of balancer %s: when %s fails its sessions have nowhere named to go",
+				m, v.Text, path, v.Line, lb, m))
+		}
+		if mw.Type() == "ajp13" && !strings.HasPrefix(strings.ToUpper(activation(mw)), "S") {
+			c.targets = append(c.targets, jkTarget(mw))
+		}
+	}
+}
+
+// activation is a mod_jk worker's activation (A, D or S; A by default).
+func activation(w *modjk.Worker) string {
+	if v, ok := w.Get("activation"); ok && v.Text != "" {
+		return v.Text
+	}
+	return "A"
 }
 
 // modProxy reads mod_proxy_balancer's balancers and returns how many there are. Their
