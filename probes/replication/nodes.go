@@ -89,8 +89,9 @@ type ajpNode struct {
 
 func (n *ajpNode) get(ctx context.Context, cookie string) (answer, error) {
 	req := n.req
+	req.Header = n.req.Header.Clone()
 	if cookie != "" {
-		req.Header = http.Header{"Cookie": {n.name + "=" + cookie}}
+		req.Header.Set("Cookie", n.name+"="+cookie)
 	}
 	resp, err := ajp.Do(ctx, n.to, req, n.timeout)
 	if err != nil {
