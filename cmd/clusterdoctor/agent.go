@@ -71,6 +71,7 @@ key, restarts the responder with them and runs the checks; SIGTERM stops it.
 	}
 	fs := c.Flags()
 	f.register(fs)
+	f.registerRole(fs)
 	fs.DurationVar(&f.interval, "interval", 30*time.Second, "time between runs of the checks")
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:9716", "address of the /metrics and /healthz server")
 	fs.StringVar(&f.keyFile, "key-file", defaultKeyFile, "shared mcast-test secret (used when the file exists)")

@@ -49,6 +49,7 @@ failed, 2 usage or input error, 3 the run could not complete. With -o nagios: 0 
 	}
 	fs := c.Flags()
 	f.register(fs)
+	f.registerRole(fs)
 	fs.StringVarP(&f.output, "output", "o", "text", "output format: "+strings.Join(report.Formats, ", "))
 	fs.StringVar(&f.textfile, "textfile", "", "also write the Prometheus metrics to this file (node_exporter textfile collector)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "show passing checks' details and evidence")

@@ -41,10 +41,15 @@ func (f *settingsFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.peers, "peer", nil, "another cluster host, name or address (repeatable)")
 	fs.StringVar(&f.tomcat, "tomcat", "", "CATALINA_BASE to read server.xml from (default: the running Tomcat, $CATALINA_BASE, the usual places)")
 	fs.StringVar(&f.tomcatHome, "tomcat-home", "", "CATALINA_HOME, when it cannot be found from the base")
-	fs.StringSliceVar(&f.roles, "role", nil, "what this host is: web (httpd or nginx balancing), was (Tomcat), or web,was (default: detected)")
 	fs.StringVar(&f.config, "config", "", "settings file (default "+defaultConfig+" if present)")
 	fs.StringVar(&f.root, "root", d.Root, "read /etc, /proc and /sys under this directory")
 	fs.DurationVar(&f.timeout, "timeout", time.Duration(d.Timeout), "overall deadline")
+}
+
+// registerRole adds --role, for the commands whose checks depend on what the host is
+// (preflight and the agent).
+func (f *settingsFlags) registerRole(fs *pflag.FlagSet) {
+	fs.StringSliceVar(&f.roles, "role", nil, "what this host is: web (httpd or nginx balancing), was (Tomcat), or web,was (default: detected)")
 }
 
 // settings layers defaults, the config file, then the flags given on the command line.
