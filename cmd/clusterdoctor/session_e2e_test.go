@@ -41,6 +41,7 @@ type webCluster struct {
 	web   *lab.Host
 	tier  *lab.WebTier
 	httpd *exec.Cmd
+	nginx *exec.Cmd
 }
 
 const (
@@ -74,9 +75,9 @@ func newWebCluster(t *testing.T) *webCluster {
 		files := tcConf{JvmRoute: route, AJP: ajp[route]}.files()
 		files["webapps/ROOT/index.jsp"] = counterJSP(route)
 		c.specs[route] = lab.TomcatSpec{Name: name, Hostname: name, Hosts: hostsFor(name, h.Addr.String()), Files: files}
+		// one after the other: the second asks the first for its sessions, which a first
+		// still starting may leave unanswered until the 60 s state transfer timeout
 		c.tc[route] = h.StartTomcat(c.specs[route])
-	}
-	for _, route := range []string{"tomcat1", "tomcat2"} {
 		c.tc[route].Started(t)
 	}
 	for _, route := range []string{"tomcat1", "tomcat2"} {
@@ -86,7 +87,7 @@ func newWebCluster(t *testing.T) *webCluster {
 	c.tier.ModJK(httpdPort, healthyWorkers, "JkMount /* lb")
 	c.tier.Nginx(nginxPort, "ip_hash;\n    server 10.99.0.1:8080;\n    server 10.99.0.2:8080;")
 	c.httpd = c.tier.StartHTTPD(httpdPort)
-	c.tier.StartNginx(nginxPort)
+	c.nginx = c.tier.StartNginx(nginxPort)
 	return c
 }
 
@@ -287,6 +288,59 @@ func TestSessionTestThroughTheWebTier(t *testing.T) {
 				t.Errorf("through httpd: %s %s (%s); want sticky", s.Member, s.Verdict, s.Reason)
 			}
 		}
+	})
+
+	// nginx without nginx plus keeps a session on its node with a route map: a map on the
+	// session cookie picks the node's upstream, cookie-less requests the balancing one.
+	t.Run("nginx route map", func(t *testing.T) {
+		c.tier.NginxHTTP(fmt.Sprintf(`map $cookie_JSESSIONID $backend {
+    ~\.tomcat1$ tomcat1;
+    ~\.tomcat2$ tomcat2;
+    default tomcats;
+}
+upstream tomcat1 { server 10.99.0.1:8080; }
+upstream tomcat2 { server 10.99.0.2:8080; }
+upstream tomcats { server 10.99.0.1:8080; server 10.99.0.2:8080; }
+server {
+    listen 10.99.0.10:%d;
+    location / { proxy_pass http://$backend; }
+}
+`, nginxPort))
+		c.tier.Stop(c.nginx)
+		c.nginx = c.tier.StartNginx(nginxPort)
+		rep, _ := preflightJSON(t, c.web, c.tier.View(), "--iface", "cl0", "--skip", "ntp.sync")
+		if got := check(t, rep, "web.upstreams"); got.Status != probes.Pass {
+			t.Errorf("web.upstreams with a route map = %s: %s (%s); want pass", got.Status, got.Summary, got.Detail)
+		}
+		st, r := c.sessionTest(nginxURL)
+		if r.code != 0 || !st.OK() {
+			t.Errorf("session-test through nginx's route map: exit %d, %+v %+v %q; want 0", r.code, st.Pairs, st.Stickiness, st.Problems)
+		}
+		for _, s := range st.Stickiness {
+			if s.Verdict != replication.Sticky {
+				t.Errorf("through nginx's route map: %s %s (%s); want sticky", s.Member, s.Verdict, s.Reason)
+			}
+		}
+		// the same map with the routes swapped: every session goes to the other node
+		c.tier.NginxHTTP(strings.NewReplacer("tomcat1;", "tomcat2;", "tomcat2;", "tomcat1;").Replace(
+			fmt.Sprintf("map $cookie_JSESSIONID $backend {\n    ~\\.tomcat1$ tomcat1;\n    ~\\.tomcat2$ tomcat2;\n    default tomcats;\n}\n"+
+				"upstream tomcat1 { server 10.99.0.1:8080; }\nupstream tomcat2 { server 10.99.0.2:8080; }\n"+
+				"upstream tomcats { server 10.99.0.1:8080; server 10.99.0.2:8080; }\n"+
+				"server {\n    listen 10.99.0.10:%d;\n    location / { proxy_pass http://$backend; }\n}\n", nginxPort)))
+		c.tier.Stop(c.nginx)
+		c.nginx = c.tier.StartNginx(nginxPort)
+		st, r = c.sessionTest(nginxURL)
+		if r.code != 1 || !strings.Contains(strings.Join(st.Problems, " "), `the balancer expects route "tomcat2", but the Tomcat's sessions carry "tomcat1"`) {
+			t.Errorf("session-test through a swapped route map: exit %d, %+v %q; want 1 naming the routes", r.code, st.Stickiness, st.Problems)
+		}
+		for _, s := range st.Stickiness {
+			if s.Verdict != replication.NotSticky {
+				t.Errorf("through a swapped route map: %s %s; want not-sticky", s.Member, s.Verdict)
+			}
+		}
+		c.tier.Nginx(nginxPort, "ip_hash;\n    server 10.99.0.1:8080;\n    server 10.99.0.2:8080;")
+		c.tier.Stop(c.nginx)
+		c.nginx = c.tier.StartNginx(nginxPort)
 	})
 
 	t.Run("secret mismatch", func(t *testing.T) {

@@ -124,8 +124,14 @@ http {
     include conf.d/*.conf;
 }
 `, w.dir, w.dir))
-	w.write("etc/nginx/conf.d/cluster.conf", fmt.Sprintf("upstream tomcats {\n    %s\n}\nserver {\n    listen %s;\n    location / {\n        proxy_pass http://tomcats;\n    }\n}\n",
+	w.NginxHTTP(fmt.Sprintf("upstream tomcats {\n    %s\n}\nserver {\n    listen %s;\n    location / {\n        proxy_pass http://tomcats;\n    }\n}\n",
 		upstream, net.JoinHostPort(w.host.Addr.String(), fmt.Sprint(port))))
+}
+
+// NginxHTTP replaces what nginx.conf's http block includes: upstreams, maps, servers.
+func (w *WebTier) NginxHTTP(conf string) {
+	w.host.lab.t.Helper()
+	w.write("etc/nginx/conf.d/cluster.conf", conf)
 }
 
 func (w *WebTier) write(rel, content string) {

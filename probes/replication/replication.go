@@ -262,8 +262,8 @@ func (t *tester) members(ctx context.Context, client *http.Client) {
 		case m.JvmRoute == "":
 			t.problem("%s: its sessions carry no route (no jvmRoute on the Tomcat's <Engine>): a balancer cannot send a session back to it", m.Name)
 		case m.Route != "" && m.Route != m.JvmRoute:
-			t.problem("%s: the balancer expects route %q, but the Tomcat's sessions carry %q: mod_jk cannot find their node and sends them anywhere (set jvmRoute=%q on its <Engine>, or worker.%s.route=%s)",
-				m.Name, m.Route, m.JvmRoute, m.Route, m.Name, m.JvmRoute)
+			t.problem("%s: the balancer expects route %q, but the Tomcat's sessions carry %q: the balancer cannot find their node and sends them anywhere (set jvmRoute=%q on its <Engine>, or the route at %s to %s)",
+				m.Name, m.Route, m.JvmRoute, m.Route, m.Where, m.JvmRoute)
 			routes[m.JvmRoute] = append(routes[m.JvmRoute], m.Name)
 		default:
 			routes[m.JvmRoute] = append(routes[m.JvmRoute], m.Name)

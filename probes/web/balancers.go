@@ -2,6 +2,8 @@ package web
 
 import (
 	"bytes"
+	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -137,19 +139,53 @@ func nginxBalancers(env *probes.Env) []Balancer {
 		return nil
 	}
 	ups, proxied := upstreamsOf(ds)
-	ports := proxyPorts(ds)
-	var out []Balancer
+	ports, maps := proxyPorts(ds), routeMapsOf(ds)
+	byName := map[string]upstream{}
 	for _, u := range ups {
-		if !proxied[u.name] {
+		byName[u.name] = u
+	}
+	var targets []string
+	for t := range proxied {
+		targets = append(targets, t)
+	}
+	sort.Strings(targets)
+	var out []Balancer
+	for _, target := range targets {
+		// proxy_pass to an upstream, or to a route map's variable: its upstreams
+		var names []string
+		routes := map[string]string{}
+		bal := Balancer{Name: target, Server: "nginx", Ports: ports[target]}
+		if m, ok := maps[target]; ok {
+			for up, r := range m.routes {
+				names, routes[up] = append(names, up), r
+			}
+			if m.def != "" {
+				names = append(names, m.def)
+			}
+			bal.Where = m.where
+		} else if u, ok := byName[target]; ok {
+			names, bal.Where = []string{target}, u.where
+		} else {
 			continue
 		}
-		bal := Balancer{Name: u.name, Server: "nginx", Where: u.where, Ports: ports[u.name]}
-		for _, s := range u.servers {
-			host, port, err := serverAddr(s.addr)
-			if err != nil {
-				continue
+		sort.Strings(names)
+		seen := map[string]int{}
+		for _, n := range names {
+			for _, s := range byName[n].servers {
+				host, port, err := serverAddr(s.addr)
+				if err != nil {
+					continue
+				}
+				key := fmt.Sprintf("%s:%d", host, port)
+				if i, dup := seen[key]; dup { // in a route's upstream and in the default one
+					if bal.Members[i].Route == "" {
+						bal.Members[i].Route = routes[n]
+					}
+					continue
+				}
+				seen[key] = len(bal.Members)
+				bal.Members = append(bal.Members, Member{Name: s.addr, Scheme: "http", Host: host, Port: port, Route: routes[n], Where: s.where, Disabled: s.down})
 			}
-			bal.Members = append(bal.Members, Member{Name: s.addr, Scheme: "http", Host: host, Port: port, Where: s.where, Disabled: s.down})
 		}
 		out = append(out, bal)
 	}

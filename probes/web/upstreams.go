@@ -61,6 +61,7 @@ func (p Upstreams) Run(ctx context.Context, env *probes.Env) probes.Result {
 		return probes.SkipResult(id, "no nginx configuration on this host").With("looked at "+nginxMain, "", nil)
 	}
 	ups, proxied := upstreamsOf(ds)
+	routed := viaMaps(ds, proxied)
 	var used []upstream
 	for _, u := range ups {
 		if proxied[u.name] {
@@ -74,8 +75,11 @@ func (p Upstreams) Run(ctx context.Context, env *probes.Env) probes.Result {
 	var warns []string
 	var results []memberResult
 	for _, u := range used {
-		switch u.method {
-		case "ip_hash", "hash", "sticky":
+		switch {
+		case routed[u.name] != "":
+			// a route map sends each session to its node's upstream; its default takes
+			// only requests without a route, new sessions, which may go anywhere
+		case u.method == "ip_hash", u.method == "hash", u.method == "sticky":
 		default:
 			warns = append(warns, fmt.Sprintf("upstream %s (%s) balances by %s: a session's requests go to every member in turn, each one depending on replication having finished (ip_hash, or hash $cookie_JSESSIONID, keeps a session on its node)",
 				u.name, u.where, u.method))
