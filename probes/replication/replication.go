@@ -217,7 +217,7 @@ func (t *tester) makeSession(ctx context.Context, n node, how string) (session, 
 	case a.session == "" && a.status >= 400:
 		hint := ""
 		if _, direct := n.(*ajpNode); direct && a.status == 403 {
-			hint = ": its AJP connector refuses the worker's secret (secret= on the <Connector>, worker.NAME.secret in workers.properties)"
+			hint = secretHint
 		}
 		return session{}, fmt.Errorf("GET %s %s answered %s%s: %w", t.cfg.URL, how, a.statusText(), hint, errNoSession)
 	case a.session == "":
@@ -409,7 +409,7 @@ func (t *tester) lookUp(ctx context.Context, p *Pair, y Member, s session) {
 		case a.session == "" && a.status >= 400:
 			p.Reason = fmt.Sprintf("%s answered %s", y.Name, a.statusText())
 			if a.status == 403 && y.Scheme == "ajp" {
-				p.Reason += ": its AJP connector refuses the worker's secret (secret= on the <Connector>, worker.NAME.secret in workers.properties)"
+				p.Reason += secretHint
 			}
 			return
 		case a.session == "" || got == base:
@@ -498,6 +498,10 @@ func nobodys(route string) string {
 	rand.Read(b)
 	return strings.ToUpper(hex.EncodeToString(b)) + "." + route
 }
+
+// secretHint explains a 403 from an AJP connector: Tomcat refuses a forward request whose
+// secret is not its connector's before any application sees it.
+const secretHint = ": its AJP connector refuses the worker's secret (secret= on the <Connector>, worker.NAME.secret in workers.properties)"
 
 // errNoSession marks an error status answered without a session.
 var errNoSession = errors.New("no session made")
