@@ -401,6 +401,35 @@ server {
 		if got := c.ajpWorkers(); got.Status != probes.Fail || !strings.Contains(got.Summary, "BalancerMember ajp://10.99.0.1:8009's secret is not the AJP connector's") {
 			t.Errorf("ajp.workers = %s: %s; want fail naming the BalancerMember's secret", got.Status, got.Summary)
 		}
+
+		// HTTP members (mod_proxy_http): web.upstreams' part; without stickysession it warns.
+		httpBalancer := "<Proxy balancer://cluster>\n" +
+			"    BalancerMember http://10.99.0.1:8080 route=tomcat1\n" +
+			"    BalancerMember http://10.99.0.2:8080 route=tomcat2\n" +
+			"    ProxySet stickysession=JSESSIONID|jsessionid\n</Proxy>\nProxyPass \"/\" \"balancer://cluster/\"\n"
+		for _, tc := range []struct {
+			conf   string
+			status probes.Status
+			says   string
+		}{
+			{httpBalancer, probes.Pass, "balancer://cluster 10.99.0.1:8080 (200), balancer://cluster 10.99.0.2:8080 (200)"},
+			{strings.Replace(httpBalancer, "    ProxySet stickysession=JSESSIONID|jsessionid\n", "", 1), probes.Warn, "balancer://cluster"},
+		} {
+			c.tier.ModProxy(httpdPort, tc.conf)
+			c.tier.Stop(c.httpd)
+			c.httpd = c.tier.StartHTTPD(httpdPort)
+			rep, _ := preflightJSON(t, c.web, c.tier.View(), "--iface", "cl0", "--skip", "ntp.sync", "--role", "web")
+			if got := check(t, rep, "web.upstreams"); got.Status != tc.status || !strings.Contains(got.Summary, tc.says) {
+				t.Errorf("web.upstreams over mod_proxy_http = %s: %s; want %s saying %q", got.Status, got.Summary, tc.status, tc.says)
+			}
+		}
+		c.tier.ModProxy(httpdPort, httpBalancer)
+		c.tier.Stop(c.httpd)
+		c.httpd = c.tier.StartHTTPD(httpdPort)
+		rep, r = c.sessionTest(httpdURL)
+		if r.code != 0 || !rep.OK() || rep.Members[0].Scheme != "http" {
+			t.Errorf("session-test through mod_proxy_http: exit %d, %+v %+v %q; want 0 over HTTP members", r.code, rep.Members, rep.Pairs, rep.Problems)
+		}
 		c.workers(healthyWorkers)
 	})
 

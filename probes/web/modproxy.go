@@ -175,3 +175,27 @@ func (b proxyBalancer) patterns() []string {
 	}
 	return out
 }
+
+// stickySession is the balancing method of a mod_proxy balancer with stickysession=.
+const stickySession = "stickysession"
+
+// httpBalancers are the mod_proxy balancers with http:// members, as web.upstreams tests
+// nginx's upstreams: their HTTP members (mod_proxy_http) reached as mod_proxy reaches them.
+func httpBalancers(conf *HTTPDConfig) []upstream {
+	var out []upstream
+	for _, b := range proxyBalancers(conf) {
+		u := upstream{name: "balancer://" + b.name, where: b.where, method: "byrequests without stickysession="}
+		if b.sticky != "" {
+			u.method = stickySession
+		}
+		for _, m := range b.members {
+			if m.err == nil && m.scheme == "http" {
+				u.servers = append(u.servers, upstreamServer{addr: fmt.Sprintf("%s:%d", m.host, m.port), where: m.where, down: m.disabled})
+			}
+		}
+		if len(u.servers) > 0 {
+			out = append(out, u)
+		}
+	}
+	return out
+}

@@ -57,18 +57,24 @@ type memberResult struct {
 func (p Upstreams) Run(ctx context.Context, env *probes.Env) probes.Result {
 	id := p.ID()
 	ds, files, problems := loadNginx(env)
-	if files == 0 {
-		return probes.SkipResult(id, "no nginx configuration on this host").With("looked at "+nginxMain, "", nil)
-	}
-	ups, proxied := upstreamsOf(ds)
-	routed := viaMaps(ds, proxied)
 	var used []upstream
-	for _, u := range ups {
-		if proxied[u.name] {
-			used = append(used, u)
+	routed := map[string]string{}
+	if files > 0 {
+		ups, proxied := upstreamsOf(ds)
+		routed = viaMaps(ds, proxied)
+		for _, u := range ups {
+			if proxied[u.name] {
+				used = append(used, u)
+			}
 		}
 	}
-	if len(used) == 0 && len(problems) == 0 {
+	if conf := LoadHTTPD(env); conf != nil {
+		used = append(used, httpBalancers(conf)...)
+	}
+	switch {
+	case files == 0 && len(used) == 0:
+		return probes.SkipResult(id, "no nginx configuration and no mod_proxy balancer with http:// members on this host").With("looked at "+nginxMain+" and httpd's configuration", "", nil)
+	case len(used) == 0 && len(problems) == 0:
 		return probes.SkipResult(id, "nginx here proxies to no upstream block (it is not a balancer of the cluster)")
 	}
 	fails := append([]string(nil), problems...)
@@ -79,7 +85,7 @@ func (p Upstreams) Run(ctx context.Context, env *probes.Env) probes.Result {
 		case routed[u.name] != "":
 			// a route map sends each session to its node's upstream; its default takes
 			// only requests without a route, new sessions, which may go anywhere
-		case u.method == "ip_hash", u.method == "hash", u.method == "sticky":
+		case u.method == "ip_hash", u.method == "hash", u.method == "sticky", u.method == stickySession:
 		default:
 			warns = append(warns, fmt.Sprintf("upstream %s (%s) balances by %s: a session's requests go to every member in turn, each one depending on replication having finished (ip_hash, or hash $cookie_JSESSIONID, keeps a session on its node)",
 				u.name, u.where, u.method))
@@ -97,7 +103,8 @@ func (p Upstreams) Run(ctx context.Context, env *probes.Env) probes.Result {
 		return probes.FailResult(id, fails[0]).With(strings.Join(append(fails[1:], warns...), "; "),
 			"each server of an upstream is a Tomcat's HTTP connector (address=, port=) that this host can reach", ev)
 	case len(warns) > 0:
-		return probes.WarnResult(id, warns[0]).With(strings.Join(warns[1:], "; "), "add ip_hash; (or hash $cookie_JSESSIONID consistent;) to the upstream block", ev)
+		return probes.WarnResult(id, warns[0]).With(strings.Join(warns[1:], "; "),
+			"nginx: add ip_hash; (or hash $cookie_JSESSIONID consistent;) to the upstream block, or route by the session with a map; mod_proxy_balancer: ProxySet stickysession=JSESSIONID|jsessionid", ev)
 	}
 	var parts, down []string
 	for _, r := range results {

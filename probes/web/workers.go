@@ -233,7 +233,12 @@ func activation(w *modjk.Worker) string {
 // AJP members (mod_proxy_ajp) are tested as mod_jk's workers are; HTTP members are
 // reached by session-test.
 func (c *collected) modProxy(conf *HTTPDConfig) int {
-	pbs := proxyBalancers(conf)
+	var pbs []proxyBalancer
+	for _, b := range proxyBalancers(conf) {
+		if hasScheme(b, "ajp") || !hasScheme(b, "http") { // HTTP-only ones are web.upstreams'
+			pbs = append(pbs, b)
+		}
+	}
 	for _, b := range pbs {
 		if len(b.members) == 0 {
 			c.fails = append(c.fails, fmt.Sprintf("balancer://%s (%s) has no BalancerMember: mod_proxy answers 503", b.name, b.where))
@@ -261,6 +266,16 @@ func (c *collected) modProxy(conf *HTTPDConfig) int {
 		}
 	}
 	return len(pbs)
+}
+
+// hasScheme reports whether a balancer has a member of the scheme.
+func hasScheme(b proxyBalancer, scheme string) bool {
+	for _, m := range b.members {
+		if m.scheme == scheme {
+			return true
+		}
+	}
+	return false
 }
 
 // target is an AJP member as its balancer sees it: a mod_jk worker, or a mod_proxy
