@@ -24,6 +24,7 @@ type sessionTestFlags struct {
 	url, cookie, output, root string
 	members                   []string
 	wait, timeout             time.Duration
+	insecure                  bool
 }
 
 // requestTimeout bounds each request of the test.
@@ -62,6 +63,7 @@ page makes no session).`,
 	fs.StringVar(&f.cookie, "cookie", "JSESSIONID", "the session cookie's name")
 	fs.DurationVar(&f.wait, "wait", 2*time.Second, "how long a replica may take to show on a member")
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "overall deadline")
+	fs.BoolVarP(&f.insecure, "insecure", "k", false, "accept any certificate of an https:// URL, as curl -k does")
 	fs.StringVar(&f.root, "root", "/", "read the web server's configuration under this directory")
 	fs.StringVarP(&f.output, "output", "o", "text", "output format: text, json")
 	return c
@@ -93,7 +95,7 @@ func runSessionTest(ctx context.Context, f *sessionTestFlags) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	rep, err := replication.Run(ctx, replication.Config{URL: u, Cookie: f.cookie, Members: members, Wait: f.wait, Timeout: requestTimeout,
+	rep, err := replication.Run(ctx, replication.Config{URL: u, Cookie: f.cookie, Members: members, Wait: f.wait, Timeout: requestTimeout, Insecure: f.insecure,
 		Resolve: func(ctx context.Context, host string) (netip.Addr, error) { return web.ResolveHost(ctx, env, host) }})
 	if err != nil {
 		return incomplete(err)

@@ -2,6 +2,7 @@ package replication
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -37,13 +38,17 @@ type httpNode struct {
 	timeout time.Duration
 }
 
-func newHTTPClient(timeout time.Duration) *http.Client {
+// newHTTPClient is one request per connection, no proxy from the environment (the
+// members are reached directly), no redirect followed; insecure skips the check of the
+// web tier's certificate, as curl -k does.
+func newHTTPClient(timeout time.Duration, insecure bool) *http.Client {
 	return &http.Client{
 		Transport: &http.Transport{
-			Proxy:                 nil, // the members are reached directly, never through a proxy
+			Proxy:                 nil,
 			DialContext:           (&net.Dialer{Timeout: timeout}).DialContext,
 			DisableKeepAlives:     true,
 			ResponseHeaderTimeout: timeout,
+			TLSClientConfig:       &tls.Config{InsecureSkipVerify: insecure},
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Timeout:       timeout,

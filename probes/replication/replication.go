@@ -44,6 +44,9 @@ type Config struct {
 	Wait time.Duration
 	// Timeout bounds each request.
 	Timeout time.Duration
+	// Insecure accepts any certificate from an https:// URL (a web tier with a
+	// certificate of its own making).
+	Insecure bool
 	// Resolve turns a member's host into an address, as this host resolves names.
 	Resolve func(ctx context.Context, host string) (netip.Addr, error)
 }
@@ -169,7 +172,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	start := time.Now()
 	rep := &Report{SchemaVersion: 1, Tool: "clusterdoctor", Mode: "session-test", URL: cfg.URL.String(), Cookie: cfg.Cookie,
 		StartedAt: start.UTC().Truncate(time.Millisecond), WaitMs: cfg.Wait.Milliseconds()}
-	client := newHTTPClient(cfg.Timeout)
+	client := newHTTPClient(cfg.Timeout, cfg.Insecure)
 	t := &tester{cfg: cfg, rep: rep,
 		balancer: &httpNode{target: cfg.URL, host: cfg.URL.Host, name: cfg.Cookie, client: client, timeout: cfg.Timeout}}
 

@@ -210,3 +210,21 @@ func TestNoSession(t *testing.T) {
 		t.Errorf("Run = %v; want the page makes no session", err)
 	}
 }
+
+// TestHTTPS: a web tier with a certificate of its own making is refused, naming the
+// certificate, unless Insecure (--insecure) accepts it.
+func TestHTTPS(t *testing.T) {
+	c := newFakeCluster(t, "t1", "t2")
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { c.serve(0, w, r) }))
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL + "/")
+	cfg := Config{URL: u, Cookie: "JSESSIONID", Members: c.members(), Wait: 200 * time.Millisecond, Timeout: time.Second,
+		Resolve: func(_ context.Context, h string) (netip.Addr, error) { return netip.ParseAddr(h) }}
+	if _, err := Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("Run over https with an unknown certificate = %v; want an error naming the certificate", err)
+	}
+	cfg.Insecure = true
+	if rep, err := Run(context.Background(), cfg); err != nil || len(rep.Pairs) != 2 {
+		t.Errorf("Run with Insecure = %v, %+v; want it to run", err, rep)
+	}
+}
