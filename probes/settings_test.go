@@ -2,6 +2,7 @@ package probes
 
 import (
 	"net/netip"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -98,5 +99,31 @@ timeout: 5s
 	}
 	if s, _, err := LoadConfig(strings.NewReader(""), Defaults()); err != nil || s.McastPort != 45564 {
 		t.Errorf("empty config: %v, %+v", err, s)
+	}
+}
+
+// TestShippedConfig: every setting of the packaged example, uncommented, is one
+// LoadConfig takes and Validate accepts.
+func TestShippedConfig(t *testing.T) {
+	b, err := os.ReadFile("../packaging/clusterdoctor.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for i, line := range strings.Split(string(b), "\n") {
+		if i >= 3 { // the header stays a comment
+			line = strings.TrimPrefix(line, "# ")
+		}
+		out = append(out, line)
+	}
+	s, keys, err := LoadConfig(strings.NewReader(strings.Join(out, "\n")), Defaults())
+	if err != nil {
+		t.Fatalf("LoadConfig(the example, uncommented): %v", err)
+	}
+	if err := s.Validate(); err != nil {
+		t.Errorf("Validate(the example) = %v", err)
+	}
+	if len(keys) < 10 || !s.Has(RoleWeb) || s.Routes["tomcat1"] != "was1" {
+		t.Errorf("the example gave keys %v, roles %v, routes %v", keys, s.Roles, s.Routes)
 	}
 }
