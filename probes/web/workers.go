@@ -74,12 +74,12 @@ func (p Workers) Run(ctx context.Context, env *probes.Env) probes.Result {
 	if jkSkip != "" && proxies == 0 {
 		return probes.SkipResult(id, jkSkip+"; no mod_proxy balancer")
 	}
-	fails, warns, ajp, path := c.fails, c.warns, c.targets, c.path
+	fails, warns, path := c.fails, c.warns, c.path
 	if path == "" {
 		path = conf.Main
 	}
 	key, _ := env.ReadTrimmed("/etc/clusterdoctor/key") // the cluster's, when this host has it
-	results := testWorkers(ctx, env, ajp, p.Port, []byte(key), p.given(ctx, env))
+	results := testWorkers(ctx, env, c.targets, p.Port, []byte(key), p.given(ctx, env))
 	for _, r := range results {
 		if r.Problem != "" {
 			fails = append(fails, r.Problem)
@@ -229,9 +229,9 @@ func activation(w *modjk.Worker) string {
 	return "A"
 }
 
-// modProxy reads mod_proxy_balancer's balancers and returns how many there are. Their
-// AJP members (mod_proxy_ajp) are tested as mod_jk's workers are; HTTP members are
-// reached by session-test.
+// modProxy reads mod_proxy_balancer's balancers that send to AJP members (mod_proxy_ajp)
+// and returns how many there are; their members are tested as mod_jk's workers are.
+// Balancers of HTTP members only (mod_proxy_http) are web.upstreams'.
 func (c *collected) modProxy(conf *HTTPDConfig) int {
 	var pbs []proxyBalancer
 	for _, b := range proxyBalancers(conf) {
