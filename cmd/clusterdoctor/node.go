@@ -21,7 +21,7 @@ func nodeInfo(env *probes.Env, s probes.Settings, found *tomcat.Found) mcast.Inf
 		sum := p.Summary()
 		in.Tomcat, in.Cluster, in.Manager, in.Interceptors = sum.Tomcat, sum.Cluster, sum.Manager, sum.Interceptors
 		in.ChannelSendOptions, in.JvmRoute, in.Domain, in.Encrypt = sum.ChannelSendOptions, sum.JvmRoute, sum.Domain, sum.Encrypt
-		in.ReceiverAddress, in.ReceiverPort = sum.ReceiverAddress, sum.ReceiverPort
+		in.ReceiverAddress, in.ReceiverPort, in.AJP = sum.ReceiverAddress, sum.ReceiverPort, sum.AJP
 	}
 	return in
 }

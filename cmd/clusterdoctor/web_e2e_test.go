@@ -90,6 +90,9 @@ func TestWebTierAgainstRealTomcats(t *testing.T) {
 	// worker whose route is not it fails, naming both.
 	agent := a.Start(noFirewalld, "agent-was1", binary, "agent", "--iface", "cl0", "--tomcat", ta.Base, "--tomcat-home", lab.TomcatHome,
 		"--interval", "5s", "--skip", "ntp.sync,hosts.hostname")
+	// and on was2, whose server.xml says where its AJP connector listens
+	agent2 := b.Start(noFirewalld, "agent-was2", binary, "agent", "--iface", "cl0", "--tomcat", tb.Base, "--tomcat-home", lab.TomcatHome,
+		"--interval", "5s", "--skip", "ntp.sync,hosts.hostname")
 	time.Sleep(1500 * time.Millisecond)
 	for _, tc := range []struct {
 		name, workers string
@@ -99,6 +102,9 @@ func TestWebTierAgainstRealTomcats(t *testing.T) {
 		{"route equals jvmRoute", one, probes.Pass, "every route equals its Tomcat's jvmRoute (1 of 1 asked)"},
 		{"route differs", strings.ReplaceAll(one, "tomcat1", "was1"), probes.Fail, `worker was1 expects route "was1", but the Tomcat at 10.99.0.1 has jvmRoute "tomcat1"`},
 		{"route set apart", strings.ReplaceAll(one, "tomcat1", "was1") + "worker.was1.route=tomcat1\n", probes.Pass, "(1 of 1 asked)"},
+		{"AJP on loopback, as was2's clusterdoctor says", both, probes.Fail,
+			"worker tomcat2: TCP to 10.99.0.2:8009 refused: 10.99.0.2 answered with a TCP reset (nothing listens on port 8009): the clusterdoctor there says Tomcat 10.1"},
+		{"AJP on loopback, named", both, probes.Fail, "AJP connector listens on localhost:8009, loopback only (set address= on the <Connector> to this host's cluster address, 10.99.0.2)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rep, _ := preflightJSON(t, w, lab.Private{}, "--root", webTree(t, "JkMount /* lb", tc.workers), "--iface", "cl0")
@@ -110,8 +116,10 @@ func TestWebTierAgainstRealTomcats(t *testing.T) {
 	}
 
 	// Without the agent, the operator gives the routes (--route JVMROUTE=HOST), or is told how.
-	agent.Process.Kill()
-	agent.Wait()
+	for _, ag := range []*exec.Cmd{agent, agent2} {
+		ag.Process.Kill()
+		ag.Wait()
+	}
 	for _, tc := range []struct {
 		name   string
 		args   []string

@@ -28,6 +28,8 @@ type Info struct {
 	ReceiverPort       int      `json:"receiverPort,omitempty"`
 	// Encrypt is EncryptInterceptor's wire ("format 2, AES/GCM/NoPadding"); empty without it.
 	Encrypt string `json:"encrypt,omitempty"`
+	// AJP is the Tomcat's AJP connectors as ADDRESS:PORT (tomcat.Summary's AJP).
+	AJP []string `json:"ajp,omitempty"`
 }
 
 // infoMax bounds an Info body; an InfoReq carries this much padding.
@@ -37,12 +39,13 @@ const infoMax = 1024
 const (
 	maxField        = 200
 	maxInterceptors = 32
+	maxAJP          = 8
 )
 
 var errInfo = errors.New("malformed settings summary")
 
-// encodeInfo is the body of an Info message, at most infoMax bytes: interceptors are
-// left out from the end when the whole does not fit.
+// encodeInfo is the body of an Info message, at most infoMax bytes: interceptors, then
+// AJP connectors, are left out from the end when the whole does not fit.
 func encodeInfo(in Info) []byte {
 	in = in.bounded()
 	for {
@@ -50,10 +53,14 @@ func encodeInfo(in Info) []byte {
 		if err == nil && len(b) <= infoMax {
 			return b
 		}
-		if len(in.Interceptors) == 0 {
+		switch {
+		case len(in.Interceptors) > 0:
+			in.Interceptors = in.Interceptors[:len(in.Interceptors)-1]
+		case len(in.AJP) > 0:
+			in.AJP = in.AJP[:len(in.AJP)-1]
+		default:
 			return []byte("{}")
 		}
-		in.Interceptors = in.Interceptors[:len(in.Interceptors)-1]
 	}
 }
 
@@ -78,16 +85,22 @@ func (in Info) bounded() Info {
 		&in.Manager, &in.ChannelSendOptions, &in.JvmRoute, &in.ReceiverAddress, &in.Encrypt} {
 		*p = cut(*p)
 	}
-	if len(in.Interceptors) > maxInterceptors {
-		in.Interceptors = in.Interceptors[:maxInterceptors]
+	in.Interceptors = cutList(in.Interceptors, maxInterceptors, cut)
+	in.AJP = cutList(in.AJP, maxAJP, cut)
+	return in
+}
+
+// cutList keeps at most n strings, each cut.
+func cutList(l []string, n int, cut func(string) string) []string {
+	if len(l) > n {
+		l = l[:n]
 	}
-	out := make([]string, 0, len(in.Interceptors))
-	for _, s := range in.Interceptors {
+	out := make([]string, 0, len(l))
+	for _, s := range l {
 		out = append(out, cut(s))
 	}
 	if len(out) == 0 {
-		out = nil
+		return nil
 	}
-	in.Interceptors = out
-	return in
+	return out
 }

@@ -152,6 +152,15 @@ func TestInfoBounded(t *testing.T) {
 	if err != nil || len(got.Host) != maxField || len(got.Interceptors) == 0 {
 		t.Fatalf("decode: %v %d %d", err, len(got.Host), len(got.Interceptors))
 	}
+	// AJP connectors past what fits go after the interceptors, never the whole summary.
+	big = Info{JvmRoute: "tomcat1", Interceptors: []string{"TcpFailureDetector"}}
+	for range 20 {
+		big.AJP = append(big.AJP, strings.Repeat("a", 300)+":8009")
+	}
+	got, err = decodeInfo(encodeInfo(big))
+	if err != nil || got.JvmRoute != "tomcat1" || len(got.AJP) == 0 || len(got.AJP) > maxAJP || len(got.Interceptors) != 0 {
+		t.Fatalf("decode of an oversized AJP list: %v, route %q, %d AJP, %d interceptors", err, got.JvmRoute, len(got.AJP), len(got.Interceptors))
+	}
 }
 
 func FuzzDecodeStats(f *testing.F) {

@@ -2,6 +2,8 @@ package tomcat
 
 import (
 	"fmt"
+	"net"
+	"strconv"
 	"time"
 
 	conf "github.com/clusterdoctor/clusterdoctor/netcfg/tomcat"
@@ -22,6 +24,10 @@ type Summary struct {
 	// Encrypt is EncryptInterceptor's wire: its format (2 with replay protection) and
 	// algorithm; empty without the interceptor.
 	Encrypt string
+	// AJP is every AJP connector as ADDRESS:PORT, the address as Tomcat binds it:
+	// "localhost" where it says none and the release binds loopback by default, "0.0.0.0"
+	// for every address. A web host's ajp.workers names it when a worker is refused.
+	AJP     []string
 	Running bool
 }
 
@@ -30,6 +36,19 @@ func (in *Instance) Summary() Summary {
 	s := Summary{Running: in.PID > 0}
 	if !in.Version.IsZero() {
 		s.Tomcat = in.Version.String()
+	}
+	for _, con := range in.Connectors() {
+		if !con.AJP {
+			continue
+		}
+		addr := con.Address
+		switch {
+		case addr == "" && (in.Version.IsZero() || ajpLoopback.In(in.Version)):
+			addr = "localhost"
+		case addr == "":
+			addr = "0.0.0.0"
+		}
+		s.AJP = append(s.AJP, net.JoinHostPort(addr, strconv.Itoa(con.Port)))
 	}
 	c, eng := in.Cluster()
 	if eng != nil {

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -341,7 +343,7 @@ func testWorker(ctx context.Context, env *probes.Env, w target, port int, key []
 	if tcp.Outcome != reach.Open {
 		hint := ""
 		if tcp.Outcome == reach.Refused {
-			hint = ": Tomcat is not running there, or its AJP connector listens on another address (on loopback by default since 9.0.31, 8.5.51 and 7.0.100: set address= on the <Connector>)"
+			hint = refusedHint(ctx, w, netip.AddrPortFrom(addr, uint16(port)), key)
 		}
 		r.Problem = fmt.Sprintf("%s %s: TCP to %s %s%s", w.kind, w.name, r.Address, tcp.Text(), hint)
 		return r
@@ -358,6 +360,40 @@ func testWorker(ctx context.Context, env *probes.Env, w target, port int, key []
 	}
 	checkRoute(ctx, &r, w, netip.AddrPortFrom(addr, uint16(port)), key, given[addr])
 	return r
+}
+
+// refusedHint says why a member refuses TCP: from the clusterdoctor on its host (agent or
+// mcast-test), which reads the Tomcat's server.xml, where one answers; else what it
+// usually is.
+func refusedHint(ctx context.Context, w target, at netip.AddrPort, key []byte) string {
+	const usual = ": Tomcat is not running there, or its AJP connector listens on another address (on loopback by default since 9.0.31, 8.5.51 and 7.0.100: set address= on the <Connector>)"
+	if at.Port() == 0 {
+		return usual
+	}
+	in, err := mcast.AskSettings(ctx, at, key, 1500*time.Millisecond)
+	switch {
+	case err != nil:
+		return usual
+	case in.Tomcat == "":
+		return ": the clusterdoctor at " + at.Addr().String() + " finds no Tomcat there"
+	}
+	var others []string
+	for _, a := range in.AJP {
+		host, port, err := net.SplitHostPort(a)
+		if err != nil || port != strconv.Itoa(w.port) {
+			others = append(others, a)
+			continue
+		}
+		if ip, err := netip.ParseAddr(host); host == "localhost" || (err == nil && ip.IsLoopback()) {
+			return fmt.Sprintf(": the clusterdoctor there says Tomcat %s's AJP connector listens on %s, loopback only (set address= on the <Connector> to this host's cluster address, %s)",
+				in.Tomcat, a, at.Addr())
+		}
+		return fmt.Sprintf(": the clusterdoctor there says Tomcat %s's AJP connector is configured on %s: Tomcat is not running, or did not start that connector (its log says why)", in.Tomcat, a)
+	}
+	if len(others) == 0 {
+		return ": the clusterdoctor there says Tomcat " + in.Tomcat + " has no AJP connector (a <Connector protocol=\"AJP/1.3\"> in server.xml)"
+	}
+	return fmt.Sprintf(": the clusterdoctor there says Tomcat %s's AJP connectors are on %s, not port %d", in.Tomcat, strings.Join(others, ", "), w.port)
 }
 
 // secretCheckURI is what the secret check asks for: a path no application serves, so a
