@@ -100,6 +100,43 @@ func (c *webCluster) workers(props string) {
 	c.httpd = c.tier.StartHTTPD(httpdPort)
 }
 
+// modProxy replaces mod_jk with mod_proxy_balancer, as conf configures it, and restarts
+// httpd.
+func (c *webCluster) modProxy(conf string) {
+	c.t.Helper()
+	c.tier.ModProxy(httpdPort, conf)
+	c.tier.Stop(c.httpd)
+	c.httpd = c.tier.StartHTTPD(httpdPort)
+}
+
+// nginxConf replaces nginx's http configuration and restarts it.
+func (c *webCluster) nginxConf(conf string) {
+	c.t.Helper()
+	c.tier.NginxHTTP(conf)
+	c.restartNginx()
+}
+
+func (c *webCluster) restartNginx() {
+	c.t.Helper()
+	c.tier.Stop(c.nginx)
+	c.nginx = c.tier.StartNginx(nginxPort)
+}
+
+// wantSticky runs session-test through url and wants every direction replicated and
+// every member's sessions sticking.
+func (c *webCluster) wantSticky(t *testing.T, what, url string) {
+	t.Helper()
+	rep, r := c.sessionTest(url)
+	if r.code != 0 || !rep.OK() {
+		t.Errorf("session-test %s: exit %d, %+v %+v %q; want 0", what, r.code, rep.Pairs, rep.Stickiness, rep.Problems)
+	}
+	for _, s := range rep.Stickiness {
+		if s.Verdict != replication.Sticky {
+			t.Errorf("%s: %s %s (%s); want sticky", what, s.Member, s.Verdict, s.Reason)
+		}
+	}
+}
+
 // restart starts a stopped Tomcat again and waits until witness (the restarted one, or
 // its peer; "" for none) logs that a member joined, and httpd has forgotten that the
 // Tomcat was down.
@@ -282,54 +319,27 @@ func TestSessionTestThroughTheWebTier(t *testing.T) {
 		}
 		// mod_jk balances new sessions over both: both members' stickiness is tested there.
 		t.Logf("session-test --url %s:\n%s", httpdURL, c.sessionTestText(httpdURL))
-		rep2, _ := c.sessionTest(httpdURL)
-		for _, s := range rep2.Stickiness {
-			if s.Verdict != replication.Sticky {
-				t.Errorf("through httpd: %s %s (%s); want sticky", s.Member, s.Verdict, s.Reason)
-			}
-		}
+		c.wantSticky(t, "through httpd", httpdURL)
 	})
 
 	// nginx without nginx plus keeps a session on its node with a route map: a map on the
 	// session cookie picks the node's upstream, cookie-less requests the balancing one.
+	routeMap := func(to1, to2 string) string {
+		return fmt.Sprintf("map $cookie_JSESSIONID $backend {\n    ~\\.tomcat1$ %s;\n    ~\\.tomcat2$ %s;\n    default tomcats;\n}\n"+
+			"upstream tomcat1 { server 10.99.0.1:8080; }\nupstream tomcat2 { server 10.99.0.2:8080; }\n"+
+			"upstream tomcats { server 10.99.0.1:8080; server 10.99.0.2:8080; }\n"+
+			"server {\n    listen 10.99.0.10:%d;\n    location / { proxy_pass http://$backend; }\n}\n", to1, to2, nginxPort)
+	}
 	t.Run("nginx route map", func(t *testing.T) {
-		c.tier.NginxHTTP(fmt.Sprintf(`map $cookie_JSESSIONID $backend {
-    ~\.tomcat1$ tomcat1;
-    ~\.tomcat2$ tomcat2;
-    default tomcats;
-}
-upstream tomcat1 { server 10.99.0.1:8080; }
-upstream tomcat2 { server 10.99.0.2:8080; }
-upstream tomcats { server 10.99.0.1:8080; server 10.99.0.2:8080; }
-server {
-    listen 10.99.0.10:%d;
-    location / { proxy_pass http://$backend; }
-}
-`, nginxPort))
-		c.tier.Stop(c.nginx)
-		c.nginx = c.tier.StartNginx(nginxPort)
+		c.nginxConf(routeMap("tomcat1", "tomcat2"))
 		rep, _ := preflightJSON(t, c.web, c.tier.View(), "--iface", "cl0", "--skip", "ntp.sync")
 		if got := check(t, rep, "web.upstreams"); got.Status != probes.Pass {
 			t.Errorf("web.upstreams with a route map = %s: %s (%s); want pass", got.Status, got.Summary, got.Detail)
 		}
+		c.wantSticky(t, "through nginx's route map", nginxURL)
+		// the routes swapped: every session goes to the other node
+		c.nginxConf(routeMap("tomcat2", "tomcat1"))
 		st, r := c.sessionTest(nginxURL)
-		if r.code != 0 || !st.OK() {
-			t.Errorf("session-test through nginx's route map: exit %d, %+v %+v %q; want 0", r.code, st.Pairs, st.Stickiness, st.Problems)
-		}
-		for _, s := range st.Stickiness {
-			if s.Verdict != replication.Sticky {
-				t.Errorf("through nginx's route map: %s %s (%s); want sticky", s.Member, s.Verdict, s.Reason)
-			}
-		}
-		// the same map with the routes swapped: every session goes to the other node
-		c.tier.NginxHTTP(strings.NewReplacer("tomcat1;", "tomcat2;", "tomcat2;", "tomcat1;").Replace(
-			fmt.Sprintf("map $cookie_JSESSIONID $backend {\n    ~\\.tomcat1$ tomcat1;\n    ~\\.tomcat2$ tomcat2;\n    default tomcats;\n}\n"+
-				"upstream tomcat1 { server 10.99.0.1:8080; }\nupstream tomcat2 { server 10.99.0.2:8080; }\n"+
-				"upstream tomcats { server 10.99.0.1:8080; server 10.99.0.2:8080; }\n"+
-				"server {\n    listen 10.99.0.10:%d;\n    location / { proxy_pass http://$backend; }\n}\n", nginxPort)))
-		c.tier.Stop(c.nginx)
-		c.nginx = c.tier.StartNginx(nginxPort)
-		st, r = c.sessionTest(nginxURL)
 		if r.code != 1 || !strings.Contains(strings.Join(st.Problems, " "), `the balancer expects route "tomcat2", but the Tomcat's sessions carry "tomcat1"`) {
 			t.Errorf("session-test through a swapped route map: exit %d, %+v %q; want 1 naming the routes", r.code, st.Stickiness, st.Problems)
 		}
@@ -339,8 +349,7 @@ server {
 			}
 		}
 		c.tier.Nginx(nginxPort, "ip_hash;\n    server 10.99.0.1:8080;\n    server 10.99.0.2:8080;")
-		c.tier.Stop(c.nginx)
-		c.nginx = c.tier.StartNginx(nginxPort)
+		c.restartNginx()
 	})
 
 	t.Run("secret mismatch", func(t *testing.T) {
@@ -380,24 +389,12 @@ server {
 				"    BalancerMember ajp://10.99.0.2:8009 route=tomcat2\n" +
 				"    ProxySet stickysession=JSESSIONID|jsessionid\n</Proxy>\nProxyPass \"/\" \"balancer://cluster/\"\n"
 		}
-		c.tier.ModProxy(httpdPort, balancer(ajpSecret))
-		c.tier.Stop(c.httpd)
-		c.httpd = c.tier.StartHTTPD(httpdPort)
+		c.modProxy(balancer(ajpSecret))
 		if got := c.ajpWorkers(); got.Status != probes.Pass || !strings.Contains(got.Summary, "ajp://10.99.0.2:8009 10.99.0.2:8009 (CPong") {
 			t.Errorf("ajp.workers = %s: %s (%s); want pass with both BalancerMembers", got.Status, got.Summary, got.Detail)
 		}
-		rep, r := c.sessionTest(httpdURL)
-		if r.code != 0 || !rep.OK() {
-			t.Errorf("session-test through mod_proxy_balancer: exit %d, %+v %+v %q; want 0", r.code, rep.Pairs, rep.Stickiness, rep.Problems)
-		}
-		for _, s := range rep.Stickiness {
-			if s.Verdict != replication.Sticky {
-				t.Errorf("through mod_proxy_balancer: %s %s (%s); want sticky", s.Member, s.Verdict, s.Reason)
-			}
-		}
-		c.tier.ModProxy(httpdPort, balancer("wrong"))
-		c.tier.Stop(c.httpd)
-		c.httpd = c.tier.StartHTTPD(httpdPort)
+		c.wantSticky(t, "through mod_proxy_balancer", httpdURL)
+		c.modProxy(balancer("wrong"))
 		if got := c.ajpWorkers(); got.Status != probes.Fail || !strings.Contains(got.Summary, "BalancerMember ajp://10.99.0.1:8009's secret is not the AJP connector's") {
 			t.Errorf("ajp.workers = %s: %s; want fail naming the BalancerMember's secret", got.Status, got.Summary)
 		}
@@ -415,18 +412,14 @@ server {
 			{httpBalancer, probes.Pass, "balancer://cluster 10.99.0.1:8080 (200), balancer://cluster 10.99.0.2:8080 (200)"},
 			{strings.Replace(httpBalancer, "    ProxySet stickysession=JSESSIONID|jsessionid\n", "", 1), probes.Warn, "balancer://cluster"},
 		} {
-			c.tier.ModProxy(httpdPort, tc.conf)
-			c.tier.Stop(c.httpd)
-			c.httpd = c.tier.StartHTTPD(httpdPort)
+			c.modProxy(tc.conf)
 			rep, _ := preflightJSON(t, c.web, c.tier.View(), "--iface", "cl0", "--skip", "ntp.sync", "--role", "web")
 			if got := check(t, rep, "web.upstreams"); got.Status != tc.status || !strings.Contains(got.Summary, tc.says) {
 				t.Errorf("web.upstreams over mod_proxy_http = %s: %s; want %s saying %q", got.Status, got.Summary, tc.status, tc.says)
 			}
 		}
-		c.tier.ModProxy(httpdPort, httpBalancer)
-		c.tier.Stop(c.httpd)
-		c.httpd = c.tier.StartHTTPD(httpdPort)
-		rep, r = c.sessionTest(httpdURL)
+		c.modProxy(httpBalancer)
+		rep, r := c.sessionTest(httpdURL)
 		if r.code != 0 || !rep.OK() || rep.Members[0].Scheme != "http" {
 			t.Errorf("session-test through mod_proxy_http: exit %d, %+v %+v %q; want 0 over HTTP members", r.code, rep.Members, rep.Pairs, rep.Problems)
 		}
