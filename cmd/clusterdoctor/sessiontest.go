@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/netip"
 	"net/url"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,15 +36,16 @@ func newSessionTestCmd() *cobra.Command {
 		Long: `Make a session through the web tier on a page that makes one (a login page, the seeds'
 counter JSP); its cookie's route says which Tomcat (X) made it. Then give that cookie,
 unchanged, to every other member (Y) directly, on the path the balancer itself uses:
-AJP13 forward requests to mod_jk's workers (with the worker's secret), HTTP to nginx's
-upstream servers. Y answers within the session when it holds a replica, and makes a new
+AJP13 forward requests to mod_jk's workers and mod_proxy's ajp:// members (with the
+worker's secret), HTTP to nginx's upstream servers and mod_proxy's http:// members. Y answers within the session when it holds a replica, and makes a new
 session when it does not; it is asked again with the original cookie until --wait has
 passed since the session was made (replication is asynchronous). Every ordered pair gets a
 fresh session, so every direction is tested. Then sessions' cookies go through the balancer
 again: a request for X's session must land on X.
 
-The members are the balancer's, read from this host's httpd (JkWorkersFile) or nginx
-(upstream blocks behind proxy_pass) configuration, or given with --member. Nothing is
+The members are the balancer's, read from this host's httpd (mod_jk's JkWorkersFile,
+mod_proxy_balancer) or nginx (upstream blocks and route maps behind proxy_pass)
+configuration, or given with --member. Nothing is
 changed but the sessions the test makes; the number of requests is bounded.
 
 Exit codes: 0 every direction replicates and sessions stick, 1 one does not (or a member
@@ -139,42 +138,7 @@ func sessionMembers(env *probes.Env, u *url.URL, given []string) ([]web.Member, 
 		}
 		return out, nil
 	}
-	port := replication.URLPort(u)
-	var serving []web.Balancer
-	for _, b := range bals {
-		mounted := b.Server == "nginx" || slices.ContainsFunc(b.Mounts, func(p string) bool { return web.Serves(p, pathOf(u)) })
-		if mounted && (len(b.Ports) == 0 || slices.Contains(b.Ports, port)) {
-			serving = append(serving, b)
-		}
-	}
-	switch len(serving) {
-	case 0:
-		return nil, replication.ErrNoMembers
-	case 1:
-	default:
-		var names []string
-		for _, b := range serving {
-			names = append(names, fmt.Sprintf("%s %s (%s)", b.Server, b.Name, b.Where))
-		}
-		return nil, fmt.Errorf("%s could be served by %s: name the members with --member", u, strings.Join(names, " or "))
-	}
-	var out []web.Member
-	for _, m := range serving[0].Members {
-		if !m.Disabled {
-			out = append(out, m)
-		}
-	}
-	if len(out) < 2 {
-		return nil, fmt.Errorf("balancer %s (%s) has %d members the balancer sends to: replication needs two", serving[0].Name, serving[0].Where, len(out))
-	}
-	return out, nil
-}
-
-func pathOf(u *url.URL) string {
-	if u.Path == "" {
-		return "/"
-	}
-	return u.Path
+	return web.MembersFor(bals, u)
 }
 
 // memberURL is one --member: ajp://HOST[:PORT] (8009) or http://HOST[:PORT] (80).

@@ -9,11 +9,11 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/clusterdoctor/clusterdoctor/probes/ajp"
+	"github.com/clusterdoctor/clusterdoctor/probes/web"
 )
 
 // answer is what a node said to one request: its status, and the session cookie it set
@@ -111,19 +111,8 @@ func forwardRequest(u *url.URL, secret string) ajp.Request {
 	if path == "" {
 		path = "/"
 	}
-	return ajp.Request{URI: path, Query: u.RawQuery, Host: u.Hostname(), Port: URLPort(u), Secret: secret,
+	return ajp.Request{URI: path, Query: u.RawQuery, Host: u.Hostname(), Port: web.URLPort(u), Secret: secret,
 		Header: http.Header{"User-Agent": {"clusterdoctor session-test"}}}
-}
-
-// URLPort is the port a browser connects to for the URL.
-func URLPort(u *url.URL) int {
-	if p, err := strconv.Atoi(u.Port()); err == nil {
-		return p
-	}
-	if u.Scheme == "https" {
-		return 443
-	}
-	return 80
 }
 
 // sessionOf is the value of the session cookie among the Set-Cookie headers.

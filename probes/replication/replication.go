@@ -508,6 +508,3 @@ const secretHint = ": its AJP connector refuses the worker's secret (secret= on 
 
 // errNoSession marks an error status answered without a session.
 var errNoSession = errors.New("no session made")
-
-// ErrNoMembers says where members come from when none is found.
-var ErrNoMembers = errors.New("no balancer members: run session-test on the web host (its mod_jk workers.properties, mod_proxy balancer or nginx upstream blocks name them), or give each with --member ajp://HOST:PORT or --member http://HOST:PORT")

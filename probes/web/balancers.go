@@ -2,7 +2,10 @@ package web
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -190,6 +193,59 @@ func nginxBalancers(env *probes.Env) []Balancer {
 		out = append(out, bal)
 	}
 	return out
+}
+
+// ErrNoMembers says where members come from when no balancer of this host serves a URL.
+var ErrNoMembers = errors.New("no balancer members: run session-test on the web host (its mod_jk workers.properties, mod_proxy balancer or nginx upstream blocks name them), or give each with --member ajp://HOST:PORT or --member http://HOST:PORT")
+
+// MembersFor are the members the balancer that serves the URL sends to: the mod_jk or
+// mod_proxy balancer whose JkMount or ProxyPass serves its path, or the nginx upstream a
+// server block proxies to, whose server listens on its port. Members the balancer sends
+// nothing are left out. None serving is ErrNoMembers; two serving is an error naming them.
+func MembersFor(bals []Balancer, u *url.URL) ([]Member, error) {
+	port, path := URLPort(u), u.Path
+	if path == "" {
+		path = "/"
+	}
+	var serving []Balancer
+	for _, b := range bals {
+		mounted := b.Server == "nginx" || slices.ContainsFunc(b.Mounts, func(p string) bool { return Serves(p, path) })
+		if mounted && (len(b.Ports) == 0 || slices.Contains(b.Ports, port)) {
+			serving = append(serving, b)
+		}
+	}
+	switch len(serving) {
+	case 0:
+		return nil, ErrNoMembers
+	case 1:
+	default:
+		var names []string
+		for _, b := range serving {
+			names = append(names, fmt.Sprintf("%s %s (%s)", b.Server, b.Name, b.Where))
+		}
+		return nil, fmt.Errorf("%s could be served by %s: name the members with --member", u, strings.Join(names, " or "))
+	}
+	var out []Member
+	for _, m := range serving[0].Members {
+		if !m.Disabled {
+			out = append(out, m)
+		}
+	}
+	if len(out) < 2 {
+		return nil, fmt.Errorf("balancer %s (%s) has %d members the balancer sends to: replication needs two", serving[0].Name, serving[0].Where, len(out))
+	}
+	return out, nil
+}
+
+// URLPort is the port a browser connects to for the URL.
+func URLPort(u *url.URL) int {
+	if p, err := strconv.Atoi(u.Port()); err == nil {
+		return p
+	}
+	if u.Scheme == "https" {
+		return 443
+	}
+	return 80
 }
 
 // httpdPorts are the ports of httpd's Listen directives ("80", "10.0.0.1:80", "[::]:80 http").
