@@ -7,7 +7,8 @@
 #   3. time to a verdict: three hosts, each given the full host list (itself included, as
 #      an inventory gives it), 200 samples per path at 10 ms;
 #   4. network delay: mcast-test's unicast delay (kernel timestamps, the responder's own
-#      time subtracted) beside ping -i 0.01's round trip, on the same link in the same run.
+#      time subtracted) beside ping -i 0.01's round trip, on the same link in the same run,
+#      and ping run twice, whose ratio to itself is the noise any comparison has here.
 # Needs root, iproute2, nftables, iperf, ping (make deps installs them). Touches nothing
 # outside its four namespaces (three hosts on a bridge in a fourth).
 set -euo pipefail
@@ -94,6 +95,7 @@ done
 wait || true
 end=$(date +%s.%N)
 A ping -q -i 0.01 -c 200 10.99.0.2 > "$out/ping.txt"
+A ping -q -i 0.01 -c 200 10.99.0.2 > "$out/ping2.txt"   # ping against itself: the noise floor
 python3 - "$out" "$start" "$end" <<'PY'
 import json, re, sys
 out = sys.argv[1]
@@ -104,10 +106,13 @@ for n in "abc":
 print(f"   {float(sys.argv[3]) - float(sys.argv[2]):.2f} s for all three, verdicts {' '.join(verdicts)}")
 p = next(p for p in json.load(open(f"{out}/mesh-a.json"))["peers"] if p["address"] == "10.99.0.2")
 d, r = p["unicast"]["delayMs"], p["unicast"]["rttMs"]
-m = re.search(r"= ([\d.]+)/([\d.]+)/", open(f"{out}/ping.txt").read())
-pmin, pavg = float(m.group(1)), float(m.group(2))
+def ping(f):
+    m = re.search(r"= ([\d.]+)/([\d.]+)/", open(f"{out}/{f}").read())
+    return float(m.group(1)), float(m.group(2))
+(pmin, pavg), (qmin, qavg) = ping("ping.txt"), ping("ping2.txt")
 print("4. network delay a -> b, ms (min / avg)")
 print(f"   ping -i 0.01 (kernel echo):          {pmin:.3f} / {pavg:.3f}")
+print(f"   the same ping again, right after:    {qmin:.3f} / {qavg:.3f}   ratio {qmin/pmin:.2f} / {qavg/pavg:.2f}")
 print(f"   mcast-test delay (responder time out): {d['min']:.3f} / {d['avg']:.3f}   ratio {d['min']/pmin:.2f} / {d['avg']/pavg:.2f}")
 print(f"   mcast-test round trip (with it):       {r['min']:.3f} / {r['avg']:.3f}")
 PY
