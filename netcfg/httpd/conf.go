@@ -27,10 +27,26 @@ type Directive struct {
 // Is compares the name as httpd does, without case.
 func (d Directive) Is(name string) bool { return strings.EqualFold(d.Name, name) }
 
+// Section is a section's opening line (<VirtualHost *:80>) and closing line: which
+// directives it holds is what a <VirtualHost> means to httpd.
+type Section struct {
+	Name string
+	Args []string
+	// Line opens it, End closes it (1-based); the directives between are inside.
+	Line, End int
+	// Context are the sections around it.
+	Context []string
+}
+
+// Holds reports whether the directive is inside the section (of the same file).
+func (s Section) Holds(d Directive) bool { return s.Line < d.Line && d.Line < s.End }
+
 // File is one parsed configuration file.
 type File struct {
 	text       textfile.Lines
 	Directives []Directive
+	// Sections are the sections in the order they open.
+	Sections []Section
 }
 
 // Parse reads one configuration file. An unterminated quote or an unbalanced section is
@@ -42,6 +58,7 @@ func Parse(r io.Reader) (*File, error) {
 	}
 	f := &File{text: text}
 	var stack []string
+	var open []int // indexes into f.Sections, as stack
 	for i := 0; i < len(text.Lines); i++ {
 		start := i
 		line := strings.TrimSuffix(text.Lines[i], "\r")
@@ -59,6 +76,8 @@ func Parse(r io.Reader) (*File, error) {
 				return nil, fmt.Errorf("line %d: %s closes no open section", start+1, line)
 			}
 			stack = stack[:len(stack)-1]
+			f.Sections[open[len(open)-1]].End = start + 1
+			open = open[:len(open)-1]
 			continue
 		}
 		if strings.HasPrefix(line, "<") {
@@ -66,6 +85,12 @@ func Parse(r io.Reader) (*File, error) {
 			if inner == "" {
 				return nil, fmt.Errorf("line %d: an empty section", start+1)
 			}
+			words, err := split(inner)
+			if err != nil {
+				return nil, fmt.Errorf("line %d: %w", start+1, err)
+			}
+			open = append(open, len(f.Sections))
+			f.Sections = append(f.Sections, Section{Name: words[0], Args: words[1:], Line: start + 1, Context: append([]string(nil), stack...)})
 			stack = append(stack, inner)
 			continue
 		}

@@ -30,6 +30,18 @@ func TestParseSeeds(t *testing.T) {
 	if !reflect.DeepEqual(f.Directives, want) {
 		t.Errorf("directives:\n%+v\nwant\n%+v", f.Directives, want)
 	}
+	sections := []Section{
+		{Name: "IfModule", Args: []string{"jk_module"}, Line: 2, End: 7},
+		{Name: "VirtualHost", Args: []string{"*:80"}, Line: 8, End: 14},
+	}
+	if !reflect.DeepEqual(f.Sections, sections) {
+		t.Errorf("sections:\n%+v\nwant\n%+v", f.Sections, sections)
+	}
+	for i, d := range f.Directives {
+		if in := sections[1].Holds(d); in != (i >= 4) {
+			t.Errorf("<VirtualHost *:80>.Holds(%s at line %d) = %v", d.Name, d.Line, in)
+		}
+	}
 	var out bytes.Buffer
 	if f.Write(&out); !bytes.Equal(out.Bytes(), b) {
 		t.Error("does not round-trip")
@@ -63,6 +75,11 @@ func FuzzParse(f *testing.F) {
 		for _, d := range file.Directives {
 			if d.Name == "" || d.Line < 1 {
 				t.Fatalf("bad directive %+v", d)
+			}
+		}
+		for _, s := range file.Sections {
+			if s.Name == "" || s.Line < 1 || s.End <= s.Line {
+				t.Fatalf("bad section %+v", s)
 			}
 		}
 	})
