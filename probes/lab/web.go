@@ -85,8 +85,23 @@ func (w *WebTier) ModProxy(port int, conf string) {
 	w.write("etc/apache2/mods-enabled/proxy.conf", conf)
 }
 
+// Site writes sites-enabled/NAME.conf, which apache2.conf reads after the modules, as
+// Debian's does: virtual hosts, more Listen directives.
+func (w *WebTier) Site(name, conf string) {
+	w.host.lab.t.Helper()
+	w.write("etc/apache2/sites-enabled/"+name+".conf", conf)
+}
+
+// Write writes a file of the tree: rel is its path under the root
+// ("etc/libapache2-mod-jk/uriworkermap.properties").
+func (w *WebTier) Write(rel, content string) {
+	w.host.lab.t.Helper()
+	w.write(rel, content)
+}
+
 // httpdMain writes apache2.conf: the MPM, a small pool, logs in the tier's run
-// directory, the modules of mods-enabled, listening on port.
+// directory, the modules of mods-enabled and the sites of sites-enabled, listening on
+// port.
 func (w *WebTier) httpdMain(port int) {
 	conf := fmt.Sprintf(`ServerRoot "/etc/apache2"
 ServerName web
@@ -100,6 +115,7 @@ LoadModule mpm_event_module %s/mod_mpm_event.so
 LoadModule authz_core_module %s/mod_authz_core.so
 IncludeOptional mods-enabled/*.load
 IncludeOptional mods-enabled/*.conf
+IncludeOptional sites-enabled/*.conf
 StartServers 1
 ServerLimit 1
 ThreadsPerChild 16

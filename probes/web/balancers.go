@@ -27,6 +27,18 @@ type Balancer struct {
 	// of nginx's server blocks that proxy to it).
 	Ports   []int    `json:"ports,omitempty"`
 	Members []Member `json:"members"`
+	// served are httpd's patterns with the ports each is applied on, as httpd scopes
+	// them to virtual hosts; nil for nginx, whose Ports say it.
+	served []servedPath
+}
+
+// servedPath is a URL pattern a balancer is mounted on, and where it applies.
+type servedPath struct {
+	pattern string
+	ports   []int
+	// lost says why it does not apply on some of httpd's ports (a main server's mount
+	// on a port a virtual host takes), by port.
+	lost map[int]string
 }
 
 // Member is a node a balancer sends to, and how: AJP13 (mod_jk) or HTTP (nginx).
@@ -65,7 +77,10 @@ func jkBalancers(env *probes.Env) []Balancer {
 func modProxyBalancers(conf *HTTPDConfig) []Balancer {
 	var out []Balancer
 	for _, pb := range proxyBalancers(conf) {
-		b := Balancer{Name: "balancer://" + pb.name, Server: "mod_proxy", Where: pb.where, Mounts: pb.patterns(), Ports: httpdPorts(conf)}
+		b := Balancer{Name: "balancer://" + pb.name, Server: "mod_proxy", Where: pb.where, Mounts: pb.patterns()}
+		for _, p := range pb.paths {
+			b.serve(p)
+		}
 		for _, m := range pb.members {
 			if m.err != nil || (m.scheme != "ajp" && m.scheme != "http") {
 				continue
@@ -101,13 +116,14 @@ func modJKBalancers(env *probes.Env, conf *HTTPDConfig) []Balancer {
 		if w.Type() != "lb" {
 			continue
 		}
-		bal := Balancer{Name: n, Server: "mod_jk", Where: path, Ports: httpdPorts(conf)}
+		bal := Balancer{Name: n, Server: "mod_jk", Where: path}
 		if v, ok := w.Get("balance_workers"); ok {
 			bal.Where = path + ":" + strconv.Itoa(v.Line)
 		}
 		for _, m := range ms {
 			if m.worker == n {
 				bal.Mounts = append(bal.Mounts, m.path)
+				bal.serve(servedPath{pattern: m.path, ports: conf.mountPorts(m), lost: conf.lostMount(m)})
 			}
 		}
 		for _, name := range w.BalanceWorkers() {
@@ -195,6 +211,16 @@ func nginxBalancers(env *probes.Env) []Balancer {
 	return out
 }
 
+// serve adds a pattern the balancer is mounted on, and its ports to Ports.
+func (b *Balancer) serve(p servedPath) {
+	b.served = append(b.served, p)
+	for _, port := range p.ports {
+		if !slices.Contains(b.Ports, port) {
+			b.Ports = append(b.Ports, port)
+		}
+	}
+}
+
 // ErrNoMembers says where members come from when no balancer of this host serves a URL.
 var ErrNoMembers = errors.New("no balancer members: run session-test on the web host (its mod_jk workers.properties, mod_proxy balancer or nginx upstream blocks name them), or give each with --member ajp://HOST:PORT or --member http://HOST:PORT")
 
@@ -208,7 +234,23 @@ func MembersFor(bals []Balancer, u *url.URL) ([]Member, error) {
 		path = "/"
 	}
 	var serving []Balancer
+	var lost []string
 	for _, b := range bals {
+		if b.served != nil {
+			for _, s := range b.served {
+				if !Serves(s.pattern, path) {
+					continue
+				}
+				if slices.Contains(s.ports, port) {
+					serving = append(serving, b)
+					break
+				}
+				if why, ok := s.lost[port]; ok {
+					lost = append(lost, why)
+				}
+			}
+			continue
+		}
 		mounted := b.Server == "nginx" || slices.ContainsFunc(b.Mounts, func(p string) bool { return Serves(p, path) })
 		if mounted && (len(b.Ports) == 0 || slices.Contains(b.Ports, port)) {
 			serving = append(serving, b)
@@ -216,6 +258,9 @@ func MembersFor(bals []Balancer, u *url.URL) ([]Member, error) {
 	}
 	switch len(serving) {
 	case 0:
+		if len(lost) > 0 {
+			return nil, fmt.Errorf("%s reaches no balancer: %s", u, strings.Join(lost, "; "))
+		}
 		return nil, ErrNoMembers
 	case 1:
 	default:
@@ -246,24 +291,6 @@ func URLPort(u *url.URL) int {
 		return 443
 	}
 	return 80
-}
-
-// httpdPorts are the ports of httpd's Listen directives ("80", "10.0.0.1:80", "[::]:80 http").
-func httpdPorts(conf *HTTPDConfig) []int {
-	var out []int
-	for _, d := range conf.All("Listen") {
-		if len(d.Args) == 0 {
-			continue
-		}
-		a := d.Args[0]
-		if i := strings.LastIndex(a, ":"); i >= 0 {
-			a = a[i+1:]
-		}
-		if n, err := strconv.Atoi(a); err == nil {
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 // proxyPorts maps each upstream name to the listen ports of the server blocks whose

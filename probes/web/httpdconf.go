@@ -26,10 +26,12 @@ const (
 	confLimit    = 4 << 20
 )
 
-// Directive is an httpd directive with the file it is in.
+// Directive is an httpd directive with the file it is in and the server it configures.
 type Directive struct {
 	httpd.Directive
 	File string
+	// VHost is the <VirtualHost> it is in; nil for the main server.
+	VHost *VHost
 }
 
 // Where is FILE:LINE.
@@ -40,6 +42,8 @@ func (d Directive) Where() string { return fmt.Sprintf("%s:%d", d.File, d.Line) 
 type HTTPDConfig struct {
 	Main, ServerRoot string
 	Directives       []Directive
+	// VHosts are the <VirtualHost> sections, in the order httpd reads them.
+	VHosts []*VHost
 	// Problems are files that could not be read or parsed, with where.
 	Problems []string
 }
@@ -53,13 +57,15 @@ func LoadHTTPD(env *probes.Env) *HTTPDConfig {
 		}
 		c := &HTTPDConfig{Main: m.file, ServerRoot: m.root}
 		seen := map[string]bool{}
-		c.read(env, m.file, 0, seen)
+		c.read(env, m.file, 0, seen, nil)
 		return c
 	}
 	return nil
 }
 
-func (c *HTTPDConfig) read(env *probes.Env, file string, depth int, seen map[string]bool) {
+// read reads one file and what it includes; vh is the <VirtualHost> an Include of it
+// is in (an included file's directives belong to it).
+func (c *HTTPDConfig) read(env *probes.Env, file string, depth int, seen map[string]bool, vh *VHost) {
 	if depth > maxDepth || len(seen) >= maxConfFiles || seen[file] {
 		if !seen[file] {
 			c.Problems = append(c.Problems, fmt.Sprintf("%s: not read, the includes go deeper than %d files", file, maxConfFiles))
@@ -77,7 +83,25 @@ func (c *HTTPDConfig) read(env *probes.Env, file string, depth int, seen map[str
 		c.Problems = append(c.Problems, fmt.Sprintf("%s: %v", file, err))
 		return
 	}
+	type section struct {
+		httpd.Section
+		vh *VHost
+	}
+	var vhosts []section
+	for _, s := range f.Sections {
+		if strings.EqualFold(s.Name, "VirtualHost") {
+			v := &VHost{Addrs: s.Args, Where: fmt.Sprintf("%s:%d", file, s.Line)}
+			vhosts = append(vhosts, section{s, v})
+			c.VHosts = append(c.VHosts, v)
+		}
+	}
 	for _, d := range f.Directives {
+		in := vh
+		for _, s := range vhosts {
+			if s.Holds(d) {
+				in = s.vh
+			}
+		}
 		switch {
 		case d.Is("ServerRoot") && len(d.Args) == 1:
 			c.ServerRoot = d.Args[0]
@@ -87,11 +111,11 @@ func (c *HTTPDConfig) read(env *probes.Env, file string, depth int, seen map[str
 				c.Problems = append(c.Problems, fmt.Sprintf("%s:%d: Include %s: no such file (httpd refuses to start)", file, d.Line, d.Args[0]))
 			}
 			for _, inc := range files {
-				c.read(env, inc, depth+1, seen)
+				c.read(env, inc, depth+1, seen, in)
 			}
 			continue
 		}
-		c.Directives = append(c.Directives, Directive{Directive: d, File: file})
+		c.Directives = append(c.Directives, Directive{Directive: d, File: file, VHost: in})
 	}
 }
 

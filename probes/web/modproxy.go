@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,13 +12,15 @@ import (
 
 // proxyBalancer is a mod_proxy_balancer balancer: the BalancerMember lines of a
 // <Proxy balancer://NAME> section (or BalancerMember balancer://NAME URL outside one),
-// its ProxySet parameters, and the ProxyPass paths that send to it.
+// its ProxySet parameters, and the ProxyPass paths that send to it. A balancer defined in
+// a <VirtualHost> is that virtual host's; the main server's are everyone's.
 type proxyBalancer struct {
 	name, where string
+	vhost       *VHost
 	// sticky is stickysession= (ProxySet, or a ProxyPass to the balancer); "" is none.
 	sticky  string
 	members []proxyMember
-	paths   []string
+	paths   []servedPath
 }
 
 // proxyMember is one BalancerMember, as mod_proxy reads its URL and parameters.
@@ -35,63 +38,115 @@ var defaultPorts = map[string]int{"ajp": 8009, "http": 80, "https": 443}
 
 // proxyBalancers reads mod_proxy_balancer's configuration, balancers in name order.
 func proxyBalancers(conf *HTTPDConfig) []proxyBalancer {
-	byName := map[string]*proxyBalancer{}
-	get := func(name, where string) *proxyBalancer {
-		b := byName[name]
+	type key struct {
+		vhost *VHost
+		name  string
+	}
+	var order []key
+	byKey := map[key]*proxyBalancer{}
+	get := func(k key, where string) *proxyBalancer {
+		b := byKey[k]
 		if b == nil {
-			b = &proxyBalancer{name: name, where: where}
-			byName[name] = b
+			b = &proxyBalancer{name: k.name, where: where, vhost: k.vhost}
+			byKey[k] = b
+			order = append(order, k)
 		}
 		return b
 	}
 	for _, d := range conf.Directives {
 		section := proxySection(d.Context)
 		args := d.Args
+		if !d.Is("BalancerMember") && !d.Is("ProxySet") {
+			continue
+		}
+		name := section
+		if name == "" && len(args) > 0 && strings.HasPrefix(strings.ToLower(args[0]), "balancer://") {
+			name, args = balancerName(args[0]), args[1:]
+		}
+		if name == "" {
+			continue
+		}
+		k := key{d.VHost, name}
 		switch {
-		case d.Is("BalancerMember"):
-			name := section
-			if name == "" && len(args) > 0 && strings.HasPrefix(strings.ToLower(args[0]), "balancer://") {
-				name, args = balancerName(args[0]), args[1:]
-			}
-			if name == "" || len(args) == 0 {
-				continue
-			}
-			b := get(name, d.Where())
+		case d.Is("BalancerMember") && len(args) > 0:
+			b := get(k, d.Where())
 			b.members = append(b.members, proxyMemberOf(args[0], params(args[1:]), d.Where()))
 		case d.Is("ProxySet"):
-			name := section
-			if name == "" && len(args) > 0 && strings.HasPrefix(strings.ToLower(args[0]), "balancer://") {
-				name, args = balancerName(args[0]), args[1:]
-			}
-			if name == "" {
-				continue
-			}
 			if v, ok := params(args)["stickysession"]; ok {
-				get(name, d.Where()).sticky = v
+				get(k, d.Where()).sticky = v
 			}
-		case d.Is("ProxyPass"):
-			path, target, rest := "", "", args
-			if loc := locationOf(d.Context); loc != "" && len(args) > 0 { // <Location /app> ProxyPass balancer://x/
-				path, target, rest = loc, args[0], args[1:]
-			} else if len(args) >= 2 {
-				path, target, rest = args[0], args[1], args[2:]
+		}
+	}
+	// A ProxyPass of the main server applies in every virtual host too: httpd 2.4 appends
+	// the main server's to each virtual host's whatever ProxyPassInherit says (it decides
+	// only whether the balancers are inherited). In each server, the balancer is the
+	// server's own of the name, else the main server's where the server inherits them; a
+	// ProxyPass to a balancer nobody defines defines an empty one, as httpd does.
+	resolve := func(v *VHost, name string) (key, bool) {
+		if _, own := byKey[key{v, name}]; own {
+			return key{v, name}, true
+		}
+		_, main := byKey[key{nil, name}]
+		return key{nil, name}, main && conf.inheritsBalancers(v)
+	}
+	for _, d := range conf.All("ProxyPass") {
+		path, target, rest := "", "", d.Args
+		if loc := locationOf(d.Context); loc != "" && len(d.Args) > 0 { // <Location /app> ProxyPass balancer://x/
+			path, target, rest = loc, d.Args[0], d.Args[1:]
+		} else if len(d.Args) >= 2 {
+			path, target, rest = d.Args[0], d.Args[1], d.Args[2:]
+		}
+		if !strings.HasPrefix(strings.ToLower(target), "balancer://") {
+			continue
+		}
+		name := balancerName(target)
+		if _, ok := resolve(d.VHost, name); !ok {
+			get(key{d.VHost, name}, d.Where())
+		}
+		servers := []*VHost{d.VHost}
+		if d.VHost == nil {
+			servers = append(servers, conf.VHosts...)
+		}
+		for _, v := range servers {
+			k, ok := resolve(v, name)
+			if !ok {
+				continue // httpd answers 500: no balancer of that name in this server
 			}
-			if !strings.HasPrefix(strings.ToLower(target), "balancer://") {
-				continue
-			}
-			b := get(balancerName(target), d.Where())
-			b.paths = append(b.paths, path)
-			if v, ok := params(rest)["stickysession"]; ok {
-				b.sticky = v
+			b := byKey[k]
+			b.paths = append(b.paths, servedPath{pattern: path + "*", ports: conf.Ports(v)})
+			if sticky, ok := params(rest)["stickysession"]; ok {
+				b.sticky = sticky
 			}
 		}
 	}
 	var out []proxyBalancer
-	for _, b := range byName {
-		out = append(out, *b)
+	for _, k := range order {
+		out = append(out, *byKey[k])
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out
+}
+
+// inheritsBalancers reports whether a server sees the main server's balancers: the main
+// server itself, or a virtual host where BalancerInherit or ProxyPassInherit is on (each
+// the virtual host's own setting, else the main server's, else on).
+func (c *HTTPDConfig) inheritsBalancers(v *VHost) bool {
+	if v == nil {
+		return true
+	}
+	on := func(directive string) bool {
+		set := map[*VHost]string{}
+		for _, d := range c.All(directive) {
+			if len(d.Args) == 1 {
+				set[d.VHost] = strings.ToLower(d.Args[0])
+			}
+		}
+		if own, ok := set[v]; ok {
+			return own != "off"
+		}
+		return set[nil] != "off"
+	}
+	return on("BalancerInherit") || on("ProxyPassInherit")
 }
 
 // proxySection is the balancer name of an enclosing <Proxy balancer://NAME> section.
@@ -171,7 +226,9 @@ func proxyMemberOf(raw string, p map[string]string, where string) proxyMember {
 func (b proxyBalancer) patterns() []string {
 	var out []string
 	for _, p := range b.paths {
-		out = append(out, p+"*")
+		if !slices.Contains(out, p.pattern) {
+			out = append(out, p.pattern)
+		}
 	}
 	return out
 }

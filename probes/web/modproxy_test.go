@@ -1,22 +1,29 @@
 package web
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/clusterdoctor/clusterdoctor/netcfg/httpd"
+	"github.com/clusterdoctor/clusterdoctor/probes"
 )
 
+// confOf loads text as httpd's main file (RHEL's path) the way LoadHTTPD reads it.
 func confOf(t *testing.T, text string) *HTTPDConfig {
 	t.Helper()
-	f, err := httpd.Parse(strings.NewReader(text))
-	if err != nil {
+	root := t.TempDir()
+	p := filepath.Join(root, "etc/httpd/conf/httpd.conf")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	c := &HTTPDConfig{Main: "/etc/httpd/conf/httpd.conf", ServerRoot: "/etc/httpd"}
-	for _, d := range f.Directives {
-		c.Directives = append(c.Directives, Directive{Directive: d, File: c.Main})
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := LoadHTTPD(&probes.Env{Root: root})
+	if c == nil || len(c.Problems) > 0 {
+		t.Fatalf("LoadHTTPD: %+v", c)
 	}
 	return c
 }
@@ -41,7 +48,7 @@ ProxyPass /static !
 		t.Fatalf("balancers = %+v; want mycluster and other", bs)
 	}
 	mc := bs[0]
-	if mc.sticky != "JSESSIONID|jsessionid" || strings.Join(mc.paths, ",") != "/app" || len(mc.members) != 3 {
+	if mc.sticky != "JSESSIONID|jsessionid" || strings.Join(mc.patterns(), ",") != "/app*" || len(mc.members) != 3 {
 		t.Errorf("mycluster = sticky %q, paths %v, %d members", mc.sticky, mc.paths, len(mc.members))
 	}
 	m := mc.members[0]
@@ -55,7 +62,7 @@ ProxyPass /static !
 		t.Errorf("http member with status=D = %+v; want disabled", m)
 	}
 	other := bs[1]
-	if other.sticky != "JSESSIONID" || strings.Join(other.paths, ",") != "/shop" || len(other.members) != 1 || other.members[0].port != 80 {
+	if other.sticky != "JSESSIONID" || strings.Join(other.patterns(), ",") != "/shop*" || len(other.members) != 1 || other.members[0].port != 80 {
 		t.Errorf("other = %+v", other)
 	}
 	if !Serves(mc.patterns()[0], "/app/index.jsp") || Serves(mc.patterns()[0], "/shop/") {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
@@ -10,6 +11,8 @@ import (
 // mount is one JkMount (or a JkMountFile line): a path sent to a worker.
 type mount struct {
 	directive, path, worker, where string
+	// vhost is the <VirtualHost> it is in; nil for the main server's.
+	vhost *VHost
 }
 
 // mounts are the JkMount directives and the lines of every JkMountFile. A JkMount httpd
@@ -19,7 +22,7 @@ func mounts(env *probes.Env, conf *HTTPDConfig, fails *[]string) []mount {
 	for _, d := range conf.All("JkMount") {
 		switch len(d.Args) {
 		case 2:
-			out = append(out, mount{"JkMount", d.Args[0], d.Args[1], d.Where()})
+			out = append(out, mount{"JkMount", d.Args[0], d.Args[1], d.Where(), d.VHost})
 		case 1: // inside <Location>, the path is the section's; outside, httpd refuses it
 			loc := ""
 			for _, c := range d.Context {
@@ -32,7 +35,7 @@ func mounts(env *probes.Env, conf *HTTPDConfig, fails *[]string) []mount {
 					d.Where(), d.Args[0]))
 				continue
 			}
-			out = append(out, mount{"JkMount", loc, d.Args[0], d.Where()})
+			out = append(out, mount{"JkMount", loc, d.Args[0], d.Where(), d.VHost})
 		default:
 			*fails = append(*fails, fmt.Sprintf("JkMount at %s has %d arguments (%s): httpd refuses to start (\"JkMount takes 1-2 arguments\"; a comment must be on a line of its own)",
 				d.Where(), len(d.Args), strings.Join(d.Args, " ")))
@@ -58,7 +61,58 @@ func mounts(env *probes.Env, conf *HTTPDConfig, fails *[]string) []mount {
 			if strings.HasPrefix(worker, "!") || worker == "" {
 				continue // an exclusion (!/static/*=lb)
 			}
-			out = append(out, mount{"JkMountFile", strings.TrimSpace(strings.TrimPrefix(path, "!")), worker, fmt.Sprintf("%s:%d", file, i+1)})
+			out = append(out, mount{"JkMountFile", strings.TrimSpace(strings.TrimPrefix(path, "!")), worker, fmt.Sprintf("%s:%d", file, i+1), d.VHost})
+		}
+	}
+	return out
+}
+
+// mountPorts are the ports on which mod_jk applies a mount: its virtual host's; for one
+// of the main server, the main server's and those of the virtual hosts mod_jk copies the
+// main server's mounts into (JkMountCopy On in the virtual host, or JkMountCopy All in
+// the main server; a virtual host's own setting wins).
+func (c *HTTPDConfig) mountPorts(m mount) []int {
+	if m.vhost != nil {
+		return c.Ports(m.vhost)
+	}
+	ports := c.Ports(nil)
+	all := c.jkMountCopy(nil) == "all"
+	for _, v := range c.VHosts {
+		copied := c.jkMountCopy(v)
+		if copied == "on" || copied == "all" || copied == "" && all {
+			for _, p := range c.Ports(v) {
+				if !slices.Contains(ports, p) {
+					ports = append(ports, p)
+				}
+			}
+		}
+	}
+	return ports
+}
+
+// jkMountCopy is a server's JkMountCopy, lower case; "" where it has none.
+func (c *HTTPDConfig) jkMountCopy(v *VHost) string {
+	out := ""
+	for _, d := range c.All("JkMountCopy") {
+		if d.VHost == v && len(d.Args) == 1 {
+			out = strings.ToLower(d.Args[0])
+		}
+	}
+	return out
+}
+
+// lostMount says, by port, why a main server's mount does not apply there: a virtual
+// host takes every request on the port and mod_jk does not copy the mount into it.
+func (c *HTTPDConfig) lostMount(m mount) map[int]string {
+	if m.vhost != nil {
+		return nil
+	}
+	applied := c.mountPorts(m)
+	out := map[int]string{}
+	for _, pc := range c.catchers() {
+		if !slices.Contains(applied, pc.port) {
+			out[pc.port] = fmt.Sprintf("%s %s %s (%s) is the main server's, and <VirtualHost %s> (%s) takes every request on port %d: mod_jk applies the main server's mounts in a virtual host only with JkMountCopy On inside it (or JkMountCopy All in the main server), so httpd serves %s there itself",
+				m.directive, m.path, m.worker, m.where, strings.Join(pc.vhost.Addrs, " "), pc.vhost.Where, pc.port, m.path)
 		}
 	}
 	return out

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -91,10 +92,10 @@ func (p Workers) Run(ctx context.Context, env *probes.Env) probes.Result {
 	switch {
 	case len(fails) > 0:
 		return probes.FailResult(id, fails[0]).With(strings.Join(append(fails[1:], warns...), "; "),
-			"each worker's host and port is its Tomcat's AJP <Connector> (address=, port=; secretRequired with the same secret)", ev)
+			c.fix+"each worker's host and port is its Tomcat's AJP <Connector> (address=, port=; secretRequired with the same secret)", ev)
 	case len(warns) > 0:
 		return probes.WarnResult(id, warns[0]).With(strings.Join(warns[1:], "; "),
-			"set worker.BALANCER.sticky_session=true (mod_jk); ProxySet stickysession=JSESSIONID|jsessionid and route= on each BalancerMember (mod_proxy_balancer)", ev)
+			c.fix+"set worker.BALANCER.sticky_session=true (mod_jk); ProxySet stickysession=JSESSIONID|jsessionid and route= on each BalancerMember (mod_proxy_balancer)", ev)
 	case len(results) == 0:
 		return probes.SkipResult(id, "no balancer here sends to an AJP member")
 	}
@@ -123,6 +124,8 @@ type collected struct {
 	fails, warns []string
 	targets      []target
 	path         string // the JkWorkersFile
+	// fix leads the hint when the configuration's own scoping is at fault ("...; ").
+	fix string
 }
 
 // modJK reads mod_jk's side: skip says why there is none; early is a result that ends
@@ -167,7 +170,9 @@ func (c *collected) modJK(env *probes.Env, conf *HTTPDConfig) (skip string, earl
 		if !listed[m.worker] {
 			c.fails = append(c.fails, fmt.Sprintf("%s at %s sends %s to worker %q, which worker.list in %s does not name: those requests get a 500",
 				m.directive, m.where, m.path, m.worker, path))
+			continue
 		}
+		c.lost(conf, m)
 	}
 	for _, n := range wf.List() {
 		w, _ := wf.Worker(n)
@@ -188,6 +193,28 @@ func (c *collected) modJK(env *probes.Env, conf *HTTPDConfig) (skip string, earl
 		}
 	}
 	return "", nil
+}
+
+// lost names a main server's mount that a virtual host keeps from its requests: a
+// failure where it applies on none of httpd's ports, a warning where on some.
+func (c *collected) lost(conf *HTTPDConfig, m mount) {
+	lost := conf.lostMount(m)
+	if len(lost) == 0 {
+		return
+	}
+	ports := make([]int, 0, len(lost))
+	for p := range lost {
+		ports = append(ports, p)
+	}
+	slices.Sort(ports)
+	c.fix = "put JkMountCopy On inside the <VirtualHost> (or JkMountCopy All in the main server), or move the JkMount into it; "
+	if len(conf.mountPorts(m)) == 0 {
+		c.fails = append(c.fails, lost[ports[0]])
+		return
+	}
+	for _, p := range ports {
+		c.warns = append(c.warns, lost[p])
+	}
 }
 
 // jkMembers checks an lb worker's members as mod_jk reads them: defined, an activation

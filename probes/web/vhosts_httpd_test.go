@@ -1,0 +1,165 @@
+package web
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/lab"
+)
+
+// vhostCase is an httpd configuration and the requests to ask it about.
+type vhostCase struct {
+	name string
+	// jk are mod_jk's main-server lines (JkMount, JkMountCopy); proxy, when set, makes
+	// it mod_proxy_balancer instead, with these main-server lines.
+	jk    []string
+	proxy string
+	site  string            // sites-enabled/cluster.conf: virtual hosts, more Listens
+	files map[string]string // more files of the tree
+	// reqs are "PORT PATH"; the oracle is httpd itself.
+	reqs []string
+	// lost is a part of the reason MembersFor gives for a request that reaches no
+	// balancer, when the model explains it (a main server's mount a vhost hides).
+	lost string
+}
+
+const (
+	vhWorkers = "worker.list=lb\nworker.t1.type=ajp13\nworker.t1.host=10.99.0.1\nworker.t1.port=1\n" +
+		"worker.t2.type=ajp13\nworker.t2.host=10.99.0.1\nworker.t2.port=2\n" +
+		"worker.lb.type=lb\nworker.lb.balance_workers=t1,t2\n"
+	vhBalancer = "<Proxy balancer://c>\n    BalancerMember ajp://10.99.0.1:1 route=t1\n    BalancerMember ajp://10.99.0.1:2 route=t2\n" +
+		"    ProxySet stickysession=JSESSIONID\n</Proxy>\n"
+)
+
+// TestVirtualHostsAgainstHTTPD checks which requests reach a balancer, as the model of
+// virtual hosts says (Balancers and MembersFor, what session-test uses), against real
+// Apache httpd with mod_jk and mod_proxy_balancer: a request that reaches a balancer
+// gets 503 from it (its members' ports are closed), one httpd serves itself a 404, one
+// whose ProxyPass names a balancer its server does not have a 500.
+func TestVirtualHostsAgainstHTTPD(t *testing.T) {
+	lab.RequireWebServers(t)
+	cases := []vhostCase{
+		{name: "no virtual host", jk: []string{"JkMount /app/* lb"}, reqs: []string{"8080 /app/x", "8080 /other"}},
+		{name: "a *:port vhost keeps the main server's JkMount from its requests", jk: []string{"JkMount /app/* lb"},
+			site: "<VirtualHost *:8080>\n    ServerName web\n</VirtualHost>\n", reqs: []string{"8080 /app/x"}, lost: "JkMountCopy On"},
+		{name: "JkMountCopy On in the vhost", jk: []string{"JkMount /app/* lb"},
+			site: "<VirtualHost *:8080>\n    JkMountCopy On\n</VirtualHost>\n", reqs: []string{"8080 /app/x", "8080 /other"}},
+		{name: "JkMountCopy All in the main server", jk: []string{"JkMount /app/* lb", "JkMountCopy All"},
+			site: "<VirtualHost *:8080>\n</VirtualHost>\n", reqs: []string{"8080 /app/x"}},
+		{name: "JkMountCopy Off in the vhost over All", jk: []string{"JkMount /app/* lb", "JkMountCopy All"},
+			site: "<VirtualHost *:8080>\n    JkMountCopy Off\n</VirtualHost>\n", reqs: []string{"8080 /app/x"}, lost: "JkMountCopy On"},
+		{name: "the vhost's own JkMount", site: "<VirtualHost *:8080>\n    JkMount /app/* lb\n</VirtualHost>\n",
+			reqs: []string{"8080 /app/x", "8080 /other"}},
+		{name: "a vhost on a second port only", jk: []string{"JkMount /app/* lb"},
+			site: "Listen 10.99.0.1:8081\n<VirtualHost *:8081>\n</VirtualHost>\n", reqs: []string{"8080 /app/x", "8081 /app/x"}, lost: "port 8081"},
+		{name: "a vhost's JkMount on its port only", site: "Listen 10.99.0.1:8081\n<VirtualHost *:8081>\n    JkMount /app/* lb\n</VirtualHost>\n",
+			reqs: []string{"8080 /app/x", "8081 /app/x"}},
+		{name: "a vhost on this host's address", jk: []string{"JkMount /app/* lb"},
+			site: "<VirtualHost 10.99.0.1:8080>\n</VirtualHost>\n", reqs: []string{"8080 /app/x"}, lost: "JkMountCopy On"},
+		{name: "_default_", jk: []string{"JkMount /app/* lb"},
+			site: "<VirtualHost _default_:8080>\n</VirtualHost>\n", reqs: []string{"8080 /app/x"}, lost: "JkMountCopy On"},
+		{name: "a vhost on an address requests never come to", jk: []string{"JkMount /app/* lb"},
+			site: "<VirtualHost 10.99.0.9:8080>\n    ServerName other\n</VirtualHost>\n", reqs: []string{"8080 /app/x"}},
+		{name: "a JkMountFile in the vhost", files: map[string]string{"etc/libapache2-mod-jk/uriworkermap.properties": "/app/*=lb\n"},
+			site: "<VirtualHost *:8080>\n    JkMountFile /etc/libapache2-mod-jk/uriworkermap.properties\n</VirtualHost>\n",
+			reqs: []string{"8080 /app/x", "8080 /other"}},
+		{name: "an Include inside the vhost", files: map[string]string{"etc/apache2/cluster-mounts.conf": "JkMount /app/* lb\n"},
+			site: "Listen 10.99.0.1:8081\n<VirtualHost *:8081>\n    Include cluster-mounts.conf\n</VirtualHost>\n",
+			reqs: []string{"8080 /app/x", "8081 /app/x"}},
+		{name: "ProxyPass in the main server is inherited", proxy: vhBalancer + "ProxyPass /app balancer://c/app\n",
+			site: "<VirtualHost *:8080>\n</VirtualHost>\n", reqs: []string{"8080 /app/x", "8080 /other"}},
+		{name: "ProxyPassInherit Off in the vhost", proxy: vhBalancer + "ProxyPass /app balancer://c/app\n",
+			site: "<VirtualHost *:8080>\n    ProxyPassInherit Off\n</VirtualHost>\n", reqs: []string{"8080 /app/x"}},
+		{name: "ProxyPassInherit and BalancerInherit Off in the vhost", proxy: vhBalancer + "ProxyPass /app balancer://c/app\n",
+			site: "<VirtualHost *:8080>\n    ProxyPassInherit Off\n    BalancerInherit Off\n</VirtualHost>\n", reqs: []string{"8080 /app/x"}},
+		{name: "ProxyPassInherit Off in the main server", proxy: vhBalancer + "ProxyPassInherit Off\nProxyPass /app balancer://c/app\n",
+			site: "<VirtualHost *:8080>\n</VirtualHost>\n", reqs: []string{"8080 /app/x"}},
+		{name: "a balancer and ProxyPass inside a vhost on a second port", proxy: "\n",
+			site: "Listen 10.99.0.1:8081\n<VirtualHost *:8081>\n" + vhBalancer + "    ProxyPass /app balancer://c/app\n</VirtualHost>\n",
+			reqs: []string{"8080 /app/x", "8081 /app/x"}},
+	}
+	l := lab.New(t)
+	h := l.AddHost("web", 1)
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := h.NewWebTier(fmt.Sprintf("vh%d", i))
+			if c.proxy != "" {
+				w.ModProxy(8080, c.proxy)
+			} else {
+				w.ModJK(8080, vhWorkers, c.jk...)
+			}
+			if c.site != "" {
+				w.Site("cluster", c.site)
+			}
+			for rel, content := range c.files {
+				w.Write(rel, content)
+			}
+			env := &probes.Env{Root: w.Root}
+			bals := Balancers(env)
+			if c.proxy == "" { // ajp.workers names a mount a virtual host keeps from requests
+				var col collected
+				col.modJK(env, LoadHTTPD(env))
+				named := strings.Contains(strings.Join(append(col.fails, col.warns...), "\n"), "JkMountCopy On")
+				if named != (c.lost != "") {
+					t.Errorf("ajp.workers names a lost JkMount: %v; fails %q, warns %q", named, col.fails, col.warns)
+				}
+			}
+			httpd := w.StartHTTPD(8080)
+			defer w.Stop(httpd)
+			for _, r := range c.reqs {
+				var port int
+				var path string
+				fmt.Sscanf(r, "%d %s", &port, &path)
+				u, _ := url.Parse(fmt.Sprintf("http://10.99.0.1:%d%s", port, path))
+				status := get(t, h, u)
+				switch status {
+				case http.StatusServiceUnavailable, http.StatusNotFound, http.StatusInternalServerError:
+				default:
+					t.Fatalf("%s: httpd answered %d; want 503 from a balancer, 404 or 500 from httpd", u, status)
+				}
+				balanced := status == http.StatusServiceUnavailable
+				members, err := MembersFor(bals, u)
+				if (err == nil) != balanced {
+					t.Errorf("%s: httpd answered %d, but MembersFor = %d members, %v", u, status, len(members), err)
+				}
+				if !balanced && c.lost != "" && strings.HasPrefix(path, "/app") {
+					if err == nil || errors.Is(err, ErrNoMembers) || !strings.Contains(err.Error(), c.lost) {
+						t.Errorf("%s: MembersFor says %v; want the reason, naming %q", u, err, c.lost)
+					}
+				}
+			}
+		})
+	}
+}
+
+// get asks for the URL from inside the host's namespace and returns the status. The
+// connection is opened on the namespace's thread (net/http would dial on another).
+func get(t *testing.T, h *lab.Host, u *url.URL) int {
+	t.Helper()
+	var conn net.Conn
+	err := h.Do(func() error {
+		var err error
+		conn, err = net.DialTimeout("tcp", u.Host, 5*time.Second)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n", u.RequestURI())
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}

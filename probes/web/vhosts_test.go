@@ -1,0 +1,123 @@
+package web
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/clusterdoctor/clusterdoctor/probes"
+)
+
+func TestSplitAddr(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		ip   string
+		port int
+	}{
+		{"80", "", 80},
+		{"10.0.0.1:8080", "10.0.0.1", 8080},
+		{"*:80", "", 80},
+		{"_default_:443", "", 443},
+		{"*", "", 0},
+		{"*:*", "", 0},
+		{"10.0.0.1", "10.0.0.1", 0},
+		{"[::]:80", "", 80},
+		{"[2001:db8::1]:443", "2001:db8::1", 443},
+		{"0.0.0.0:80", "", 80},
+		{"web.example.com:80", "web.example.com", 80},
+		{"[::1", "[::1", 0},
+		{"10.0.0.1:99999", "10.0.0.1", 0},
+	} {
+		if ip, port := splitAddr(c.in); ip != c.ip || port != c.port {
+			t.Errorf("splitAddr(%q) = %q, %d; want %q, %d", c.in, ip, port, c.ip, c.port)
+		}
+	}
+}
+
+func TestPortsOfServers(t *testing.T) {
+	c := confOf(t, `Listen 80
+Listen 10.0.0.1:443
+Listen 8080
+<VirtualHost *:80>
+</VirtualHost>
+<VirtualHost 10.0.0.1:443>
+</VirtualHost>
+<VirtualHost 10.0.0.2:8080>
+</VirtualHost>
+`)
+	if len(c.VHosts) != 3 {
+		t.Fatalf("vhosts = %+v", c.VHosts)
+	}
+	// 80 is the first vhost's, 443 (one address) the second's; on 8080 the third takes
+	// one address, the main server the rest
+	for i, want := range [][]int{{8080}, {80}, {443}, {8080}} {
+		var v *VHost
+		if i > 0 {
+			v = c.VHosts[i-1]
+		}
+		if got := c.Ports(v); !reflect.DeepEqual(got, want) {
+			t.Errorf("Ports(%v) = %v; want %v", v, got, want)
+		}
+	}
+	got := c.catchers()
+	if len(got) != 2 || got[0].port != 80 || got[0].vhost != c.VHosts[0] || got[1].port != 443 || got[1].vhost != c.VHosts[1] {
+		t.Errorf("catchers = %+v", got)
+	}
+}
+
+// webTree writes httpd.conf (RHEL's path) and workers.properties under a root.
+func webTree(t *testing.T, conf string) (*probes.Env, *HTTPDConfig) {
+	t.Helper()
+	root := t.TempDir()
+	for p, text := range map[string]string{
+		"etc/httpd/conf/httpd.conf":         "JkWorkersFile conf/workers.properties\n" + conf,
+		"etc/httpd/conf/workers.properties": "worker.list=lb\nworker.t1.host=127.0.0.1\nworker.t2.host=127.0.0.1\nworker.lb.type=lb\nworker.lb.balance_workers=t1,t2\nworker.lb.sticky_session=true\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, p), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := &probes.Env{Root: root}
+	return env, LoadHTTPD(env)
+}
+
+// TestMountLostToAVirtualHost: ajp.workers names a main server's JkMount that a virtual
+// host keeps from requests, failing where it is lost on every port, warning where on
+// some; a mount in the virtual host or copied into it is no finding.
+func TestMountLostToAVirtualHost(t *testing.T) {
+	for _, c := range []struct {
+		name, conf string
+		fail, warn string
+	}{
+		{"every port", "Listen 80\nJkMount /app/* lb\n<VirtualHost *:80>\n</VirtualHost>\n",
+			"JkMount /app/* lb (/etc/httpd/conf/httpd.conf:3) is the main server's, and <VirtualHost *:80> (/etc/httpd/conf/httpd.conf:4) takes every request on port 80", ""},
+		{"one of two ports", "Listen 80\nListen 443\nJkMount /app/* lb\n<VirtualHost _default_:443>\n</VirtualHost>\n",
+			"", "<VirtualHost _default_:443> (/etc/httpd/conf/httpd.conf:5) takes every request on port 443"},
+		{"copied", "Listen 80\nJkMount /app/* lb\n<VirtualHost *:80>\nJkMountCopy On\n</VirtualHost>\n", "", ""},
+		{"in the vhost", "Listen 80\n<VirtualHost *:80>\nJkMount /app/* lb\n</VirtualHost>\n", "", ""},
+		{"no vhost", "Listen 80\nJkMount /app/* lb\n", "", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env, conf := webTree(t, c.conf)
+			var col collected
+			if skip, early := col.modJK(env, conf); skip != "" || early != nil {
+				t.Fatalf("modJK: %q, %+v", skip, early)
+			}
+			fails, warns := strings.Join(col.fails, "\n"), strings.Join(col.warns, "\n")
+			if c.fail == "" && strings.Contains(fails, "JkMountCopy") || c.fail != "" && !strings.Contains(fails, c.fail) {
+				t.Errorf("fails = %q; want %q", fails, c.fail)
+			}
+			if c.warn == "" && strings.Contains(warns, "JkMountCopy") || c.warn != "" && !strings.Contains(warns, c.warn) {
+				t.Errorf("warns = %q; want %q", warns, c.warn)
+			}
+			if (c.fail != "" || c.warn != "") != strings.Contains(col.fix, "JkMountCopy On") {
+				t.Errorf("fix = %q", col.fix)
+			}
+		})
+	}
+}
