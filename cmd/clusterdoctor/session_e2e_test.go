@@ -352,6 +352,28 @@ func TestSessionTestThroughTheWebTier(t *testing.T) {
 		c.restartNginx()
 	})
 
+	// Debian's apache2 enables 000-default.conf, a <VirtualHost *:80> that takes every
+	// request on port 80: a JkMount of the main server (jk.conf) is not applied there.
+	t.Run("a default virtual host without JkMountCopy", func(t *testing.T) {
+		defer func() { c.tier.Site("000-default", ""); c.workers(healthyWorkers) }()
+		c.tier.Site("000-default", "<VirtualHost *:80>\n    ServerName web\n</VirtualHost>\n")
+		c.workers(healthyWorkers)
+		lost := "JkMount /* lb (/etc/apache2/mods-enabled/jk.conf:6) is the main server's, and <VirtualHost *:80> (/etc/apache2/sites-enabled/000-default.conf:1) takes every request on port 80"
+		if got := c.ajpWorkers(); got.Status != probes.Fail || !strings.Contains(got.Summary, lost) || !strings.Contains(got.Remediation, "JkMountCopy On") {
+			t.Errorf("ajp.workers = %s: %s (fix %q); want fail naming the JkMount and the virtual host", got.Status, got.Summary, got.Remediation)
+		}
+		r := execute(t, c.web.Command(c.tier.View(), binary, "session-test", "--url", httpdURL))
+		if r.code != 2 || !strings.Contains(r.stderr, "reaches no balancer: "+lost) || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+			t.Errorf("session-test: exit %d, %q; want 2 and one line naming the JkMount and the virtual host", r.code, r.stderr)
+		}
+		c.tier.Site("000-default", "<VirtualHost *:80>\n    ServerName web\n    JkMountCopy On\n</VirtualHost>\n")
+		c.workers(healthyWorkers)
+		if got := c.ajpWorkers(); got.Status != probes.Pass {
+			t.Errorf("ajp.workers with JkMountCopy On = %s: %s; want pass", got.Status, got.Summary)
+		}
+		c.wantSticky(t, "through the virtual host with JkMountCopy On", httpdURL)
+	})
+
 	t.Run("secret mismatch", func(t *testing.T) {
 		c.workers(workersProperties([2]string{"tomcat1", "tomcat2"}, "wrong"))
 		if got := c.ajpWorkers(); got.Status != probes.Fail || !strings.Contains(got.Summary, "worker tomcat1's secret (line 8) is not the AJP connector's at 10.99.0.1:8009") {

@@ -27,15 +27,20 @@ type Balancer struct {
 	// of nginx's server blocks that proxy to it).
 	Ports   []int    `json:"ports,omitempty"`
 	Members []Member `json:"members"`
-	// served are httpd's patterns with the ports each is applied on, as httpd scopes
-	// them to virtual hosts; nil for nginx, whose Ports say it.
+	// served are httpd's patterns with the servers each is applied in, as httpd scopes
+	// them to virtual hosts; nil for nginx, whose Ports say it. route is the server httpd
+	// gives a request for a host and port.
 	served []servedPath
+	route  func(host string, port int) (*VHost, bool)
+	names  func(servers []*VHost) []string
 }
 
 // servedPath is a URL pattern a balancer is mounted on, and where it applies.
 type servedPath struct {
 	pattern string
-	ports   []int
+	what    string   // the directive, for messages: "JkMount /app/* lb (FILE:LINE)"
+	servers []*VHost // the servers it applies in; nil is the main server
+	ports   []int    // their ports
 	// lost says why it does not apply on some of httpd's ports (a main server's mount
 	// on a port a virtual host takes), by port.
 	lost map[int]string
@@ -77,7 +82,7 @@ func jkBalancers(env *probes.Env) []Balancer {
 func modProxyBalancers(conf *HTTPDConfig) []Balancer {
 	var out []Balancer
 	for _, pb := range proxyBalancers(conf) {
-		b := Balancer{Name: "balancer://" + pb.name, Server: "mod_proxy", Where: pb.where, Mounts: pb.patterns()}
+		b := Balancer{Name: "balancer://" + pb.name, Server: "mod_proxy", Where: pb.where, Mounts: pb.patterns(), route: conf.serverFor, names: conf.names}
 		for _, p := range pb.paths {
 			b.serve(p)
 		}
@@ -116,14 +121,16 @@ func modJKBalancers(env *probes.Env, conf *HTTPDConfig) []Balancer {
 		if w.Type() != "lb" {
 			continue
 		}
-		bal := Balancer{Name: n, Server: "mod_jk", Where: path}
+		bal := Balancer{Name: n, Server: "mod_jk", Where: path, route: conf.serverFor, names: conf.names}
 		if v, ok := w.Get("balance_workers"); ok {
 			bal.Where = path + ":" + strconv.Itoa(v.Line)
 		}
 		for _, m := range ms {
 			if m.worker == n {
 				bal.Mounts = append(bal.Mounts, m.path)
-				bal.serve(servedPath{pattern: m.path, ports: conf.mountPorts(m), lost: conf.lostMount(m)})
+				servers := conf.mountServers(m)
+				bal.serve(servedPath{pattern: m.path, what: fmt.Sprintf("%s %s %s (%s)", m.directive, m.path, m.worker, m.where),
+					servers: servers, ports: conf.portsOf(servers), lost: conf.lostMount(m)})
 			}
 		}
 		for _, name := range w.BalanceWorkers() {
@@ -221,6 +228,32 @@ func (b *Balancer) serve(p servedPath) {
 	}
 }
 
+// serves reports whether httpd sends a request for host, port and path to the balancer;
+// where a pattern matches but not in the server that takes the request, why.
+func (b *Balancer) serves(host string, port int, path string) (bool, []string) {
+	srv, known := b.route(host, port)
+	var why []string
+	for _, s := range b.served {
+		if !Serves(s.pattern, path) {
+			continue
+		}
+		if known && slices.Contains(s.servers, srv) || !known && slices.Contains(s.ports, port) {
+			return true, nil
+		}
+		if r, ok := s.lost[port]; ok {
+			why = append(why, r)
+		} else if slices.Contains(s.ports, port) {
+			hint := ""
+			if names := b.names(s.servers); len(names) > 0 {
+				hint = fmt.Sprintf(", named %s: give --url one of those names", strings.Join(names, ", "))
+			}
+			why = append(why, fmt.Sprintf("httpd gives a request for %s on port %d to %s, and %s applies in %s%s",
+				host, port, describe(srv), s.what, describeAll(s.servers), hint))
+		}
+	}
+	return false, why
+}
+
 // ErrNoMembers says where members come from when no balancer of this host serves a URL.
 var ErrNoMembers = errors.New("no balancer members: run session-test on the web host (its mod_jk workers.properties, mod_proxy balancer or nginx upstream blocks name them), or give each with --member ajp://HOST:PORT or --member http://HOST:PORT")
 
@@ -237,16 +270,13 @@ func MembersFor(bals []Balancer, u *url.URL) ([]Member, error) {
 	var lost []string
 	for _, b := range bals {
 		if b.served != nil {
-			for _, s := range b.served {
-				if !Serves(s.pattern, path) {
-					continue
-				}
-				if slices.Contains(s.ports, port) {
-					serving = append(serving, b)
-					break
-				}
-				if why, ok := s.lost[port]; ok {
-					lost = append(lost, why)
+			if ok, why := b.serves(u.Hostname(), port, path); ok {
+				serving = append(serving, b)
+			} else {
+				for _, w := range why {
+					if !slices.Contains(lost, w) {
+						lost = append(lost, w)
+					}
 				}
 			}
 			continue

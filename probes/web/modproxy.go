@@ -113,7 +113,8 @@ func proxyBalancers(conf *HTTPDConfig) []proxyBalancer {
 				continue // httpd answers 500: no balancer of that name in this server
 			}
 			b := byKey[k]
-			b.paths = append(b.paths, servedPath{pattern: path + "*", ports: conf.Ports(v)})
+			b.paths = append(b.paths, servedPath{pattern: path + "*", what: fmt.Sprintf("ProxyPass %s %s (%s)", path, target, d.Where()),
+				servers: []*VHost{v}, ports: conf.Ports(v)})
 			if sticky, ok := params(rest)["stickysession"]; ok {
 				b.sticky = sticky
 			}
@@ -135,16 +136,11 @@ func (c *HTTPDConfig) inheritsBalancers(v *VHost) bool {
 		return true
 	}
 	on := func(directive string) bool {
-		set := map[*VHost]string{}
-		for _, d := range c.All(directive) {
-			if len(d.Args) == 1 {
-				set[d.VHost] = strings.ToLower(d.Args[0])
-			}
-		}
-		if own, ok := set[v]; ok {
+		if own, set := c.setting(directive, v); set {
 			return own != "off"
 		}
-		return set[nil] != "off"
+		main, _ := c.setting(directive, nil)
+		return main != "off"
 	}
 	return on("BalancerInherit") || on("ProxyPassInherit")
 }

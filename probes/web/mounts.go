@@ -67,39 +67,27 @@ func mounts(env *probes.Env, conf *HTTPDConfig, fails *[]string) []mount {
 	return out
 }
 
-// mountPorts are the ports on which mod_jk applies a mount: its virtual host's; for one
-// of the main server, the main server's and those of the virtual hosts mod_jk copies the
-// main server's mounts into (JkMountCopy On in the virtual host, or JkMountCopy All in
-// the main server; a virtual host's own setting wins).
-func (c *HTTPDConfig) mountPorts(m mount) []int {
+// mountServers are the servers mod_jk applies a mount in (nil for the main server): its
+// virtual host; for one of the main server, the main server and the virtual hosts mod_jk
+// copies the main server's mounts into (JkMountCopy On in the virtual host, or
+// JkMountCopy All in the main server; a virtual host's own setting wins).
+func (c *HTTPDConfig) mountServers(m mount) []*VHost {
 	if m.vhost != nil {
-		return c.Ports(m.vhost)
+		return []*VHost{m.vhost}
 	}
-	ports := c.Ports(nil)
-	all := c.jkMountCopy(nil) == "all"
+	servers := []*VHost{nil}
+	all, _ := c.setting("JkMountCopy", nil)
 	for _, v := range c.VHosts {
-		copied := c.jkMountCopy(v)
-		if copied == "on" || copied == "all" || copied == "" && all {
-			for _, p := range c.Ports(v) {
-				if !slices.Contains(ports, p) {
-					ports = append(ports, p)
-				}
-			}
+		copied, set := c.setting("JkMountCopy", v)
+		if copied == "on" || copied == "all" || !set && all == "all" {
+			servers = append(servers, v)
 		}
 	}
-	return ports
+	return servers
 }
 
-// jkMountCopy is a server's JkMountCopy, lower case; "" where it has none.
-func (c *HTTPDConfig) jkMountCopy(v *VHost) string {
-	out := ""
-	for _, d := range c.All("JkMountCopy") {
-		if d.VHost == v && len(d.Args) == 1 {
-			out = strings.ToLower(d.Args[0])
-		}
-	}
-	return out
-}
+// mountPorts are the ports on which mod_jk applies a mount.
+func (c *HTTPDConfig) mountPorts(m mount) []int { return c.portsOf(c.mountServers(m)) }
 
 // lostMount says, by port, why a main server's mount does not apply there: a virtual
 // host takes every request on the port and mod_jk does not copy the mount into it.

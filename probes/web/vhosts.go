@@ -1,6 +1,10 @@
 package web
 
 import (
+	"fmt"
+	"net"
+	"net/netip"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -84,6 +88,19 @@ func (v *VHost) catches(l listen) bool {
 	return false
 }
 
+// portsOf are the ports on which any of the servers takes requests.
+func (c *HTTPDConfig) portsOf(servers []*VHost) []int {
+	var out []int
+	for _, v := range servers {
+		for _, p := range c.Ports(v) {
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
 // Ports are the ports on which a server takes requests: a virtual host's, or the main
 // server's (v nil), where no virtual host catches every request that comes in.
 func (c *HTTPDConfig) Ports(v *VHost) []int {
@@ -129,4 +146,128 @@ func (c *HTTPDConfig) catchers() []portCatcher {
 type portCatcher struct {
 	port  int
 	vhost *VHost
+}
+
+// setting is the value of a one-word directive in a server (v nil: the main server), the
+// last one written, lower case; set says whether the server has one of its own.
+func (c *HTTPDConfig) setting(name string, v *VHost) (value string, set bool) {
+	for _, d := range c.All(name) {
+		if d.VHost == v && len(d.Args) == 1 {
+			value, set = strings.ToLower(d.Args[0]), true
+		}
+	}
+	return value, set
+}
+
+// serverFor is the server httpd gives a request for host (the URL's, sent as the Host
+// header) on port: among the virtual hosts on the most specific address that matches
+// (the host's IP and the port, else *:port or _default_:port), the first whose
+// ServerName or ServerAlias is the host, else the first of them; the main server where
+// none matches. known is false where that depends on the address a host name resolves
+// to (a virtual host on a specific IP, and a URL with a name).
+func (c *HTTPDConfig) serverFor(host string, port int) (v *VHost, known bool) {
+	ip := ""
+	if a, err := netip.ParseAddr(host); err == nil {
+		ip = a.Unmap().String()
+	}
+	var specific, wild []*VHost
+	for _, v := range c.VHosts {
+		for _, a := range v.Addrs {
+			aip, aport := splitAddr(a)
+			if aport != 0 && aport != port {
+				continue
+			}
+			switch {
+			case aip == "": // *, and _default_, which httpd 2.4 takes as *
+				wild = appendOnce(wild, v)
+			case strings.EqualFold(aip, host) || ip != "" && sameIP(aip, ip):
+				specific = appendOnce(specific, v)
+			case ip == "":
+				return nil, false
+			}
+		}
+	}
+	for _, set := range [][]*VHost{specific, wild} {
+		if len(set) == 0 {
+			continue
+		}
+		for _, v := range set {
+			if c.named(v, host) {
+				return v, true
+			}
+		}
+		return set[0], true
+	}
+	return nil, true
+}
+
+// named reports whether the virtual host's ServerName or a ServerAlias (wildcards
+// allowed) is host.
+func (c *HTTPDConfig) named(v *VHost, host string) bool {
+	host = strings.ToLower(host)
+	for _, d := range c.Directives {
+		if d.VHost != v || !d.Is("ServerName") && !d.Is("ServerAlias") {
+			continue
+		}
+		for _, n := range d.Args {
+			n = strings.ToLower(n)
+			if i := strings.Index(n, "://"); i >= 0 { // ServerName https://www.example.com:443
+				n = n[i+3:]
+			}
+			if d.Is("ServerName") {
+				if h, _, err := net.SplitHostPort(n); err == nil {
+					n = h
+				}
+			}
+			if ok, _ := path.Match(n, host); ok || n == host {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// names are the ServerName and ServerAlias names of the virtual hosts, as written.
+func (c *HTTPDConfig) names(vs []*VHost) []string {
+	var out []string
+	for _, d := range c.Directives {
+		if d.VHost != nil && slices.Contains(vs, d.VHost) && (d.Is("ServerName") || d.Is("ServerAlias")) {
+			for _, n := range d.Args {
+				if !slices.Contains(out, n) {
+					out = append(out, n)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// describe names a server for a message.
+func describe(v *VHost) string {
+	if v == nil {
+		return "the main server"
+	}
+	return fmt.Sprintf("<VirtualHost %s> (%s)", strings.Join(v.Addrs, " "), v.Where)
+}
+
+// describeAll names servers for a message.
+func describeAll(vs []*VHost) string {
+	var names []string
+	for _, v := range vs {
+		names = append(names, describe(v))
+	}
+	return strings.Join(names, " and ")
+}
+
+// sameIP compares an address as written with a canonical one.
+func sameIP(written, canonical string) bool {
+	a, err := netip.ParseAddr(written)
+	return err == nil && a.Unmap().String() == canonical
+}
+
+func appendOnce(vs []*VHost, v *VHost) []*VHost {
+	if slices.Contains(vs, v) {
+		return vs
+	}
+	return append(vs, v)
 }

@@ -24,7 +24,8 @@ type vhostCase struct {
 	proxy string
 	site  string            // sites-enabled/cluster.conf: virtual hosts, more Listens
 	files map[string]string // more files of the tree
-	// reqs are "PORT PATH"; the oracle is httpd itself.
+	// reqs are "PORT PATH [HOST]", sent to the web host's address with HOST (else the
+	// address) as the URL's host and Host header; the oracle is httpd itself.
 	reqs []string
 	// lost is a part of the reason MembersFor gives for a request that reaches no
 	// balancer, when the model explains it (a main server's mount a vhost hides).
@@ -59,7 +60,7 @@ func TestVirtualHostsAgainstHTTPD(t *testing.T) {
 		{name: "the vhost's own JkMount", site: "<VirtualHost *:8080>\n    JkMount /app/* lb\n</VirtualHost>\n",
 			reqs: []string{"8080 /app/x", "8080 /other"}},
 		{name: "a vhost on a second port only", jk: []string{"JkMount /app/* lb"},
-			site: "Listen 10.99.0.1:8081\n<VirtualHost *:8081>\n</VirtualHost>\n", reqs: []string{"8080 /app/x", "8081 /app/x"}, lost: "port 8081"},
+			site: "Listen 10.99.0.1:8081\n<VirtualHost *:8081>\n</VirtualHost>\n", reqs: []string{"8080 /app/x", "8081 /app/x"}, lost: "JkMountCopy On"},
 		{name: "a vhost's JkMount on its port only", site: "Listen 10.99.0.1:8081\n<VirtualHost *:8081>\n    JkMount /app/* lb\n</VirtualHost>\n",
 			reqs: []string{"8080 /app/x", "8081 /app/x"}},
 		{name: "a vhost on this host's address", jk: []string{"JkMount /app/* lb"},
@@ -74,6 +75,17 @@ func TestVirtualHostsAgainstHTTPD(t *testing.T) {
 		{name: "an Include inside the vhost", files: map[string]string{"etc/apache2/cluster-mounts.conf": "JkMount /app/* lb\n"},
 			site: "Listen 10.99.0.1:8081\n<VirtualHost *:8081>\n    Include cluster-mounts.conf\n</VirtualHost>\n",
 			reqs: []string{"8080 /app/x", "8081 /app/x"}},
+		{name: "name-based: the mount in the second vhost", site: "<VirtualHost *:8080>\n    ServerName web\n</VirtualHost>\n" +
+			"<VirtualHost *:8080>\n    ServerName app.example.com\n    ServerAlias *.example.org\n    JkMount /app/* lb\n</VirtualHost>\n",
+			reqs: []string{"8080 /app/x app.example.com", "8080 /app/x APP.example.com", "8080 /app/x shop.example.org", "8080 /app/x 10.99.0.1", "8080 /app/x other.example.com"},
+			lost: "named app.example.com"},
+		{name: "name-based: the mount in the first vhost", site: "<VirtualHost *:8080>\n    ServerName app.example.com\n    JkMount /app/* lb\n</VirtualHost>\n" +
+			"<VirtualHost *:8080>\n    ServerName web\n</VirtualHost>\n",
+			reqs: []string{"8080 /app/x app.example.com", "8080 /app/x 10.99.0.1", "8080 /app/x web"}, lost: "named app.example.com"},
+		{name: "an IP vhost before a wildcard one", site: "<VirtualHost *:8080>\n</VirtualHost>\n<VirtualHost 10.99.0.1:8080>\n    JkMount /app/* lb\n</VirtualHost>\n",
+			reqs: []string{"8080 /app/x", "8080 /app/x web"}},
+		{name: "_default_ listed before *", site: "<VirtualHost _default_:8080>\n    JkMount /app/* lb\n</VirtualHost>\n<VirtualHost *:8080>\n</VirtualHost>\n",
+			reqs: []string{"8080 /app/x"}},
 		{name: "ProxyPass in the main server is inherited", proxy: vhBalancer + "ProxyPass /app balancer://c/app\n",
 			site: "<VirtualHost *:8080>\n</VirtualHost>\n", reqs: []string{"8080 /app/x", "8080 /other"}},
 		{name: "ProxyPassInherit Off in the vhost", proxy: vhBalancer + "ProxyPass /app balancer://c/app\n",
@@ -108,7 +120,7 @@ func TestVirtualHostsAgainstHTTPD(t *testing.T) {
 				var col collected
 				col.modJK(env, LoadHTTPD(env))
 				named := strings.Contains(strings.Join(append(col.fails, col.warns...), "\n"), "JkMountCopy On")
-				if named != (c.lost != "") {
+				if named != strings.Contains(c.lost, "JkMountCopy") {
 					t.Errorf("ajp.workers names a lost JkMount: %v; fails %q, warns %q", named, col.fails, col.warns)
 				}
 			}
@@ -116,10 +128,10 @@ func TestVirtualHostsAgainstHTTPD(t *testing.T) {
 			defer w.Stop(httpd)
 			for _, r := range c.reqs {
 				var port int
-				var path string
-				fmt.Sscanf(r, "%d %s", &port, &path)
-				u, _ := url.Parse(fmt.Sprintf("http://10.99.0.1:%d%s", port, path))
-				status := get(t, h, u)
+				path, host := "", "10.99.0.1"
+				fmt.Sscanf(r, "%d %s %s", &port, &path, &host)
+				u, _ := url.Parse(fmt.Sprintf("http://%s:%d%s", host, port, path))
+				status := get(t, h, fmt.Sprintf("10.99.0.1:%d", port), u)
 				switch status {
 				case http.StatusServiceUnavailable, http.StatusNotFound, http.StatusInternalServerError:
 				default:
@@ -140,14 +152,15 @@ func TestVirtualHostsAgainstHTTPD(t *testing.T) {
 	}
 }
 
-// get asks for the URL from inside the host's namespace and returns the status. The
-// connection is opened on the namespace's thread (net/http would dial on another).
-func get(t *testing.T, h *lab.Host, u *url.URL) int {
+// get asks for the URL from inside the host's namespace, connecting to addr, and returns
+// the status. The connection is opened on the namespace's thread (net/http would dial on
+// another).
+func get(t *testing.T, h *lab.Host, addr string, u *url.URL) int {
 	t.Helper()
 	var conn net.Conn
 	err := h.Do(func() error {
 		var err error
-		conn, err = net.DialTimeout("tcp", u.Host, 5*time.Second)
+		conn, err = net.DialTimeout("tcp", addr, 5*time.Second)
 		return err
 	})
 	if err != nil {
@@ -155,7 +168,7 @@ func get(t *testing.T, h *lab.Host, u *url.URL) int {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n", u.RequestURI())
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", u.RequestURI(), u.Host)
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatalf("GET %s: %v", u, err)

@@ -121,3 +121,38 @@ func TestMountLostToAVirtualHost(t *testing.T) {
 		})
 	}
 }
+
+func TestServerFor(t *testing.T) {
+	c := confOf(t, `Listen 80
+Listen 8080
+Listen 9090
+<VirtualHost *:80>
+    ServerName a
+</VirtualHost>
+<VirtualHost _default_:80>
+    ServerName https://b.example.com:443
+    ServerAlias *.b.org
+</VirtualHost>
+<VirtualHost 10.0.0.5:8080>
+</VirtualHost>
+`)
+	a, b, ip := c.VHosts[0], c.VHosts[1], c.VHosts[2]
+	for _, tc := range []struct {
+		host  string
+		port  int
+		want  *VHost
+		known bool
+	}{
+		{"b.example.com", 80, b, true}, // by ServerName, without its scheme and port
+		{"X.B.org", 80, b, true},       // by a wildcard alias, without case
+		{"10.0.0.1", 80, a, true},      // no name matches: the first
+		{"10.0.0.5", 8080, ip, true},   // its address
+		{"10.0.0.1", 8080, nil, true},  // another address: the main server
+		{"web", 8080, nil, false},      // a name: the address it resolves to decides
+		{"web", 9090, nil, true},       // no virtual host on the port: the main server
+	} {
+		if got, known := c.serverFor(tc.host, tc.port); got != tc.want || known != tc.known {
+			t.Errorf("serverFor(%s, %d) = %s, %v; want %s, %v", tc.host, tc.port, describe(got), known, describe(tc.want), tc.known)
+		}
+	}
+}
