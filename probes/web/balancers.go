@@ -20,8 +20,8 @@ type Balancer struct {
 	Name   string `json:"name"`
 	Server string `json:"server"` // "mod_jk" or "nginx"
 	Where  string `json:"where"`  // FILE:LINE
-	// Mounts are the URL patterns mod_jk sends to it (JkMount, JkMountFile); nginx's
-	// locations are not matched, so an upstream has none.
+	// Mounts are the URL patterns httpd sends to it (JkMount, JkMountFile, ProxyPass);
+	// none for nginx, whose requests are routed by its server blocks and locations.
 	Mounts []string `json:"mounts,omitempty"`
 	// Ports are the ports the server takes requests for it on (httpd's Listen, the listen
 	// of nginx's server blocks that proxy to it).
@@ -33,6 +33,8 @@ type Balancer struct {
 	served []servedPath
 	route  func(host string, port int) (*VHost, bool)
 	names  func(servers []*VHost) []string
+	// nginx are nginx's server blocks, to tell which location a request reaches.
+	nginx []nginxServer
 }
 
 // servedPath is a URL pattern a balancer is mounted on, and where it applies.
@@ -165,7 +167,7 @@ func nginxBalancers(env *probes.Env) []Balancer {
 		return nil
 	}
 	ups, proxied := upstreamsOf(ds)
-	ports, maps := proxyPorts(ds), routeMapsOf(ds)
+	ports, maps, servers := proxyPorts(ds), routeMapsOf(ds), nginxServers(ds)
 	byName := map[string]upstream{}
 	for _, u := range ups {
 		byName[u.name] = u
@@ -180,7 +182,7 @@ func nginxBalancers(env *probes.Env) []Balancer {
 		// proxy_pass to an upstream, or to a route map's variable: its upstreams
 		var names []string
 		routes := map[string]string{}
-		bal := Balancer{Name: target, Server: "nginx", Ports: ports[target]}
+		bal := Balancer{Name: target, Server: "nginx", Ports: ports[target], nginx: servers}
 		if m, ok := maps[target]; ok {
 			for up, r := range m.routes {
 				names, routes[up] = append(names, up), r
@@ -258,8 +260,9 @@ func (b *Balancer) serves(host string, port int, path string) (bool, []string) {
 var ErrNoMembers = errors.New("no balancer members: run session-test on the web host (its mod_jk workers.properties, mod_proxy balancer or nginx upstream blocks name them), or give each with --member ajp://HOST:PORT or --member http://HOST:PORT")
 
 // MembersFor are the members the balancer that serves the URL sends to: the mod_jk or
-// mod_proxy balancer whose JkMount or ProxyPass serves its path, or the nginx upstream a
-// server block proxies to, whose server listens on its port. Members the balancer sends
+// mod_proxy balancer whose JkMount or ProxyPass serves its path in the virtual host httpd
+// gives the URL to, or the nginx upstream that the location nginx chooses for the URL (in
+// the server block it chooses) proxies to. Members the balancer sends
 // nothing are left out. None serving is ErrNoMembers; two serving is an error naming them.
 func MembersFor(bals []Balancer, u *url.URL) ([]Member, error) {
 	port, path := URLPort(u), u.Path
@@ -280,6 +283,16 @@ func MembersFor(bals []Balancer, u *url.URL) ([]Member, error) {
 				}
 			}
 			continue
+		}
+		if b.nginx != nil {
+			if srv, loc, known := nginxRoute(b.nginx, u.Hostname(), port, path); known {
+				if loc != nil && loc.target == b.Name {
+					serving = append(serving, b)
+				} else if why := "nginx gives it to " + describeNginx(srv, loc); !slices.Contains(lost, why) {
+					lost = append(lost, why)
+				}
+				continue
+			}
 		}
 		mounted := b.Server == "nginx" || slices.ContainsFunc(b.Mounts, func(p string) bool { return Serves(p, path) })
 		if mounted && (len(b.Ports) == 0 || slices.Contains(b.Ports, port)) {

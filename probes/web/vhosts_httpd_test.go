@@ -131,7 +131,7 @@ func TestVirtualHostsAgainstHTTPD(t *testing.T) {
 				path, host := "", "10.99.0.1"
 				fmt.Sscanf(r, "%d %s %s", &port, &path, &host)
 				u, _ := url.Parse(fmt.Sprintf("http://%s:%d%s", host, port, path))
-				status := get(t, h, fmt.Sprintf("10.99.0.1:%d", port), u)
+				status, _ := ask(t, h, fmt.Sprintf("10.99.0.1:%d", port), u)
 				switch status {
 				case http.StatusServiceUnavailable, http.StatusNotFound, http.StatusInternalServerError:
 				default:
@@ -152,10 +152,10 @@ func TestVirtualHostsAgainstHTTPD(t *testing.T) {
 	}
 }
 
-// get asks for the URL from inside the host's namespace, connecting to addr, and returns
-// the status. The connection is opened on the namespace's thread (net/http would dial on
-// another).
-func get(t *testing.T, h *lab.Host, addr string, u *url.URL) int {
+// ask asks for the URL from inside the host's namespace, connecting to addr, with the
+// URL's host as Host. The connection is opened on the namespace's thread (net/http would
+// dial on another).
+func ask(t *testing.T, h *lab.Host, addr string, u *url.URL) (status int, header http.Header) {
 	t.Helper()
 	var conn net.Conn
 	err := h.Do(func() error {
@@ -174,5 +174,5 @@ func get(t *testing.T, h *lab.Host, addr string, u *url.URL) int {
 		t.Fatalf("GET %s: %v", u, err)
 	}
 	resp.Body.Close()
-	return resp.StatusCode
+	return resp.StatusCode, resp.Header
 }
