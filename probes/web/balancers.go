@@ -239,7 +239,7 @@ func (b *Balancer) serves(host string, port int, path string) (bool, []string) {
 		if !Serves(s.pattern, path) {
 			continue
 		}
-		if known && slices.Contains(s.servers, srv) || !known && slices.Contains(s.ports, port) {
+		if slices.Contains(s.ports, port) && (!known || slices.Contains(s.servers, srv)) {
 			return true, nil
 		}
 		if r, ok := s.lost[port]; ok {

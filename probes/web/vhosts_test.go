@@ -1,6 +1,8 @@
 package web
 
 import (
+	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -153,6 +155,27 @@ Listen 9090
 	} {
 		if got, known := c.serverFor(tc.host, tc.port); got != tc.want || known != tc.known {
 			t.Errorf("serverFor(%s, %d) = %s, %v; want %s, %v", tc.host, tc.port, describe(got), known, describe(tc.want), tc.known)
+		}
+	}
+}
+
+// TestMembersForByPort: httpd's main server serves only the ports it listens on, so a URL
+// on nginx's port is nginx's even where a JkMount /* would match its path.
+func TestMembersForByPort(t *testing.T) {
+	env, _ := webTree(t, "Listen 80\nJkMount /* lb\n")
+	nginxConf := filepath.Join(env.Root, "etc/nginx/nginx.conf")
+	if err := os.MkdirAll(filepath.Dir(nginxConf), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(nginxConf, []byte("events {}\nhttp {\n    upstream tomcats { server 10.0.0.1:8080; server 10.0.0.2:8080; }\n"+
+		"    server {\n        listen 81;\n        location / { proxy_pass http://tomcats; }\n    }\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bals := Balancers(env)
+	for port, want := range map[int]string{80: "t1", 81: "10.0.0.1:8080"} {
+		u, _ := url.Parse(fmt.Sprintf("http://10.0.0.10:%d/", port))
+		if ms, err := MembersFor(bals, u); err != nil || ms[0].Name != want {
+			t.Errorf("MembersFor(%s) = %+v, %v; want %s first", u, ms, err, want)
 		}
 	}
 }
