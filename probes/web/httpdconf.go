@@ -5,6 +5,7 @@ package web
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -46,6 +47,8 @@ type HTTPDConfig struct {
 	VHosts []*VHost
 	// Problems are files that could not be read or parsed, with where.
 	Problems []string
+	// loaded are the modules loaded so far as httpd reads (moduleName), for <IfModule>.
+	loaded map[string]bool
 }
 
 // LoadHTTPD finds and reads httpd's configuration under the Env's root; nil when no
@@ -55,7 +58,10 @@ func LoadHTTPD(env *probes.Env) *HTTPDConfig {
 		if _, err := env.ReadFile(m.file, confLimit); err != nil {
 			continue
 		}
-		c := &HTTPDConfig{Main: m.file, ServerRoot: m.root}
+		c := &HTTPDConfig{Main: m.file, ServerRoot: m.root, loaded: map[string]bool{}}
+		for _, name := range compiledIn {
+			c.loaded[name] = true
+		}
 		seen := map[string]bool{}
 		c.read(env, m.file, 0, seen, nil)
 		return c
@@ -83,28 +89,47 @@ func (c *HTTPDConfig) read(env *probes.Env, file string, depth int, seen map[str
 		c.Problems = append(c.Problems, fmt.Sprintf("%s: %v", file, err))
 		return
 	}
+	// A <VirtualHost> counts from where httpd reads it, and only where the <IfModule>
+	// sections around it hold then (a LoadModule further down comes too late for them).
 	type section struct {
 		httpd.Section
-		vh *VHost
+		vh      *VHost
+		decided bool
 	}
-	var vhosts []section
+	var vhosts []*section
 	for _, s := range f.Sections {
 		if strings.EqualFold(s.Name, "VirtualHost") {
-			v := &VHost{Addrs: s.Args, Where: fmt.Sprintf("%s:%d", file, s.Line)}
-			vhosts = append(vhosts, section{s, v})
-			c.VHosts = append(c.VHosts, v)
+			vhosts = append(vhosts, &section{Section: s, vh: &VHost{Addrs: s.Args, Where: fmt.Sprintf("%s:%d", file, s.Line)}})
+		}
+	}
+	decide := func(upTo int) {
+		for _, s := range vhosts {
+			if !s.decided && s.Line < upTo {
+				s.decided = true
+				if c.holds(s.Context) {
+					c.VHosts = append(c.VHosts, s.vh)
+				} else {
+					s.vh = nil
+				}
+			}
 		}
 	}
 	for _, d := range f.Directives {
+		decide(d.Line)
+		if !c.holds(d.Context) {
+			continue // httpd skips what an <IfModule> of a module it has not loaded holds
+		}
 		in := vh
 		for _, s := range vhosts {
-			if s.Holds(d) {
+			if s.Holds(d) && s.vh != nil {
 				in = s.vh
 			}
 		}
 		switch {
 		case d.Is("ServerRoot") && len(d.Args) == 1:
 			c.ServerRoot = d.Args[0]
+		case d.Is("LoadModule") && len(d.Args) > 0:
+			c.loaded[moduleName(d.Args[0])] = true
 		case (d.Is("Include") || d.Is("IncludeOptional")) && len(d.Args) == 1:
 			files := c.glob(env, d.Args[0])
 			if len(files) == 0 && d.Is("Include") && !strings.ContainsAny(d.Args[0], "*?[") {
@@ -117,6 +142,43 @@ func (c *HTTPDConfig) read(env *probes.Env, file string, depth int, seen map[str
 		}
 		c.Directives = append(c.Directives, Directive{Directive: d, File: file, VHost: in})
 	}
+	decide(math.MaxInt)
+}
+
+// compiledIn are the modules httpd has without LoadModule (`apache2 -l` on Debian 12; RHEL's
+// httpd has fewer and loads the others), by moduleName.
+var compiledIn = []string{"core", "so", "watchdog", "http_core", "log_config", "logio", "version", "unixd"}
+
+// holds reports whether httpd reads what sections with this context hold: every
+// <IfModule [!]MODULE> around them holds for the modules loaded so far.
+func (c *HTTPDConfig) holds(context []string) bool {
+	for _, s := range context {
+		f := strings.Fields(s)
+		if len(f) != 2 || !strings.EqualFold(f[0], "IfModule") {
+			continue
+		}
+		name := strings.Trim(f[1], `"'`)
+		negated := strings.HasPrefix(name, "!")
+		if c.loaded[moduleName(strings.TrimPrefix(name, "!"))] == negated {
+			return false
+		}
+	}
+	return true
+}
+
+// moduleName is the name <IfModule> and LoadModule share, from either of the forms httpd
+// takes: the identifier (jk_module, mpm_event_module) or the source file (mod_jk.c,
+// event.c): "jk", "mpm_event".
+func moduleName(s string) string {
+	s = strings.ToLower(s)
+	if file, ok := strings.CutSuffix(s, ".c"); ok {
+		switch file {
+		case "prefork", "worker", "event":
+			return "mpm_" + file
+		}
+		return strings.TrimPrefix(file, "mod_")
+	}
+	return strings.TrimSuffix(s, "_module")
 }
 
 // glob expands an Include pattern relative to ServerRoot, in httpd's (sorted) order; a

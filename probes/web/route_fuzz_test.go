@@ -18,7 +18,7 @@ func FuzzRoutes(f *testing.F) {
 		"a.b", 80, "/x.jsp")
 	f.Fuzz(func(t *testing.T, httpdConf, nginxConf []byte, host string, port int, path string) {
 		if hf, err := httpd.Parse(bytes.NewReader(httpdConf)); err == nil {
-			c := &HTTPDConfig{Main: "/etc/httpd/conf/httpd.conf", ServerRoot: "/etc/httpd"}
+			c := &HTTPDConfig{Main: "/etc/httpd/conf/httpd.conf", ServerRoot: "/etc/httpd", loaded: map[string]bool{"jk": true}}
 			of := map[int]*VHost{} // section index -> its virtual host
 			for i, s := range hf.Sections {
 				if s.Name == "VirtualHost" {
@@ -33,7 +33,9 @@ func FuzzRoutes(f *testing.F) {
 						in = v
 					}
 				}
-				c.Directives = append(c.Directives, Directive{Directive: d, File: c.Main, VHost: in})
+				if c.holds(d.Context) {
+					c.Directives = append(c.Directives, Directive{Directive: d, File: c.Main, VHost: in})
+				}
 			}
 			if v, _ := c.serverFor(host, port); v != nil && !slices.Contains(c.VHosts, v) {
 				t.Fatalf("serverFor gave a virtual host the configuration does not have")

@@ -179,3 +179,33 @@ func TestMembersForByPort(t *testing.T) {
 		}
 	}
 }
+
+func TestIfModule(t *testing.T) {
+	for in, want := range map[string]string{"jk_module": "jk", "mod_jk.c": "jk", "Mod_Proxy_Balancer.c": "proxy_balancer",
+		"proxy_balancer_module": "proxy_balancer", "event.c": "mpm_event", "mpm_event_module": "mpm_event", "core.c": "core"} {
+		if got := moduleName(in); got != want {
+			t.Errorf("moduleName(%q) = %q; want %q", in, got, want)
+		}
+	}
+	// httpd decides an <IfModule> as it reads it: a LoadModule below comes too late
+	c := confOf(t, `<IfModule proxy_module>
+Listen 81
+</IfModule>
+LoadModule proxy_module modules/mod_proxy.so
+<IfModule mod_proxy.c>
+Listen 82
+<VirtualHost *:82>
+</VirtualHost>
+</IfModule>
+<IfModule !version_module>
+Listen 83
+</IfModule>
+Listen 80
+`)
+	if got := c.Ports(nil); !reflect.DeepEqual(got, []int{80}) {
+		t.Errorf("the main server's ports = %v; want [80] (82 is the vhost's, 81 and 83 not read)", got)
+	}
+	if len(c.VHosts) != 1 || !reflect.DeepEqual(c.Ports(c.VHosts[0]), []int{82}) {
+		t.Errorf("vhosts = %+v; want the one on 82", c.VHosts)
+	}
+}
