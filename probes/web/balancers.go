@@ -230,6 +230,28 @@ func (b *Balancer) serve(p servedPath) {
 	}
 }
 
+// takes reports whether the balancer gets a request for host, port and path, as its web
+// server routes it, and where it does not though the server takes the request, why.
+func (b *Balancer) takes(host string, port int, path string) (bool, []string) {
+	switch {
+	case b.served != nil:
+		return b.serves(host, port, path)
+	case b.nginx != nil:
+		if srv, loc, known := nginxRoute(b.nginx, host, port, path); known {
+			switch {
+			case loc != nil && loc.target == b.Name:
+				return true, nil
+			case srv != nil:
+				return false, []string{"nginx gives it to " + describeNginx(srv, loc)}
+			}
+			return false, nil
+		}
+	}
+	// unknown routes and hand-made balancers: by path and port alone
+	mounted := b.Server == "nginx" || slices.ContainsFunc(b.Mounts, func(p string) bool { return Serves(p, path) })
+	return mounted && (len(b.Ports) == 0 || slices.Contains(b.Ports, port)), nil
+}
+
 // serves reports whether httpd sends a request for host, port and path to the balancer;
 // where a pattern matches but not in the server that takes the request, why.
 func (b *Balancer) serves(host string, port int, path string) (bool, []string) {
@@ -272,31 +294,14 @@ func MembersFor(bals []Balancer, u *url.URL) ([]Member, error) {
 	var serving []Balancer
 	var lost []string
 	for _, b := range bals {
-		if b.served != nil {
-			if ok, why := b.serves(u.Hostname(), port, path); ok {
-				serving = append(serving, b)
-			} else {
-				for _, w := range why {
-					if !slices.Contains(lost, w) {
-						lost = append(lost, w)
-					}
-				}
-			}
-			continue
-		}
-		if b.nginx != nil {
-			if srv, loc, known := nginxRoute(b.nginx, u.Hostname(), port, path); known {
-				if loc != nil && loc.target == b.Name {
-					serving = append(serving, b)
-				} else if why := "nginx gives it to " + describeNginx(srv, loc); !slices.Contains(lost, why) {
-					lost = append(lost, why)
-				}
-				continue
-			}
-		}
-		mounted := b.Server == "nginx" || slices.ContainsFunc(b.Mounts, func(p string) bool { return Serves(p, path) })
-		if mounted && (len(b.Ports) == 0 || slices.Contains(b.Ports, port)) {
+		ok, why := b.takes(u.Hostname(), port, path)
+		if ok {
 			serving = append(serving, b)
+		}
+		for _, w := range why {
+			if !slices.Contains(lost, w) {
+				lost = append(lost, w)
+			}
 		}
 	}
 	switch len(serving) {

@@ -279,9 +279,6 @@ func pickLocation(locs []nginxLocation, path string) (*nginxLocation, bool) {
 
 // describeNginx says where nginx sends a request, for a message.
 func describeNginx(srv *nginxServer, loc *nginxLocation) string {
-	if srv == nil {
-		return "no nginx server block listens on that port"
-	}
 	s := "the server block at " + srv.where
 	if len(srv.names) > 0 {
 		s += " (server_name " + strings.Join(srv.names, " ") + ")"

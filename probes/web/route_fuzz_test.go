@@ -49,7 +49,9 @@ func FuzzRoutes(f *testing.F) {
 			if loc != nil && srv == nil {
 				t.Fatal("a location without its server block")
 			}
-			describeNginx(srv, loc)
+			if srv != nil {
+				describeNginx(srv, loc)
+			}
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -177,6 +178,11 @@ func TestMembersForByPort(t *testing.T) {
 		if ms, err := MembersFor(bals, u); err != nil || ms[0].Name != want {
 			t.Errorf("MembersFor(%s) = %+v, %v; want %s first", u, ms, err, want)
 		}
+	}
+	// a port neither listens on: nobody's, and no server is said to have had a say
+	u, _ := url.Parse("http://10.0.0.10:82/")
+	if _, err := MembersFor(bals, u); !errors.Is(err, ErrNoMembers) {
+		t.Errorf("MembersFor(%s) = %v; want ErrNoMembers", u, err)
 	}
 }
 
