@@ -45,8 +45,10 @@ again: a request for X's session must land on X.
 
 The members are the balancer's, read from this host's httpd (mod_jk's JkWorkersFile,
 mod_proxy_balancer) or nginx (upstream blocks and route maps behind proxy_pass)
-configuration, or given with --member. Nothing is
-changed but the sessions the test makes; the number of requests is bounded.
+configuration: the one the URL reaches, as httpd's virtual hosts or nginx's server blocks
+and locations route it (a URL that reaches none is told where it goes instead); or given
+with --member. Nothing is changed but the sessions the test makes; the number of requests
+is bounded.
 
 Exit codes: 0 every direction replicates and sessions stick, 1 one does not (or a member
 cannot be tested), 2 usage error, 3 the test could not run (the URL is not reached, or the
