@@ -223,11 +223,7 @@ func nginxBalancers(env *probes.Env) []Balancer {
 // serve adds a pattern the balancer is mounted on, and its ports to Ports.
 func (b *Balancer) serve(p servedPath) {
 	b.served = append(b.served, p)
-	for _, port := range p.ports {
-		if !slices.Contains(b.Ports, port) {
-			b.Ports = append(b.Ports, port)
-		}
-	}
+	b.Ports = appendNew(b.Ports, p.ports...)
 }
 
 // takes reports whether the balancer gets a request for host, port and path, as its web
@@ -298,11 +294,7 @@ func MembersFor(bals []Balancer, u *url.URL) ([]Member, error) {
 		if ok {
 			serving = append(serving, b)
 		}
-		for _, w := range why {
-			if !slices.Contains(lost, w) {
-				lost = append(lost, w)
-			}
-		}
+		lost = appendNew(lost, why...)
 	}
 	switch len(serving) {
 	case 0:

@@ -3,7 +3,6 @@ package web
 import (
 	"fmt"
 	"net/url"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -222,9 +221,7 @@ func proxyMemberOf(raw string, p map[string]string, where string) proxyMember {
 func (b proxyBalancer) patterns() []string {
 	var out []string
 	for _, p := range b.paths {
-		if !slices.Contains(out, p.pattern) {
-			out = append(out, p.pattern)
-		}
+		out = appendNew(out, p.pattern)
 	}
 	return out
 }

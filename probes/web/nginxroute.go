@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -162,9 +161,9 @@ func nginxRoute(servers []nginxServer, host string, port int, path string) (srv 
 			}
 			switch {
 			case l.ip == "":
-				wild = appendServer(wild, s)
+				wild = appendNew(wild, s)
 			case ip != "" && sameIP(l.ip, ip):
-				specific = appendServer(specific, s)
+				specific = appendNew(specific, s)
 			default:
 				specificListen = true
 			}
@@ -183,13 +182,6 @@ func nginxRoute(servers []nginxServer, host string, port int, path string) (srv 
 	srv = pickServer(set, host, ip, port)
 	loc, known = pickLocation(srv.locs, path)
 	return srv, loc, known
-}
-
-func appendServer(ss []*nginxServer, s *nginxServer) []*nginxServer {
-	if slices.Contains(ss, s) {
-		return ss
-	}
-	return append(ss, s)
 }
 
 // pickServer chooses by server_name as nginx does: the exact name, the longest wildcard

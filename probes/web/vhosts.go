@@ -92,11 +92,7 @@ func (v *VHost) catches(l listen) bool {
 func (c *HTTPDConfig) portsOf(servers []*VHost) []int {
 	var out []int
 	for _, v := range servers {
-		for _, p := range c.Ports(v) {
-			if !slices.Contains(out, p) {
-				out = append(out, p)
-			}
-		}
+		out = appendNew(out, c.Ports(v)...)
 	}
 	return out
 }
@@ -110,8 +106,8 @@ func (c *HTTPDConfig) Ports(v *VHost) []int {
 		if v == nil {
 			takes = c.catcher(l) == nil
 		}
-		if takes && !slices.Contains(out, l.port) {
-			out = append(out, l.port)
+		if takes {
+			out = appendNew(out, l.port)
 		}
 	}
 	return out
@@ -179,9 +175,9 @@ func (c *HTTPDConfig) serverFor(host string, port int) (v *VHost, known bool) {
 			}
 			switch {
 			case aip == "": // *, and _default_, which httpd 2.4 takes as *
-				wild = appendOnce(wild, v)
+				wild = appendNew(wild, v)
 			case strings.EqualFold(aip, host) || ip != "" && sameIP(aip, ip):
-				specific = appendOnce(specific, v)
+				specific = appendNew(specific, v)
 			case ip == "":
 				return nil, false
 			}
@@ -232,11 +228,7 @@ func (c *HTTPDConfig) names(vs []*VHost) []string {
 	var out []string
 	for _, d := range c.Directives {
 		if d.VHost != nil && slices.Contains(vs, d.VHost) && (d.Is("ServerName") || d.Is("ServerAlias")) {
-			for _, n := range d.Args {
-				if !slices.Contains(out, n) {
-					out = append(out, n)
-				}
-			}
+			out = appendNew(out, d.Args...)
 		}
 	}
 	return out
@@ -265,9 +257,12 @@ func sameIP(written, canonical string) bool {
 	return err == nil && a.Unmap().String() == canonical
 }
 
-func appendOnce(vs []*VHost, v *VHost) []*VHost {
-	if slices.Contains(vs, v) {
-		return vs
+// appendNew appends the values s does not hold yet.
+func appendNew[T comparable](s []T, vs ...T) []T {
+	for _, v := range vs {
+		if !slices.Contains(s, v) {
+			s = append(s, v)
+		}
 	}
-	return append(vs, v)
+	return s
 }
