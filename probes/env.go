@@ -35,7 +35,25 @@ type Env struct {
 	// Journal returns the recent journal of the systemd unit a process runs in, and the
 	// unit's name; nil where there is no journal to read (an image under --root).
 	Journal func(ctx context.Context, pid int) ([]byte, string, error)
+	// Node is the process whose network and UTS namespaces this process runs in and whose
+	// files Root holds (/proc/PID/root): a container's or another network namespace's
+	// Tomcat checked as a node of its own. /proc and /sys are then this process's own,
+	// which describe that namespace. 0 for the host itself or an image under --root.
+	Node int
+	// NetNS names network namespaces as the kernel does ("net:[4026531840]"): this
+	// process's own and the initial one (PID 1's); "" where it cannot tell (not root).
+	NetNS Namespaces
 }
+
+// Namespaces are the network namespaces discovery sorts JVMs by.
+type Namespaces struct {
+	Self, Initial string
+}
+
+// InInitial reports whether this process runs in the host's own network namespace, the
+// one a container engine's namespaces branch from. Unknown counts as yes: without the
+// namespaces' names every JVM is taken for this host's own, as before they were read.
+func (n Namespaces) InInitial() bool { return n.Self == "" || n.Initial == "" || n.Self == n.Initial }
 
 // KernelClock is the part of the kernel's adjtimex state that says whether the clock is
 // disciplined. Equivalent to: adjtimex --print (or `chronyc tracking`'s kernel view).
@@ -59,12 +77,26 @@ func (e *Env) now() time.Time {
 	return e.Now()
 }
 
-// Path maps an absolute host path such as /etc/hosts into Root.
+// Path maps an absolute host path such as /etc/hosts into Root. A node's /proc and
+// /sys are this process's own: it runs in the node's namespaces.
 func (e *Env) Path(p string) string {
-	if e.Root == "" || e.Root == "/" {
+	if e.LiveRoot() || e.kernelFS(p) {
 		return p
 	}
 	return filepath.Join(e.Root, p)
+}
+
+// kernelFS tells the paths a node reads from this process's view of the kernel.
+func (e *Env) kernelFS(p string) bool {
+	if e.Node == 0 {
+		return false
+	}
+	for _, fs := range []string{"/proc", "/sys"} {
+		if p == fs || strings.HasPrefix(p, fs+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // HostPath maps a host path into Root like Path, but resolves symbolic links the way the
@@ -72,7 +104,7 @@ func (e *Env) Path(p string) string {
 // /etc/tomcat10) points into the image, never at this machine's own files, and ".." stops
 // at Root. On a live root it is p itself.
 func (e *Env) HostPath(p string) string {
-	if e.LiveRoot() {
+	if e.LiveRoot() || e.kernelFS(p) {
 		return p
 	}
 	full, err := securejoin.SecureJoin(e.Root, p)
@@ -85,6 +117,11 @@ func (e *Env) HostPath(p string) string {
 // LiveRoot reports whether Root is the running host's own "/", so live-only sources
 // (DNS, daemons' sockets) describe the same host as the files.
 func (e *Env) LiveRoot() bool { return e.Root == "" || e.Root == "/" }
+
+// LiveKernel reports whether the running kernel's view (interfaces, routes, sockets, rule
+// sets, the host name) is that of the host the files describe: the live root, or a node
+// whose namespaces this process has joined.
+func (e *Env) LiveKernel() bool { return e.LiveRoot() || e.Node > 0 }
 
 // ReadFile reads a host file under Root, refusing files over limit bytes so a
 // hostile or broken file cannot exhaust memory.

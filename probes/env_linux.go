@@ -33,7 +33,48 @@ func NewEnv(root string) (*Env, error) {
 	if e.LiveRoot() {
 		e.Journal = e.unitJournal
 	}
+	e.NetNS = Namespaces{Self: netnsOf("/proc/self"), Initial: initialNetns()}
 	return e, nil
+}
+
+// initialNetns names the host's own network namespace: init's (PID 1), else, where init
+// keeps its links from us (a VM's or sandbox's init that is not dumpable), kthreadd's
+// (PID 2): the kernel's threads always run in the initial namespaces.
+func initialNetns() string {
+	if ns := netnsOf("/proc/1"); ns != "" {
+		return ns
+	}
+	if comm, err := os.ReadFile("/proc/2/comm"); err == nil && strings.TrimSpace(string(comm)) == "kthreadd" {
+		return netnsOf("/proc/2")
+	}
+	return ""
+}
+
+// NewNodeEnv builds the Env of a node whose network and UTS namespaces this process runs
+// in (see Env.Node): its files through /proc/PID/root, the kernel's view as this process
+// has it. No system bus and no journal: the host's daemons are not the node's.
+func NewNodeEnv(pid int) (*Env, error) {
+	root := fmt.Sprintf("/proc/%d/root", pid)
+	self, theirs := netnsOf("/proc/self"), netnsOf(fmt.Sprintf("/proc/%d", pid))
+	if self == "" || self != theirs {
+		return nil, fmt.Errorf("not in the network namespace of pid %d (%s, here %s)", pid, theirs, self)
+	}
+	e, err := NewEnv(root)
+	if err != nil {
+		return nil, err
+	}
+	e.Node, e.SystemBus, e.Journal = pid, nil, nil
+	return e, nil
+}
+
+// netnsOf names the network namespace of the process at dir (/proc/PID), "" when it
+// cannot be read. Equivalent to: readlink /proc/PID/ns/net.
+func netnsOf(dir string) string {
+	ns, err := os.Readlink(dir + "/ns/net")
+	if err != nil {
+		return ""
+	}
+	return ns
 }
 
 // journalLines bounds what is read of a unit's journal.
@@ -71,10 +112,10 @@ func (e *Env) Close() {
 	}
 }
 
-// hostname is gethostname(2) on a live root; for an image under --root it is the name the
+// hostname is gethostname(2) on a live root and in a node's UTS namespace; for an image under --root it is the name the
 // image would boot with (/etc/hostname).
 func (e *Env) hostname() (string, error) {
-	if e.LiveRoot() {
+	if e.LiveKernel() {
 		var u unix.Utsname
 		if err := unix.Uname(&u); err != nil {
 			return "", fmt.Errorf("uname: %w", err)

@@ -18,6 +18,9 @@ type Report struct {
 	Summary  Summary  `json:"summary"`
 	// Checks are sorted by ID.
 	Checks []Result `json:"checks"`
+	// Nodes are the Tomcats in other network namespaces of this host (containers), each
+	// checked in its own namespace as a host of its own. The exit code counts them.
+	Nodes []NodeReport `json:"nodes,omitempty"`
 }
 
 // Summary counts results per status.
@@ -57,10 +60,20 @@ const (
 	ExitIncomplete = 3 // the run itself could not complete
 )
 
-// ExitCode is the process exit code for a finished report.
+// ExitCode is the process exit code for a finished report: the worst of this host's
+// and its nodes'. A node whose run could not complete makes the run incomplete.
 func (r *Report) ExitCode(strict bool) int {
+	code := ExitOK
 	if r.Summary.Fail > 0 || (strict && r.Summary.Warn > 0) {
-		return ExitFailed
+		code = ExitFailed
 	}
-	return ExitOK
+	for _, n := range r.Nodes {
+		switch {
+		case n.Report == nil:
+			code = ExitIncomplete
+		case code != ExitIncomplete:
+			code = max(code, n.Report.ExitCode(strict))
+		}
+	}
+	return code
 }

@@ -63,6 +63,10 @@ type Settings struct {
 	// server balancing over the Tomcats), or both. Empty means detect them (preflight):
 	// web where httpd or nginx balances, was where a Tomcat is found or nothing balances.
 	Roles []string `json:"roles,omitempty" yaml:"roles"`
+	// Node is the process whose network and UTS namespaces this run checks, files read
+	// through /proc/PID/root: a node the host's clusterdoctor runs preflight for. 0 for
+	// the host itself.
+	Node int `json:"nodePid,omitempty" yaml:"-"`
 	// Responder (agent only): false keeps the agent from answering peers' mcast-test on
 	// the membership port; unset or true answers.
 	Responder *bool `json:"-" yaml:"responder"`

@@ -112,7 +112,8 @@ func runAgent(c *cobra.Command, f *agentFlags) error {
 	settings.Store(&given{s, f.explicit})
 	a := agent.New(func(ctx context.Context) (*probes.Report, error) {
 		g := settings.Load()
-		return runChecks(ctx, g.s, g.explicit, probes.Policy{Skip: f.skip})
+		rep, _, err := runChecks(ctx, g.s, g.explicit, probes.Policy{Skip: f.skip})
+		return rep, err
 	}, f.interval, log)
 	a.Notify = notify
 

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"net/netip"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/lab"
 	"github.com/clusterdoctor/clusterdoctor/probes/members"
 )
@@ -77,6 +79,8 @@ func TestMembersOfRealTomcats(t *testing.T) {
 	if got := check(t, pre, "tomcat.members"); got.Status != "fail" || !strings.Contains(got.Summary+got.Detail, "peer 10.99.0.9 (10.99.0.9) is not heard") {
 		t.Errorf("tomcat.members with a peer that runs no Tomcat = %s: %s (%s)", got.Status, got.Summary, got.Detail)
 	}
+
+	ownTomcatOnly(t, map[*lab.Host]*lab.Tomcat{a: ta, b: tb})
 
 	// Random datagrams and forged near-heartbeats on the group while members listens: counted
 	// as foreign, the member list and the memory use unchanged.
@@ -236,5 +240,67 @@ func peakKB(t *testing.T, h *lab.Host, args ...string) int {
 				peak = kb
 			}
 		}
+	}
+}
+
+// ownTomcatOnly: with two real Tomcats in two network namespaces of one kernel (one /proc),
+// preflight run on each host as an operator would (no --tomcat) checks that host's own
+// Tomcat only: no "two instances" failure, the receiver judged is its own. Run from the
+// machine's own namespace, each Tomcat is a node of its own, checked in its namespaces
+// (its interfaces, its host name) and named by its ip netns name.
+func ownTomcatOnly(t *testing.T, hosts map[*lab.Host]*lab.Tomcat) {
+	t.Helper()
+	nodeArgs := []string{"preflight", "-o", "json", "--skip", "ntp.sync"}
+	for h, tc := range hosts {
+		rep, r := preflightJSON(t, h, wasView(t, h, h.Name), "--skip", "ntp.sync")
+		if len(rep.Settings.Instances) != 1 || rep.Settings.Instances[0].Base != tc.Base || rep.Settings.Instances[0].PID != tc.PID() {
+			t.Errorf("preflight on %s found %+v; want its own Tomcat %s (pid %d) only", h.Name, rep.Settings.Instances, tc.Base, tc.PID())
+		}
+		for _, id := range []string{"tomcat.cluster", "tomcat.receiver", "tomcat.jvmroute"} {
+			if got := check(t, rep, id); got.Status != probes.Pass {
+				t.Errorf("preflight on %s: %s = %s %q; want pass (exit %d)", h.Name, id, got.Status, got.Summary, r.code)
+			}
+		}
+		if len(rep.Nodes) != 0 {
+			t.Errorf("preflight on %s reports nodes %+v; a namespace's run checks its own Tomcat only", h.Name, rep.Nodes)
+		}
+		nodeArgs = append(nodeArgs, "--container", h.Namespace())
+	}
+	r := execute(t, exec.Command(binary, nodeArgs...))
+	var rep probes.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("preflight on the machine: exit %d, not JSON (%v)\n%s\n%s", r.code, err, r.stdout, r.stderr)
+	}
+	if len(rep.Nodes) != len(hosts) {
+		t.Fatalf("preflight on the machine with --container for each lab host: %d nodes; want %d\n%s", len(rep.Nodes), len(hosts), r.stdout)
+	}
+	for h, tc := range hosts {
+		var n *probes.NodeReport
+		for i := range rep.Nodes {
+			if rep.Nodes[i].Node.Netns == h.Namespace() {
+				n = &rep.Nodes[i]
+			}
+		}
+		if n == nil || n.Report == nil {
+			t.Errorf("node %s: %+v; want its report", h.Namespace(), n)
+			continue
+		}
+		got := n.Report
+		if n.Name != "network namespace "+h.Namespace() || n.Node.PID != tc.PID() || got.Host != h.Name ||
+			len(got.Settings.Instances) != 1 || got.Settings.Instances[0].Base != tc.Base || got.Settings.Iface != "cl0" {
+			t.Errorf("node %s = %s pid %d host %q iface %q instances %+v; want %s's Tomcat (pid %d) on cl0", h.Namespace(), n.Name, n.Node.PID,
+				got.Host, got.Settings.Iface, got.Settings.Instances, h.Name, tc.PID())
+		}
+		for _, id := range []string{"tomcat.cluster", "tomcat.receiver", "hosts.hostname", "link.cluster"} {
+			if c := check(t, *got, id); c.Status != probes.Pass {
+				t.Errorf("node %s: %s = %s %q (%s); want pass", h.Name, id, c.Status, c.Summary, c.Detail)
+			}
+		}
+		if c := check(t, *got, "ntp.sync"); c.Status != probes.Skip {
+			t.Errorf("node %s: ntp.sync = %s %q; want skipped (a container keeps its host's clock)", h.Name, c.Status, c.Summary)
+		}
+	}
+	if r := execute(t, exec.Command(binary, "preflight", "--container", "no-such-container")); r.code != 2 || !strings.Contains(r.stderr, "--container") {
+		t.Errorf("--container naming nothing: exit %d, %q; want 2 naming the flag", r.code, r.stderr)
 	}
 }

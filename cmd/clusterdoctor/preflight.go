@@ -14,6 +14,7 @@ import (
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/preflight"
 	"github.com/clusterdoctor/clusterdoctor/probes/report"
+	"github.com/clusterdoctor/clusterdoctor/probes/tomcat"
 )
 
 type preflightFlags struct {
@@ -24,6 +25,7 @@ type preflightFlags struct {
 	strict       bool
 	skip, ignore []string
 	routes       []string
+	containers   []string
 }
 
 func newPreflightCmd() *cobra.Command {
@@ -36,6 +38,12 @@ func newPreflightCmd() *cobra.Command {
 Formats (-o): text, json, junit (CI servers), tap (TAP 13), nagios (plugin output with
 performance data and Nagios exit codes), prometheus (text exposition). --textfile also
 writes the Prometheus form to a file for node_exporter's textfile collector, atomically.
+
+Tomcats in other network namespaces of this host (Docker, Podman or containerd
+containers, ip netns namespaces) are nodes of their own: run on the host, preflight also
+checks each in its own namespaces (its interfaces, routes, host name, files) and reports
+it under its name; --container limits that to some. Run inside a container (or any
+namespace but the host's), only the Tomcats of that namespace are this host's.
 
 Exit codes: 0 no check failed (warnings allowed; --strict makes them fail), 1 a check
 failed, 2 usage or input error, 3 the run could not complete. With -o nagios: 0 OK,
@@ -57,6 +65,9 @@ failed, 2 usage or input error, 3 the run could not complete. With -o nagios: 0 
 	fs.StringSliceVar(&f.skip, "skip", nil, "check IDs not to run (comma-separated)")
 	fs.StringArrayVar(&f.routes, "route", nil, "web host: the Tomcat at HOST has jvmRoute NAME, as NAME=HOST (repeatable; where no clusterdoctor answers there)")
 	fs.StringSliceVar(&f.ignore, "ignore", nil, "check IDs whose failure is only a warning, or all")
+	fs.StringArrayVar(&f.containers, "container", nil, "check only this container's or network namespace's Tomcat: name, id, ip netns name or PID (repeatable)")
+	fs.IntVar(&f.node, "node", 0, "internal: check the node whose namespaces this run was started in (its JVM's PID)")
+	fs.MarkHidden("node")
 	completeIDs := func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return preflight.IDs(), cobra.ShellCompDirectiveNoFileComp
 	}
@@ -93,8 +104,11 @@ func runPreflight(c *cobra.Command, f *preflightFlags) error {
 	}
 	ctx, cancel := context.WithTimeout(c.Context(), time.Duration(s.Timeout))
 	defer cancel()
-	rep, err := runChecks(ctx, s, f.explicit, probes.Policy{Skip: f.skip, Ignore: f.ignore})
+	rep, found, err := runChecks(ctx, s, f.explicit, probes.Policy{Skip: f.skip, Ignore: f.ignore})
 	if err != nil {
+		return err
+	}
+	if err := checkNodes(ctx, rep, found, f); err != nil {
 		return err
 	}
 	opt := report.Options{Verbose: f.verbose, Color: colorWanted(os.Stdout)}
@@ -134,21 +148,21 @@ func colorWanted(f *os.File) bool {
 }
 
 // runChecks runs the preflight checks once and builds the report (preflight, and the
-// agent at every interval).
-func runChecks(ctx context.Context, s probes.Settings, explicit map[string]string, pol probes.Policy) (*probes.Report, error) {
-	env, err := probes.NewEnv(s.Root)
+// agent at every interval), with the Tomcats found.
+func runChecks(ctx context.Context, s probes.Settings, explicit map[string]string, pol probes.Policy) (*probes.Report, *tomcat.Found, error) {
+	env, err := newEnv(s)
 	if err != nil {
-		return nil, incomplete(err)
+		return nil, nil, err
 	}
 	defer env.Close()
 	start := time.Now()
 	s, found, err := clusterSettings(ctx, env, s, explicit)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	choice, err := clusterIface(ctx, env, s)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s.Iface, s.IfaceSource = choice.Iface, choice.Source
 	if _, given := explicit["iface"]; !given {
@@ -159,11 +173,31 @@ func runChecks(ctx context.Context, s probes.Settings, explicit map[string]strin
 	}
 	results := probes.Run(ctx, env, preflight.Checks(s, choice, found), pol)
 	host, _ := os.Hostname()
+	if s.Node > 0 {
+		host, _ = env.Hostname()
+	}
 	return &probes.Report{
 		SchemaVersion: probes.SchemaVersion, Tool: "clusterdoctor", Version: buildVersion(),
 		Host: host, StartedAt: start.UTC(), DurationMs: time.Since(start).Milliseconds(),
 		Settings: s, Summary: probes.Summarize(results), Checks: results,
-	}, nil
+	}, found, nil
+}
+
+// newEnv is the Env the settings describe: the host under --root, or the node of --node,
+// whose namespaces this process must already run in.
+func newEnv(s probes.Settings) (*probes.Env, error) {
+	if s.Node == 0 {
+		env, err := probes.NewEnv(s.Root)
+		if err != nil {
+			return nil, incomplete(err)
+		}
+		return env, nil
+	}
+	env, err := probes.NewNodeEnv(s.Node)
+	if err != nil {
+		return nil, usage(&probes.UsageError{Flag: "--node", Value: fmt.Sprint(s.Node), Problem: err.Error() + " (--node is clusterdoctor's own, for the containers it checks)"})
+	}
+	return env, nil
 }
 
 // addRoutes takes --route NAME=HOST: the Tomcat at HOST has jvmRoute NAME.

@@ -26,6 +26,9 @@ type settingsFlags struct {
 	mcastPort, ajpPort                        int
 	peers, roles                              []string
 	timeout                                   time.Duration
+	// node is preflight's hidden --node PID: this run checks the node whose namespaces
+	// the host's clusterdoctor started it in.
+	node int
 	// explicit maps the settings given by flag or config file to "flag" or "config":
 	// those are not taken from server.xml.
 	explicit map[string]string
@@ -60,7 +63,9 @@ func (f *settingsFlags) settings(fs *pflag.FlagSet) (probes.Settings, error) {
 		path = defaultConfig
 	}
 	f.explicit = map[string]string{}
-	if b, err := os.Open(path); err == nil {
+	if f.node > 0 && !explicit {
+		// The host's settings file describes the host, not the containers on it.
+	} else if b, err := os.Open(path); err == nil {
 		var keys []string
 		s, keys, err = probes.LoadConfig(b, s)
 		b.Close()
@@ -123,10 +128,17 @@ func (f *settingsFlags) settings(fs *pflag.FlagSet) (probes.Settings, error) {
 	if fs.Changed("timeout") {
 		s.Timeout = probes.Duration(f.timeout)
 	}
+	if f.node > 0 {
+		s.Node, s.Root = f.node, fmt.Sprintf("/proc/%d/root", f.node)
+	}
 	if err := s.Validate(); err != nil {
 		return s, err
 	}
-	if st, err := os.Stat(s.Root); err != nil || !st.IsDir() {
+	if s.Node > 0 {
+		if _, err := os.Stat(s.Root); err != nil {
+			return s, &probes.UsageError{Flag: "--node", Value: fmt.Sprint(s.Node), Problem: "no such process"}
+		}
+	} else if st, err := os.Stat(s.Root); err != nil || !st.IsDir() {
 		return s, &probes.UsageError{Flag: "--root", Value: s.Root, Problem: "not a directory"}
 	}
 	return s, nil

@@ -131,11 +131,11 @@ func (e errUndecided) Error() string { return e.why }
 // rule set as the runtime side); the kernel's rule sets otherwise.
 func Assess(ctx context.Context, env *probes.Env, iface string, needs []Need, peers []resolve.Peer) (*Assessment, error) {
 	t, err := targetOf(env, iface)
-	if err != nil && env.LiveRoot() {
+	if err != nil && env.LiveKernel() {
 		return nil, errUndecided{err.Error()}
 	}
 	var a *Assessment
-	if env.LiveRoot() && env.SystemBus != nil {
+	if env.LiveKernel() && env.SystemBus != nil {
 		if conn, err := env.SystemBus(ctx); err == nil {
 			defer conn.Close()
 			if c := firewalld.New(conn); c.Running() {
@@ -152,7 +152,7 @@ func Assess(ctx context.Context, env *probes.Env, iface string, needs []Need, pe
 		}
 	}
 	if a == nil {
-		if !env.LiveRoot() {
+		if !env.LiveKernel() {
 			return nil, errUndecided{"no firewalld configuration under --root, and the kernel's rule set is read on the live host only"}
 		}
 		k, err := loadKernel()
@@ -279,7 +279,7 @@ func assessFiles(ctx context.Context, env *probes.Env, f firewalld.Files, t targ
 	}
 	a := &Assessment{Guard: "firewalld (not running)", HasPermanent: true}
 	var k *kernel
-	if env.LiveRoot() {
+	if env.LiveKernel() {
 		if k, err = loadKernel(); err != nil {
 			return nil, err
 		}

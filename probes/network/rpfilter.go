@@ -58,7 +58,7 @@ func (p RPFilter) Run(ctx context.Context, env *probes.Env) probes.Result {
 	if err != nil {
 		return probes.UnknownResult(id, err.Error())
 	}
-	if max(all, dev) != 1 || !env.LiveRoot() {
+	if max(all, dev) != 1 || !env.LiveKernel() {
 		return decideRPFilter(p.Iface, all, dev, nil, len(p.Peers))
 	}
 	drops, err := p.reversePath(ctx, env)

@@ -32,7 +32,7 @@ type Choice struct {
 func ClusterIface(ctx context.Context, env *probes.Env, s probes.Settings) (Choice, error) {
 	if s.Iface != "" {
 		if _, err := env.Netlink.LinkByName(s.Iface); err != nil {
-			if !env.LiveRoot() {
+			if !env.LiveKernel() {
 				// An image's or another host's interface: the checks that read files
 				// (network configuration, firewalld zones) take the name as given.
 				return Choice{Iface: s.Iface, Source: "--iface", Absent: true}, nil

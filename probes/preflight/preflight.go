@@ -21,6 +21,13 @@ import (
 // derived (see ClusterIface), and the Tomcat instances found (nil: none looked for).
 func Checks(s probes.Settings, choice Choice, found *tomcat.Found) []probes.Probe {
 	list := checks(s, choice, found)
+	if s.Node > 0 {
+		for i, p := range list {
+			if p.ID() == "ntp.sync" {
+				list[i] = notApplicable{id: p.ID(), why: "skipped: a container keeps its host's clock (ntp.sync on the host judges it)"}
+			}
+		}
+	}
 	if !choice.Absent {
 		return list
 	}

@@ -134,3 +134,39 @@ func TestTextCollapsesAnAreaThatDoesNotApply(t *testing.T) {
 		t.Errorf("no line on the Tomcat the settings came from:\n%s", b.String())
 	}
 }
+
+// TestNodesInTheTextReport: each node's checks follow the host's under the node's name,
+// a node that could not be checked says why, and the exit code is the worst of all.
+func TestNodesInTheTextReport(t *testing.T) {
+	rep := sample()
+	rep.Checks = rep.Checks[:1] // link.cluster passes: the host alone exits 0
+	rep.Summary = probes.Summarize(rep.Checks)
+	if code := rep.ExitCode(false); code != probes.ExitOK {
+		t.Fatalf("host alone: exit %d; want 0", code)
+	}
+	node := sample()
+	node.Host = "tcnode1"
+	rep.Nodes = []probes.NodeReport{{Node: probes.NodeIdentity{PID: 4242, Engine: "podman", Name: "tc1"}, Name: "podman container tc1", ExitCode: 1, Report: node}}
+	var b bytes.Buffer
+	if err := Text(&b, rep, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	head := strings.Index(out, "== podman container tc1 (pid 4242) ==")
+	if head < 0 || !strings.Contains(out[head:], "FAIL     route.multicast") || strings.Contains(out[:head], "route.multicast") ||
+		!strings.Contains(out[head:], "(host tcnode1,") {
+		t.Errorf("text report with a node:\n%s", out)
+	}
+	if code := rep.ExitCode(false); code != probes.ExitFailed {
+		t.Errorf("a node with a failed check: exit %d; want 1", code)
+	}
+	rep.Nodes = append(rep.Nodes, probes.NodeReport{Node: probes.NodeIdentity{PID: 4243}, Name: "pid 4243 in net:[9]", ExitCode: 3, Error: "not finished before the deadline (--timeout)"})
+	b.Reset()
+	Text(&b, rep, Options{})
+	if !strings.Contains(b.String(), "== pid 4243 in net:[9] ==\nUNKNOWN  could not be checked: not finished before the deadline") {
+		t.Errorf("a node without a report:\n%s", b.String())
+	}
+	if code := rep.ExitCode(false); code != probes.ExitIncomplete {
+		t.Errorf("a node that could not be checked: exit %d; want 3", code)
+	}
+}

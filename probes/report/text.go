@@ -74,6 +74,20 @@ func Text(w io.Writer, rep *probes.Report, opt Options) error {
 		fmt.Fprintf(bw, "\n%s\n", t)
 	}
 	fmt.Fprintf(bw, "\n%s\n", verdict(rep, opt))
+	for _, n := range rep.Nodes {
+		head := n.Name
+		if !strings.HasPrefix(head, "pid ") {
+			head += fmt.Sprintf(" (pid %d)", n.Node.PID)
+		}
+		fmt.Fprintf(bw, "\n== %s ==\n", head)
+		if n.Report == nil {
+			fmt.Fprintf(bw, "%s  could not be checked: %s\n", paint(probes.Unknown, fmt.Sprintf("%-7s", "UNKNOWN")), n.Error)
+			continue
+		}
+		if err := Text(bw, n.Report, opt); err != nil {
+			return err
+		}
+	}
 	return bw.Flush()
 }
 

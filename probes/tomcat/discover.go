@@ -30,6 +30,22 @@ type Options struct {
 type Found struct {
 	Instances []*Instance
 	Looked    []string
+	// Nodes are the JVMs in other network namespaces (containers, lab hosts), found from
+	// the host's own namespace: each is a node of its own, checked in its namespace. One
+	// per namespace: the JVMs that share it are that node's instances.
+	Nodes []Node
+	// Elsewhere counts the JVMs in other network namespaces, found from a namespace that
+	// is not the host's own (a container's): another host's business, never this one's.
+	Elsewhere int
+}
+
+// Node is a Tomcat JVM in another network namespace than this process's.
+type Node struct {
+	// PID is the JVM's process (the first found in the namespace); NetNS the namespace.
+	PID   int
+	NetNS string
+	// Base is its CATALINA_BASE as the JVM names it, inside its own mount namespace.
+	Base string
 }
 
 // Primary is the instance whose cluster settings the run takes: the first one with a
@@ -94,9 +110,10 @@ func Discover(ctx context.Context, env *probes.Env, opt Options) (*Found, error)
 			}
 		}
 		in := &Instance{Base: filepath.Clean(opt.Base), Home: opt.Home, How: "--tomcat"}
-		for _, r := range running(ctx, env) { // the same base running: take its PID and options
+		local, _ := partition(env, running(ctx, env))
+		for _, r := range local { // the same base running here: take its PID and options
 			if realPath(env, r.Base) == realPath(env, in.Base) {
-				in.PID, in.User, in.Args, in.How = r.PID, r.User, r.Args, "--tomcat, "+r.How
+				in.PID, in.User, in.Args, in.NetNS, in.How = r.PID, r.User, r.Args, r.NetNS, "--tomcat, "+r.How
 				if in.Home == "" {
 					in.Home = r.Home
 				}
@@ -106,8 +123,14 @@ func Discover(ctx context.Context, env *probes.Env, opt Options) (*Found, error)
 		add(in)
 	} else {
 		f.Looked = append(f.Looked, "running JVMs ("+env.Path("/proc")+")")
-		for _, in := range running(ctx, env) {
+		local, others := partition(env, running(ctx, env))
+		for _, in := range local {
 			add(in)
+		}
+		if env.NetNS.InInitial() {
+			f.Nodes = nodesOf(others)
+		} else if f.Elsewhere = len(others); f.Elsewhere > 0 {
+			f.Looked = append(f.Looked, fmt.Sprintf("not %d JVMs of other network namespaces (other hosts' business)", f.Elsewhere))
 		}
 		if opt.EnvBase != "" {
 			f.Looked = append(f.Looked, "$CATALINA_BASE="+opt.EnvBase)
@@ -221,6 +244,33 @@ func realPath(env *probes.Env, p string) string {
 	return r
 }
 
+// partition sorts running JVMs into this network namespace's and the others. A JVM whose
+// namespace cannot be read (another user's, without root) is taken for this host's.
+func partition(env *probes.Env, all []*Instance) (local, others []*Instance) {
+	for _, in := range all {
+		if in.NetNS == "" || env.NetNS.Self == "" || in.NetNS == env.NetNS.Self {
+			local = append(local, in)
+		} else {
+			others = append(others, in)
+		}
+	}
+	return local, others
+}
+
+// nodesOf groups the JVMs of other namespaces by namespace, in PID order.
+func nodesOf(others []*Instance) []Node {
+	sort.Slice(others, func(i, j int) bool { return others[i].PID < others[j].PID })
+	var out []Node
+	seen := map[string]bool{}
+	for _, in := range others {
+		if !seen[in.NetNS] {
+			seen[in.NetNS] = true
+			out = append(out, Node{PID: in.PID, NetNS: in.NetNS, Base: in.Base})
+		}
+	}
+	return out
+}
+
 // running lists the Tomcat JVMs: processes whose command line runs Bootstrap (not its
 // "stop" command) with -Dcatalina.base.
 func running(ctx context.Context, env *probes.Env) []*Instance {
@@ -258,6 +308,7 @@ func running(ctx context.Context, env *probes.Env) []*Instance {
 			continue
 		}
 		in.User = processUser(env, pid)
+		in.NetNS, _ = os.Readlink(env.Path(fmt.Sprintf("/proc/%d/ns/net", pid)))
 		out = append(out, in)
 	}
 	return out

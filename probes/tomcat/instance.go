@@ -32,6 +32,8 @@ type Instance struct {
 	User string
 	// Args is the running JVM's command line.
 	Args []string
+	// NetNS is the running JVM's network namespace ("net:[4026531840]"; "" unknown).
+	NetNS string
 
 	// Props are the system properties the JVM has (or would have).
 	Props *Props

@@ -82,7 +82,7 @@ func (p MembersCheck) Run(ctx context.Context, env *probes.Env) probes.Result {
 // running is this host's running instance with multicast membership, in this network
 // namespace.
 func (p MembersCheck) running(env *probes.Env) *Instance {
-	if !env.LiveRoot() {
+	if !env.LiveKernel() {
 		return nil
 	}
 	for _, in := range p.Found.Instances {
@@ -99,9 +99,8 @@ func (in *Instance) InThisNetns() bool {
 	if in.PID <= 0 {
 		return false
 	}
-	self, err1 := os.Readlink("/proc/self/ns/net")
-	other, err2 := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", in.PID))
-	return err1 == nil && err2 == nil && self == other
+	self, err := os.Readlink("/proc/self/ns/net")
+	return err == nil && in.NetNS == self
 }
 
 // MemberStates is the evidence key holding []members.State, for the agent's metrics.

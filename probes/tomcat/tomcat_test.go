@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -276,5 +277,78 @@ func TestApps(t *testing.T) {
 	r := judgeDistributable(in)
 	if r.Status != probes.Warn || !strings.Contains(r.Detail, "web fragment") || !strings.Contains(r.Detail, "PersistentManager") {
 		t.Errorf("tomcat.distributable = %s %q; want warn naming the fragment and the manager", r.Status, r.Detail)
+	}
+}
+
+// jvm writes a running Tomcat JVM into a fake /proc: its command line and its network
+// namespace link.
+func jvm(pid int, base, netns string) map[string]string {
+	dir := fmt.Sprintf("proc/%d/", pid)
+	return map[string]string{
+		dir + "cmdline": strings.Join([]string{"/usr/bin/java", "-Dcatalina.base=" + base, "-Dcatalina.home=" + base,
+			"org.apache.catalina.startup.Bootstrap", "start"}, "\x00") + "\x00",
+		dir + "status": "Name:\tjava\nUid:\t0\t0\t0\t0\n",
+		dir + "ns/net": "-> " + netns,
+	}
+}
+
+// TestDiscoverSortsJVMsByNetworkNamespace: a JVM in another network namespace is never
+// this host's instance. From the host's own namespace it is a node of its own, one per
+// namespace; from any other namespace (a container's, a lab host's) it is none of this
+// run's business. Unknown namespaces keep every JVM, as before they were read. --tomcat
+// takes the PID of the JVM running that base in this namespace only (seeds/002: two
+// containers' JVMs share /usr/local/tomcat).
+func TestDiscoverSortsJVMsByNetworkNamespace(t *testing.T) {
+	root := t.TempDir()
+	tree := map[string]string{}
+	for _, m := range []map[string]string{
+		jvm(100, "/srv/host", "net:[1]"), jvm(200, "/usr/local/tomcat", "net:[2]"), jvm(201, "/srv/second", "net:[2]"),
+		jvm(300, "/usr/local/tomcat", "net:[3]"),
+		{"srv/host/conf/server.xml": serverXML, "srv/second/conf/server.xml": serverXML, "usr/local/tomcat/conf/server.xml": serverXML},
+	} {
+		for k, v := range m {
+			tree[k] = v
+		}
+	}
+	writeTree(t, root, tree)
+	running := func(f *Found) (out []string) {
+		for _, in := range f.Instances {
+			if in.PID > 0 {
+				out = append(out, fmt.Sprintf("%d %s", in.PID, in.Base))
+			}
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name      string
+		ns        probes.Namespaces
+		opt       Options
+		instances []string
+		nodes     []Node
+		elsewhere int
+	}{
+		{"the host", probes.Namespaces{Self: "net:[1]", Initial: "net:[1]"}, Options{},
+			[]string{"100 /srv/host"}, []Node{{200, "net:[2]", "/usr/local/tomcat"}, {300, "net:[3]", "/usr/local/tomcat"}}, 0},
+		{"a namespace with two", probes.Namespaces{Self: "net:[2]", Initial: "net:[1]"}, Options{},
+			[]string{"201 /srv/second", "200 /usr/local/tomcat"}, nil, 2},
+		{"a container", probes.Namespaces{Self: "net:[3]", Initial: "net:[1]"}, Options{},
+			[]string{"300 /usr/local/tomcat"}, nil, 3},
+		{"--tomcat in a container", probes.Namespaces{Self: "net:[3]", Initial: "net:[1]"}, Options{Base: "/usr/local/tomcat"},
+			[]string{"300 /usr/local/tomcat"}, nil, 0},
+		{"namespaces unknown", probes.Namespaces{}, Options{},
+			[]string{"100 /srv/host", "201 /srv/second", "200 /usr/local/tomcat"}, nil, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f, err := Discover(context.Background(), &probes.Env{Root: root, NetNS: c.ns}, c.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := running(f); fmt.Sprint(got) != fmt.Sprint(c.instances) {
+				t.Errorf("running instances = %q; want %q", got, c.instances)
+			}
+			if fmt.Sprint(f.Nodes) != fmt.Sprint(c.nodes) || f.Elsewhere != c.elsewhere {
+				t.Errorf("nodes = %+v, elsewhere %d; want %+v, %d", f.Nodes, f.Elsewhere, c.nodes, c.elsewhere)
+			}
+		})
 	}
 }
