@@ -2,6 +2,8 @@ package main_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -160,6 +162,8 @@ func TestWebTierAgainstRealTomcats(t *testing.T) {
 		})
 	}
 
+	runningServersRead(t, l, w, one)
+
 	if rep, _ := preflightJSON(t, a, wasView(t, a, "was1"), "--tomcat", ta.Base, "--tomcat-home", lab.TomcatHome, "--skip", "ntp.sync"); check(t, rep, "ajp.workers").Status != probes.Skip {
 		t.Errorf("ajp.workers on a Tomcat host without httpd: %s; want skip", check(t, rep, "ajp.workers").Status)
 	}
@@ -246,5 +250,110 @@ func TestNginxSyntaxAsNginxReadsIt(t *testing.T) {
 		if weSay != nginxRefuses {
 			t.Errorf("%q: nginx -t says %q (refuses: %v); web.upstreams says %s: %s", upstream, strings.TrimSpace(string(out)), nginxRefuses, got.Status, got.Summary)
 		}
+	}
+}
+
+// runningServersRead: httpd started as `apache2 -d DIR -f conf/httpd.conf -DCLUSTER` and
+// nginx as `nginx -p DIR -c conf/nginx.conf`, both outside /etc, while Debian's stock
+// apache2, mod_jk and nginx files are in /etc: preflight (no flag) reads the running
+// servers' configurations as they do (the ServerRoot, the relative paths, <IfDefine> by
+// -D), a fault injected there fails, and session-test finds the members without --member.
+func runningServersRead(t *testing.T, l *lab.Lab, w *lab.Host, workers string) {
+	t.Helper()
+	for _, f := range []string{"/etc/apache2/apache2.conf", "/etc/libapache2-mod-jk/workers.properties", "/etc/nginx/nginx.conf"} {
+		if _, err := os.Stat(f); err != nil {
+			t.Fatalf("%s: %v (the README's test command installs the stock packages)", f, err)
+		}
+	}
+	dir := l.Path("own-httpd")
+	run := filepath.Join(dir, "run")
+	if err := os.MkdirAll(run, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(run, 0o777)
+	writeTree(t, dir, map[string]string{
+		"conf/httpd.conf": fmt.Sprintf(`ServerName web
+Listen 10.99.0.10:8090
+PidFile %[1]s/httpd.pid
+Mutex file:%[1]s default
+DefaultRuntimeDir %[1]s
+User www-data
+Group www-data
+ErrorLog %[1]s/error.log
+LoadModule mpm_event_module %[2]s/mod_mpm_event.so
+LoadModule authz_core_module %[2]s/mod_authz_core.so
+LoadModule jk_module %[2]s/mod_jk.so
+StartServers 1
+ServerLimit 1
+ThreadsPerChild 8
+MaxRequestWorkers 8
+JkWorkersFile conf/workers.properties
+JkShmFile %[1]s/jk.shm
+JkLogFile %[1]s/jk.log
+<IfDefine CLUSTER>
+JkMount /* lb
+</IfDefine>
+<IfDefine !CLUSTER>
+JkMount /* nosuchworker
+</IfDefine>
+`, run, lab.HTTPDModules),
+		"conf/workers.properties": workers,
+	})
+	w.Start(lab.Private{}, "own-httpd", "apache2", "-d", dir, "-f", "conf/httpd.conf", "-DFOREGROUND", "-DCLUSTER")
+	ndir := l.Path("own-nginx")
+	writeTree(t, ndir, map[string]string{
+		"conf/nginx.conf": fmt.Sprintf("pid %[1]s/nginx.pid;\nerror_log %[1]s/nginx-error.log;\nevents {\n    worker_connections 64;\n}\nhttp {\n    access_log off;\n    include upstreams.conf;\n}\n", ndir),
+		"conf/upstreams.conf": "upstream tomcats {\n    ip_hash;\n    server 10.99.0.1:8080;\n    server 10.99.0.2:8080;\n}\nserver {\n    listen 10.99.0.10:8091;\n    location / {\n        proxy_pass http://tomcats;\n    }\n}\n",
+	})
+	w.Start(lab.Private{}, "own-nginx", "nginx", "-p", ndir, "-c", "conf/nginx.conf", "-g", "daemon off;")
+	for _, port := range []string{"8090", "8091"} {
+		waitListening(t, w, "10.99.0.10:"+port)
+	}
+
+	rep, r := preflightJSON(t, w, lab.Private{}, "--iface", "cl0", "--skip", "ntp.sync")
+	got := check(t, rep, "ajp.workers")
+	if got.Status != probes.Pass || !strings.Contains(got.Summary, "tomcat1 10.99.0.1:8009") {
+		t.Errorf("ajp.workers with a running httpd -d %s: %s %q (%s); want pass from its own workers.properties (exit %d)", dir, got.Status, got.Summary, got.Detail, r.code)
+	}
+	if up := check(t, rep, "web.upstreams"); up.Status != probes.Pass || !strings.Contains(up.Summary, "2 upstream members answer HTTP") {
+		t.Errorf("web.upstreams with a running nginx -p %s: %s %q (%s); want pass from its own configuration", ndir, up.Status, up.Summary, up.Detail)
+	}
+	if !strings.Contains(rep.Settings.Sources["roles"], "mod_jk balancer lb ("+dir+"/conf/workers.properties") {
+		t.Errorf("roles %v from %q; want a web host for the running httpd's balancer", rep.Settings.Roles, rep.Settings.Sources["roles"])
+	}
+	st := execute(t, w.Command(lab.Private{}, binary, "session-test", "--url", "http://10.99.0.10:8090/", "-o", "json", "--timeout", "20s"))
+	// One worker here (the other Tomcat's connector is on loopback): session-test takes
+	// the running httpd's balancer and says it has one member, not that there is none.
+	if !strings.Contains(st.stderr, "balancer lb ("+dir+"/conf/workers.properties:3) has 1 members") {
+		t.Errorf("session-test through the running httpd: exit %d; want its balancer from %s\n%s\n%s", st.code, dir, st.stdout, st.stderr)
+	}
+
+	// A fault in the running server's own workers.properties is found.
+	writeTree(t, dir, map[string]string{"conf/workers.properties": strings.Replace(workers, "port=8009", "port=8080", 1)})
+	rep, _ = preflightJSON(t, w, lab.Private{}, "--iface", "cl0", "--skip", "ntp.sync")
+	if got := check(t, rep, "ajp.workers"); got.Status != probes.Fail || !strings.Contains(got.Summary+got.Detail, "not a CPong") {
+		t.Errorf("ajp.workers with the running httpd's worker on an HTTP port: %s %q (%s); want fail", got.Status, got.Summary, got.Detail)
+	}
+}
+
+// waitListening waits until something accepts TCP at addr inside host h.
+func waitListening(t *testing.T, h *lab.Host, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		err := h.Do(func() error {
+			c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+			if err == nil {
+				c.Close()
+			}
+			return err
+		})
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing listens on %s in %s: %v", addr, h.Name, err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

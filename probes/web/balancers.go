@@ -73,11 +73,11 @@ func Balancers(env *probes.Env) []Balancer {
 }
 
 func jkBalancers(env *probes.Env) []Balancer {
-	conf := LoadHTTPD(env)
-	if conf == nil {
-		return nil
+	var out []Balancer
+	for _, conf := range HTTPDs(env) {
+		out = append(append(out, modJKBalancers(conf.env, conf)...), modProxyBalancers(conf)...)
 	}
-	return append(modJKBalancers(env, conf), modProxyBalancers(conf)...)
+	return out
 }
 
 // modProxyBalancers are mod_proxy_balancer's balancers, their members AJP or HTTP.

@@ -47,27 +47,84 @@ type HTTPDConfig struct {
 	VHosts []*VHost
 	// Problems are files that could not be read or parsed, with where.
 	Problems []string
+	// PID is the running httpd whose command line named Main (0: the distribution's
+	// file, no httpd running); Defines are its -D parameters, which decide <IfDefine>.
+	PID     int
+	Defines []string
 	// loaded are the modules loaded so far as httpd reads (moduleName), for <IfModule>.
 	loaded map[string]bool
+	// defined are the parameters <IfDefine> tests (-D and Define so far); nil when no
+	// running httpd says, and every <IfDefine> is then read as holding.
+	defined map[string]bool
+	// env reads the files as the httpd process sees them (its mount namespace).
+	env *probes.Env
 }
 
-// LoadHTTPD finds and reads httpd's configuration under the Env's root; nil when no
-// httpd is installed.
-func LoadHTTPD(env *probes.Env) *HTTPDConfig {
-	for _, m := range httpdMains {
-		if _, err := env.ReadFile(m.file, confLimit); err != nil {
+// Label names the configuration in findings: its main file, and the httpd that reads it.
+func (c *HTTPDConfig) Label() string {
+	if c.PID > 0 {
+		return fmt.Sprintf("%s (httpd pid %d)", c.Main, c.PID)
+	}
+	return c.Main
+}
+
+// HTTPDs reads the configuration of every httpd running in this network namespace as
+// that process reads it (see runningServers); with none running, the distribution's.
+func HTTPDs(env *probes.Env) []*HTTPDConfig {
+	var out []*HTTPDConfig
+	seen := map[string]bool{}
+	for _, p := range runningServers(env) {
+		if p.kind != "httpd" {
 			continue
 		}
-		c := &HTTPDConfig{Main: m.file, ServerRoot: m.root, loaded: map[string]bool{}}
-		for _, name := range compiledIn {
-			c.loaded[name] = true
+		root, file, defines := httpdMain(p)
+		key := fmt.Sprint(root, "\x00", file, "\x00", defines)
+		if file == "" || seen[key] {
+			continue
 		}
-		seen := map[string]bool{}
-		c.read(env, m.file, 0, seen, nil)
-		return c
+		seen[key] = true
+		c := loadHTTPD(viewOf(env, p.pid), file, root, append([]string{}, defines...)) // none given: none defined
+		c.PID = p.pid
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		if c := LoadHTTPD(env); c != nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// LoadHTTPD reads httpd's configuration at the distributions' paths under the Env's
+// root; nil when no httpd is installed.
+func LoadHTTPD(env *probes.Env) *HTTPDConfig {
+	for _, m := range httpdMains {
+		if _, err := env.ReadFile(m.file, confLimit); err == nil {
+			return loadHTTPD(env, m.file, m.root, nil)
+		}
 	}
 	return nil
 }
+
+// loadHTTPD reads main and what it includes, ServerRoot root, as an httpd started with
+// the -D parameters defines reads it (defines nil: not known).
+func loadHTTPD(env *probes.Env, main, root string, defines []string) *HTTPDConfig {
+	c := &HTTPDConfig{Main: main, ServerRoot: root, Defines: defines, loaded: map[string]bool{}, env: env}
+	for _, name := range compiledIn {
+		c.loaded[name] = true
+	}
+	if defines != nil {
+		c.defined = map[string]bool{}
+		for _, d := range defines {
+			c.defined[d] = true
+		}
+	}
+	c.read(env, main, 0, map[string]bool{}, nil)
+	return c
+}
+
+// Env is the view the configuration was read through, for the files it names.
+func (c *HTTPDConfig) Env() *probes.Env { return c.env }
 
 // read reads one file and what it includes; vh is the <VirtualHost> an Include of it
 // is in (an included file's directives belong to it).
@@ -130,6 +187,8 @@ func (c *HTTPDConfig) read(env *probes.Env, file string, depth int, seen map[str
 			c.ServerRoot = d.Args[0]
 		case d.Is("LoadModule") && len(d.Args) > 0:
 			c.loaded[moduleName(d.Args[0])] = true
+		case d.Is("Define") && len(d.Args) > 0 && c.defined != nil:
+			c.defined[d.Args[0]] = true
 		case (d.Is("Include") || d.Is("IncludeOptional")) && len(d.Args) == 1:
 			files := c.glob(env, d.Args[0])
 			if len(files) == 0 && d.Is("Include") && !strings.ContainsAny(d.Args[0], "*?[") {
@@ -150,16 +209,21 @@ func (c *HTTPDConfig) read(env *probes.Env, file string, depth int, seen map[str
 var compiledIn = []string{"core", "so", "watchdog", "http_core", "log_config", "logio", "version", "unixd"}
 
 // holds reports whether httpd reads what sections with this context hold: every
-// <IfModule [!]MODULE> around them holds for the modules loaded so far.
+// <IfModule [!]MODULE> around them holds for the modules loaded so far, and every
+// <IfDefine [!]PARAMETER> for the running httpd's -D parameters and the Defines so far.
 func (c *HTTPDConfig) holds(context []string) bool {
 	for _, s := range context {
 		f := strings.Fields(s)
-		if len(f) != 2 || !strings.EqualFold(f[0], "IfModule") {
+		if len(f) != 2 {
 			continue
 		}
 		name := strings.Trim(f[1], `"'`)
 		negated := strings.HasPrefix(name, "!")
-		if c.loaded[moduleName(strings.TrimPrefix(name, "!"))] == negated {
+		name = strings.TrimPrefix(name, "!")
+		switch {
+		case strings.EqualFold(f[0], "IfModule") && c.loaded[moduleName(name)] == negated:
+			return false
+		case strings.EqualFold(f[0], "IfDefine") && c.defined != nil && c.defined[name] == negated:
 			return false
 		}
 	}

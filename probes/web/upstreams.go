@@ -31,7 +31,7 @@ func (Upstreams) ID() string { return "web.upstreams" }
 // Timeout implements probes.Probe.
 func (Upstreams) Timeout() time.Duration { return 8 * time.Second }
 
-const nginxMain, nginxPrefix = "/etc/nginx/nginx.conf", "/etc/nginx"
+const nginxMain = "/etc/nginx/nginx.conf"
 
 // upstream is one upstream block as nginx runs it.
 type upstream struct {
@@ -68,12 +68,12 @@ func (p Upstreams) Run(ctx context.Context, env *probes.Env) probes.Result {
 			}
 		}
 	}
-	if conf := LoadHTTPD(env); conf != nil {
+	for _, conf := range HTTPDs(env) {
 		used = append(used, httpBalancers(conf)...)
 	}
 	switch {
 	case files == 0 && len(used) == 0:
-		return probes.SkipResult(id, "no nginx configuration and no mod_proxy balancer with http:// members on this host").With("looked at "+nginxMain+" and httpd's configuration", "", nil)
+		return probes.SkipResult(id, "no nginx configuration and no mod_proxy balancer with http:// members on this host").With("looked at the running nginx's configuration (else "+nginxMain+") and httpd's", "", nil)
 	case len(used) == 0 && len(problems) == 0:
 		return probes.SkipResult(id, "nginx here proxies to no upstream block (it is not a balancer of the cluster)")
 	}
@@ -121,8 +121,37 @@ func (p Upstreams) Run(ctx context.Context, env *probes.Env) probes.Result {
 	return probes.PassResult(id, fmt.Sprintf("%d upstream members answer HTTP, sessions kept on their node: %s", len(parts), strings.Join(parts, ", "))).With(detail, "", ev)
 }
 
-// loadNginx reads nginx.conf with its includes (relative to /etc/nginx), bounded.
+// loadNginx reads the configuration of every nginx running in this network namespace as
+// its master process reads it (see runningServers); with none running, the
+// distribution's /etc/nginx/nginx.conf. The directives of several are read one after the
+// other, each naming its files.
 func loadNginx(env *probes.Env) (ds []located, files int, problems []string) {
+	seen := map[string]bool{}
+	for _, p := range runningServers(env) {
+		main := ""
+		if p.kind == "nginx" {
+			main = nginxMainOf(p)
+		}
+		if main == "" || seen[main] {
+			continue
+		}
+		seen[main] = true
+		d, n, probs := loadNginxAt(viewOf(env, p.pid), main)
+		if n == 0 {
+			probs = append(probs, fmt.Sprintf("%s: nginx (pid %d) reads it, but it cannot be read here", main, p.pid))
+		}
+		ds, files, problems = append(ds, d...), files+n, append(problems, probs...)
+	}
+	if len(seen) == 0 {
+		return loadNginxAt(env, nginxMain)
+	}
+	return ds, files, problems
+}
+
+// loadNginxAt reads one main file with its includes (relative to its directory, as
+// nginx's conf prefix), bounded.
+func loadNginxAt(env *probes.Env, main string) (ds []located, files int, problems []string) {
+	prefix := filepath.Dir(main)
 	seen := map[string]bool{}
 	var read func(file string, depth int) []located
 	read = func(file string, depth int) []located {
@@ -145,7 +174,7 @@ func loadNginx(env *probes.Env) (ds []located, files int, problems []string) {
 		files++
 		return expand(f.Directives, file, func(pattern string) []located {
 			if !filepath.IsAbs(pattern) {
-				pattern = filepath.Join(nginxPrefix, pattern)
+				pattern = filepath.Join(prefix, pattern)
 			}
 			matches, _ := filepath.Glob(env.Path(pattern))
 			sort.Strings(matches)
@@ -156,7 +185,7 @@ func loadNginx(env *probes.Env) (ds []located, files int, problems []string) {
 			return out
 		})
 	}
-	return read(nginxMain, 0), files, problems
+	return read(main, 0), files, problems
 }
 
 // located is a directive with its file, its includes expanded in place.

@@ -59,16 +59,54 @@ type workerResult struct {
 	Problem string `json:"problem,omitempty"`
 }
 
-// Run implements probes.Probe.
+// Run implements probes.Probe: every httpd running here is checked, as that process reads
+// its configuration, else the distribution's.
 func (p Workers) Run(ctx context.Context, env *probes.Env) probes.Result {
-	id := p.ID()
-	conf := LoadHTTPD(env)
-	if conf == nil {
-		return probes.SkipResult(id, "no Apache httpd configuration on this host").
-			With("looked at /etc/apache2/apache2.conf and /etc/httpd/conf/httpd.conf", "", nil)
+	confs := HTTPDs(env)
+	if len(confs) == 0 {
+		return probes.SkipResult(p.ID(), "no Apache httpd configuration on this host").
+			With("looked at the running httpd's configuration, else /etc/apache2/apache2.conf and /etc/httpd/conf/httpd.conf", "", nil)
 	}
+	var results []probes.Result
+	for _, conf := range confs {
+		results = append(results, p.check(ctx, env, conf))
+	}
+	return eachServer(confs, results)
+}
+
+// eachServer is one result for several httpd configurations: the worst one leads, each
+// named by its main file; one configuration's result is returned as it is.
+func eachServer(confs []*HTTPDConfig, results []probes.Result) probes.Result {
+	if len(results) == 1 {
+		return results[0]
+	}
+	rank := map[probes.Status]int{probes.Skip: 0, probes.Pass: 1, probes.Unknown: 2, probes.Warn: 3, probes.Fail: 4}
+	worst := 0
+	for i, r := range results {
+		if rank[r.Status] > rank[results[worst].Status] {
+			worst = i
+		}
+	}
+	out := results[worst]
+	out.Summary = confs[worst].Label() + ": " + out.Summary
+	var others []string
+	ev := map[string]any{}
+	for i, r := range results {
+		ev[confs[i].Main] = r.Evidence
+		if i != worst {
+			others = append(others, fmt.Sprintf("%s: %s %s", confs[i].Label(), r.Status, r.Summary))
+		}
+	}
+	out.Detail = strings.TrimPrefix(out.Detail+"; "+strings.Join(others, "; "), "; ")
+	out.Evidence = map[string]any{"servers": ev}
+	return out
+}
+
+// check judges the balancers of one httpd configuration.
+func (p Workers) check(ctx context.Context, env *probes.Env, conf *HTTPDConfig) probes.Result {
+	id := p.ID()
 	var c collected
-	jkSkip, early := c.modJK(env, conf)
+	jkSkip, early := c.modJK(conf.env, conf)
 	if early != nil {
 		early.ID = id
 		return *early

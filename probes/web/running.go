@@ -1,0 +1,279 @@
+package web
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clusterdoctor/clusterdoctor/probes"
+)
+
+// A web server is read as the running process reads its configuration: the files its
+// command line names (httpd -d, -f, -D; nginx -p, -c), relative paths resolved against
+// the binary's compiled defaults (httpd -V, nginx -V), through the process's own mount
+// namespace (/proc/PID/root). Only servers in this network namespace are this host's.
+// Without a running server, the distributions' paths are read.
+
+// serverProc is a running httpd or nginx master, as its command line started it.
+type serverProc struct {
+	kind string // "httpd" or "nginx"
+	pid  int
+	args []string
+}
+
+// maxProcs bounds the processes looked at for web servers.
+const maxProcs = 1 << 16
+
+// runningServers lists the httpd and nginx processes of this network namespace, parents
+// only (httpd's children and nginx's workers repeat their parent), in PID order.
+func runningServers(env *probes.Env) []serverProc {
+	ents, err := os.ReadDir(env.Path("/proc"))
+	if err != nil {
+		return nil
+	}
+	var out []serverProc
+	for i, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || i > maxProcs {
+			continue
+		}
+		b, err := env.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid), 64<<10)
+		if err != nil || len(b) == 0 {
+			continue
+		}
+		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+		kind := serverKind(args)
+		if kind == "" || !sameNetns(env, pid) {
+			continue
+		}
+		if title, ok := strings.CutPrefix(args[0], "nginx: master process "); ok {
+			args = strings.Fields(title) // nginx rewrites its argv into one title
+		}
+		out = append(out, serverProc{kind: kind, pid: pid, args: args})
+	}
+	// httpd's children have their parent's command line: keep the parents.
+	pids := map[int]bool{}
+	for _, p := range out {
+		pids[p.pid] = true
+	}
+	var parents []serverProc
+	for _, p := range out {
+		if !pids[parentPID(env, p.pid)] {
+			parents = append(parents, p)
+		}
+	}
+	sort.Slice(parents, func(i, j int) bool { return parents[i].pid < parents[j].pid })
+	return parents
+}
+
+// serverKind tells httpd (apache2, httpd, or a binary named so by its vendor) and nginx's
+// master from their command lines; "" for anything else.
+func serverKind(args []string) string {
+	switch {
+	case strings.HasPrefix(args[0], "nginx: master process "):
+		return "nginx"
+	case strings.HasPrefix(args[0], "nginx:"): // workers, cache managers
+		return ""
+	}
+	switch filepath.Base(args[0]) {
+	case "apache2", "httpd", "httpd.worker", "httpd.event":
+		return "httpd"
+	case "nginx":
+		return "nginx"
+	}
+	return ""
+}
+
+// sameNetns reports whether pid runs in this process's network namespace (yes when it
+// cannot tell).
+func sameNetns(env *probes.Env, pid int) bool {
+	ns, err := os.Readlink(env.Path(fmt.Sprintf("/proc/%d/ns/net", pid)))
+	return err != nil || env.NetNS.Self == "" || ns == env.NetNS.Self
+}
+
+// parentPID reads a process's parent (0 when it cannot).
+func parentPID(env *probes.Env, pid int) int {
+	b, err := env.ReadFile(fmt.Sprintf("/proc/%d/stat", pid), 64<<10)
+	if err != nil {
+		return 0
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
+}
+
+// viewOf is the Env through which a process's files are read: this one where the
+// process shares our mount namespace (or its root cannot be opened), else one rooted at
+// /proc/PID/root, which shows its own.
+func viewOf(env *probes.Env, pid int) *probes.Env {
+	if !env.LiveRoot() {
+		return env
+	}
+	ours, err1 := os.Readlink("/proc/self/ns/mnt")
+	theirs, err2 := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", pid))
+	root := fmt.Sprintf("/proc/%d/root", pid)
+	if err1 != nil || err2 != nil || ours == theirs {
+		return env
+	}
+	if _, err := os.Stat(root + "/"); err != nil {
+		return env
+	}
+	v := *env
+	v.Root = root
+	return &v
+}
+
+// compiledTimeout bounds `BINARY -V`.
+const compiledTimeout = 2 * time.Second
+
+// compiledDefaults runs the process's own binary with -V and returns what it prints
+// (httpd: -D NAME="value" lines; nginx: configure arguments on stderr). Equivalent to:
+// /proc/PID/exe -V.
+func compiledDefaults(pid int) string {
+	ctx, cancel := context.WithTimeout(context.Background(), compiledTimeout)
+	defer cancel()
+	out, _ := exec.CommandContext(ctx, fmt.Sprintf("/proc/%d/exe", pid), "-V").CombinedOutput()
+	return string(out)
+}
+
+// httpdCompiled reads HTTPD_ROOT and SERVER_CONFIG_FILE from httpd -V.
+func httpdCompiled(v string) (root, file string) {
+	sc := bufio.NewScanner(strings.NewReader(v))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if val, ok := strings.CutPrefix(line, `-D HTTPD_ROOT=`); ok {
+			root = strings.Trim(val, `"`)
+		}
+		if val, ok := strings.CutPrefix(line, `-D SERVER_CONFIG_FILE=`); ok {
+			file = strings.Trim(val, `"`)
+		}
+	}
+	return root, file
+}
+
+// nginxCompiled reads --prefix and --conf-path from nginx -V's configure arguments.
+func nginxCompiled(v string) (prefix, conf string) {
+	for _, f := range strings.Fields(v) {
+		if val, ok := strings.CutPrefix(f, "--prefix="); ok {
+			prefix = val
+		}
+		if val, ok := strings.CutPrefix(f, "--conf-path="); ok {
+			conf = val
+		}
+	}
+	return prefix, conf
+}
+
+// httpdStart is how a running httpd reads its configuration.
+type httpdStart struct {
+	root, file string
+	defines    []string
+	// compiled says whether the binary's defaults were needed (no -d, or no -f).
+	compiled bool
+}
+
+// httpdArgs reads httpd's command line: -d SERVERROOT, -f FILE, -D NAME (each also
+// written without the space: -dDIR, -fFILE, -DNAME). -C and -c directives are not read.
+func httpdArgs(args []string) httpdStart {
+	var s httpdStart
+	for i := 1; i < len(args); i++ {
+		a, val := args[i], ""
+		if len(a) < 2 || a[0] != '-' || !strings.ContainsRune("dfD", rune(a[1])) {
+			continue
+		}
+		if val = a[2:]; val == "" && i+1 < len(args) {
+			i++
+			val = args[i]
+		}
+		switch a[1] {
+		case 'd':
+			s.root = val
+		case 'f':
+			s.file = val
+		case 'D':
+			s.defines = append(s.defines, val)
+		}
+	}
+	s.compiled = s.root == "" || s.file == ""
+	return s
+}
+
+// nginxArgs reads nginx's command line: -p PREFIX and -c FILE.
+func nginxArgs(args []string) (prefix, conf string) {
+	for i := 1; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-p" && i+1 < len(args):
+			i++
+			prefix = args[i]
+		case a == "-c" && i+1 < len(args):
+			i++
+			conf = args[i]
+		case strings.HasPrefix(a, "-p") && len(a) > 2:
+			prefix = a[2:]
+		case strings.HasPrefix(a, "-c") && len(a) > 2:
+			conf = a[2:]
+		}
+	}
+	return prefix, conf
+}
+
+// httpdMain resolves a running httpd's ServerRoot and main file as httpd does: -d, else
+// the compiled HTTPD_ROOT; -f, else the compiled SERVER_CONFIG_FILE; a relative file is
+// relative to the ServerRoot.
+func httpdMain(p serverProc) (root, file string, defines []string) {
+	s := httpdArgs(p.args)
+	root, file = s.root, s.file
+	if s.compiled {
+		croot, cfile := httpdCompiled(compiledDefaults(p.pid))
+		if root == "" {
+			root = croot
+		}
+		if file == "" {
+			file = cfile
+		}
+	}
+	if root == "" {
+		root = "/"
+	}
+	if file != "" && !filepath.IsAbs(file) {
+		file = filepath.Join(root, file)
+	}
+	return filepath.Clean(root), filepath.Clean(file), s.defines
+}
+
+// nginxMain resolves a running nginx's main file as nginx does: -c, else the compiled
+// --conf-path; a relative one is relative to -p, else the compiled --prefix.
+func nginxMainOf(p serverProc) string {
+	prefix, conf := nginxArgs(p.args)
+	if conf == "" || !filepath.IsAbs(conf) && prefix == "" {
+		cprefix, cconf := nginxCompiled(compiledDefaults(p.pid))
+		if conf == "" {
+			conf = cconf
+		}
+		if prefix == "" {
+			prefix = cprefix
+		}
+	}
+	if conf == "" {
+		return ""
+	}
+	if !filepath.IsAbs(conf) {
+		conf = filepath.Join(prefix, conf)
+	}
+	return filepath.Clean(conf)
+}
