@@ -91,6 +91,9 @@ func TestTomcatLint(t *testing.T) {
 		says    []string
 		request string // a page to request once started
 		args    []string
+		// web is this host's /etc/apache2 and /etc/libapache2-mod-jk ("stock": Debian's
+		// own, as installed; nil: none)
+		web map[string]string
 	}{
 		{name: "removed interceptor (seeds 003, 004)",
 			conf:   tcConf{JvmRoute: "tomcat1", Interceptors: []string{"org.apache.catalina.tribes.group.interceptors.TcpFailureDetector", "org.apache.catalina.tribes.group.interceptors.MessageDispatch15Interceptor"}},
@@ -137,6 +140,19 @@ func TestTomcatLint(t *testing.T) {
 			conf:   tcConf{JvmRoute: "tomcat1", AJP: `<Connector protocol="AJP/1.3" port="8009" secret="s3cret"/>`},
 			tomcat: []string{`"ajp-nio-127.0.0.1-8009"`}, started: true,
 			id: "tomcat.ajp", status: probes.Fail, says: []string{"listens on loopback", "cannot reach it"}},
+		{name: "AJP on loopback beside Debian's stock apache2, which forwards nothing",
+			conf:   tcConf{JvmRoute: "tomcat1", AJP: `<Connector protocol="AJP/1.3" port="8009" secret="s3cret"/>`},
+			tomcat: []string{`"ajp-nio-127.0.0.1-8009"`}, started: true, web: map[string]string{"stock": ""},
+			id: "tomcat.ajp", status: probes.Fail, says: []string{"listens on loopback", "no web server on this host forwards to it"}},
+		{name: "AJP on loopback for the mod_jk on this host",
+			conf:   tcConf{JvmRoute: "tomcat1", AJP: `<Connector protocol="AJP/1.3" port="8009" secret="s3cret"/>`},
+			tomcat: []string{`"ajp-nio-127.0.0.1-8009"`}, started: true,
+			web: map[string]string{
+				"apache2/apache2.conf": "LoadModule jk_module /usr/lib/apache2/modules/mod_jk.so\nJkWorkersFile /etc/libapache2-mod-jk/workers.properties\nJkMount /* lb\n",
+				"libapache2-mod-jk/workers.properties": "worker.list=lb\nworker.lb.type=lb\nworker.lb.balance_workers=tomcat1\n" +
+					"worker.tomcat1.type=ajp13\nworker.tomcat1.host=localhost\nworker.tomcat1.port=8009\nworker.tomcat1.secret=s3cret\n",
+			},
+			id: "tomcat.ajp", status: probes.Pass, says: []string{"for the web server on this host (it forwards to localhost:8009)"}},
 		{name: "FarmWarDeployer at Engine level",
 			conf: tcConf{JvmRoute: "tomcat1", Extra: `<Deployer className="org.apache.catalina.ha.deploy.FarmWarDeployer"
                     tempDir="/tmp/war-temp/" deployDir="/tmp/war-deploy/" watchDir="/tmp/war-listen/" watchEnabled="false"/>`},
@@ -178,6 +194,15 @@ func TestTomcatLint(t *testing.T) {
 			}
 			priv := view
 			priv.Hosts = hosts
+			if _, stock := c.web["stock"]; stock {
+				priv = lab.Private{Hosts: hosts, Hostname: "was1"}
+			} else if c.web != nil {
+				etc := t.TempDir()
+				writeTree(t, etc, c.web)
+				priv = lab.Private{Hosts: hosts, Hostname: "was1", Binds: map[string]string{
+					"/etc/apache2": filepath.Join(etc, "apache2"), "/etc/libapache2-mod-jk": filepath.Join(etc, "libapache2-mod-jk")},
+					Setup: []string{"mount -t tmpfs lab-empty /etc/nginx"}}
+			}
 			args := []string{"--skip", "ntp.sync"}
 			for _, arg := range c.args {
 				args = append(args, strings.ReplaceAll(arg, "BASE", tc.Base))

@@ -302,7 +302,7 @@ JkMount /* nosuchworker
 	w.Start(lab.Private{}, "own-httpd", "apache2", "-d", dir, "-f", "conf/httpd.conf", "-DFOREGROUND", "-DCLUSTER")
 	ndir := l.Path("own-nginx")
 	writeTree(t, ndir, map[string]string{
-		"conf/nginx.conf": fmt.Sprintf("pid %[1]s/nginx.pid;\nerror_log %[1]s/nginx-error.log;\nevents {\n    worker_connections 64;\n}\nhttp {\n    access_log off;\n    include upstreams.conf;\n}\n", ndir),
+		"conf/nginx.conf":     fmt.Sprintf("pid %[1]s/nginx.pid;\nerror_log %[1]s/nginx-error.log;\nevents {\n    worker_connections 64;\n}\nhttp {\n    access_log off;\n    include upstreams.conf;\n}\n", ndir),
 		"conf/upstreams.conf": "upstream tomcats {\n    ip_hash;\n    server 10.99.0.1:8080;\n    server 10.99.0.2:8080;\n}\nserver {\n    listen 10.99.0.10:8091;\n    location / {\n        proxy_pass http://tomcats;\n    }\n}\n",
 	})
 	w.Start(lab.Private{}, "own-nginx", "nginx", "-p", ndir, "-c", "conf/nginx.conf", "-g", "daemon off;")

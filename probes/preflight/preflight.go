@@ -64,7 +64,7 @@ func checks(s probes.Settings, choice Choice, found *tomcat.Found) []probes.Prob
 		tomcat.JvmRoute{Found: found},
 		tomcat.ReceiverCheck{Found: found, Iface: s.Iface},
 		tomcat.MembershipCheck{Found: found, Iface: s.Iface},
-		tomcat.AJP{Found: found},
+		tomcat.AJP{Found: found, LocalTargets: web.AJPTargets},
 		tomcat.Deployer{Found: found},
 		tomcat.Logs{Found: found, PeersExpected: len(s.Peers) > 0},
 		web.Workers{Port: s.McastPort, Routes: s.Routes},

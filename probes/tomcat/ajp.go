@@ -3,8 +3,9 @@ package tomcat
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
-	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +19,9 @@ import (
 // host then gets nothing.
 type AJP struct {
 	Found *Found
+	// LocalTargets lists the AJP addresses (HOST:PORT) the web servers of this host
+	// forward to (web.AJPTargets): a connector on loopback is reached only by them.
+	LocalTargets func(env *probes.Env) []string
 }
 
 // ID implements probes.Probe.
@@ -26,26 +30,34 @@ func (AJP) ID() string { return "tomcat.ajp" }
 // Timeout implements probes.Probe.
 func (AJP) Timeout() time.Duration { return Timeout }
 
-// webServerConfigs are where a web server on this host would be configured; with none,
-// the web tier is another host.
-var webServerConfigs = []string{"/etc/httpd/conf/httpd.conf", "/etc/apache2/apache2.conf", "/etc/nginx/nginx.conf"}
-
 // Run implements probes.Probe.
 func (p AJP) Run(ctx context.Context, env *probes.Env) probes.Result {
 	if p.Found == nil || len(p.Found.Instances) == 0 {
 		return noTomcat(p.ID(), p.Found)
 	}
-	localWeb := ""
-	for _, f := range webServerConfigs {
-		if _, err := os.Stat(env.HostPath(f)); err == nil {
-			localWeb = f
-			break
-		}
+	var targets []string
+	if p.LocalTargets != nil {
+		targets = p.LocalTargets(env)
 	}
-	return merge(p.ID(), each(p.ID(), p.Found, func(in *Instance) probes.Result { return judgeAJP(in, localWeb) }))
+	return merge(p.ID(), each(p.ID(), p.Found, func(in *Instance) probes.Result { return judgeAJP(in, targets) }))
 }
 
-func judgeAJP(in *Instance, localWeb string) probes.Result {
+// forwardsTo finds the web server target on this host that reaches a loopback connector
+// on port: a mod_jk worker, BalancerMember or ProxyPass to 127.x, ::1 or localhost.
+func forwardsTo(targets []string, port int) string {
+	for _, t := range targets {
+		host, p, err := net.SplitHostPort(t)
+		if err != nil || p != strconv.Itoa(port) {
+			continue
+		}
+		if a, err := netip.ParseAddr(host); host == "localhost" || err == nil && a.IsLoopback() {
+			return t
+		}
+	}
+	return ""
+}
+
+func judgeAJP(in *Instance, targets []string) probes.Result {
 	const id = "tomcat.ajp"
 	var ajp []*conf.Connector
 	for _, c := range in.Connectors() {
@@ -87,12 +99,16 @@ func judgeAJP(in *Instance, localWeb string) probes.Result {
 		}
 		ev["address"] = addr
 		if loopback {
-			if localWeb == "" {
+			local := forwardsTo(targets, c.Port)
+			if local == "" {
+				why := "no web server on this host forwards to it, so mod_jk connects from the web host and is refused"
+				if len(targets) > 0 {
+					why = "the web server on this host forwards AJP to " + strings.Join(targets, ", ") + " only; a web server on another host is refused"
+				}
 				return probes.FailResult(id, fmt.Sprintf("%s: the AJP connector on port %d listens on %s (%s): a web server on another host cannot reach it", in.Label(), c.Port, addr, where)).
-					With("no web server is configured on this host, so mod_jk connects from the web host and is refused",
-						fmt.Sprintf("set address=\"THIS-HOSTS-CLUSTER-ADDRESS\" on the connector at %s (Tomcat logs the bound address in \"ajp-nio-ADDRESS-%d\")", where, c.Port), ev)
+					With(why, fmt.Sprintf("set address=\"THIS-HOSTS-CLUSTER-ADDRESS\" on the connector at %s (Tomcat logs the bound address in \"ajp-nio-ADDRESS-%d\")", where, c.Port), ev)
 			}
-			ok = append(ok, fmt.Sprintf("port %d on %s, for the web server on this host (%s)", c.Port, addr, localWeb))
+			ok = append(ok, fmt.Sprintf("port %d on %s, for the web server on this host (it forwards to %s)", c.Port, addr, local))
 			continue
 		}
 		secret := "no secret"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"slices"
 	"sort"
@@ -421,4 +422,19 @@ func Balances(env *probes.Env) string {
 		}
 	}
 	return strings.Join(what, ", ")
+}
+
+// AJPTargets lists the AJP addresses (HOST:PORT) the balancers of this host's web servers
+// forward to, as they read their configuration: what makes a Tomcat's AJP connector on
+// loopback reachable, where the web server runs beside it.
+func AJPTargets(env *probes.Env) []string {
+	var out []string
+	for _, b := range Balancers(env) {
+		for _, m := range b.Members {
+			if m.Scheme == "ajp" {
+				out = appendNew(out, net.JoinHostPort(m.Host, strconv.Itoa(m.Port)))
+			}
+		}
+	}
+	return out
 }
