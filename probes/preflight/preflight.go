@@ -4,6 +4,8 @@ package preflight
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
@@ -83,7 +85,23 @@ func checks(s probes.Settings, choice Choice, found *tomcat.Found) []probes.Prob
 			list = append(list, notApplicable{id: p.ID(), why: "skipped: " + s.Membership + " membership sends no multicast (membership from " + s.Sources["membership"] + ")"})
 		}
 	}
-	return byRole(list, s)
+	return containerHost(byRole(list, s), s, found)
+}
+
+// containerHost skips the Tomcat host's checks on a host that has no Tomcat of its own
+// but runs Tomcats in containers (other network namespaces): each of those is checked as a
+// node of its own, in its namespace. Roles given by the operator are kept as given.
+func containerHost(list []probes.Probe, s probes.Settings, found *tomcat.Found) []probes.Probe {
+	if found == nil || len(found.Instances) > 0 || len(found.Nodes) == 0 || !strings.HasPrefix(s.Sources["roles"], "detected") {
+		return list
+	}
+	why := fmt.Sprintf("skipped: this host's Tomcats run in %d other network namespaces (containers), each checked as a node of its own", len(found.Nodes))
+	for i, p := range list {
+		if id := p.ID(); !webOnly[id] && !forEveryHost[id] {
+			list[i] = notApplicable{id: id, why: why}
+		}
+	}
+	return list
 }
 
 // forEveryHost are the checks that apply to a web host too: its link, its names for the

@@ -1,6 +1,8 @@
 package preflight
 
 import (
+	"fmt"
+
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/tomcat"
 	"github.com/clusterdoctor/clusterdoctor/probes/web"
@@ -27,6 +29,8 @@ func DetectRoles(env *probes.Env, found *tomcat.Found) (roles []string, why stri
 		return []string{probes.RoleWeb}, "detected: " + balances + ", no Tomcat"
 	case tc:
 		return []string{probes.RoleWAS}, "detected: a Tomcat, no balancer"
+	case found != nil && len(found.Nodes) > 0:
+		return []string{probes.RoleWAS}, fmt.Sprintf("detected: no balancer, no Tomcat in this network namespace, %d in containers", len(found.Nodes))
 	}
 	return []string{probes.RoleWAS}, "detected: no balancer, no Tomcat found"
 }

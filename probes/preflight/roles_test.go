@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/tomcat"
 )
 
 // TestByRole: a web host keeps its own checks and those of every host; a Tomcat host
@@ -45,6 +46,37 @@ func TestByRole(t *testing.T) {
 			t.Errorf("roles was: %d checks skipped; want the 2 web checks", skipped)
 		case len(tc.roles) != 1 && skipped != 0:
 			t.Errorf("roles %v: %d checks skipped; want none", tc.roles, skipped)
+		}
+	}
+}
+
+// TestContainerHost: a host whose only Tomcats run in containers keeps the checks of every
+// host and skips the Tomcat host's, saying its Tomcats are checked as nodes; roles the
+// operator gives are kept as given, and a Tomcat of its own keeps every check.
+func TestContainerHost(t *testing.T) {
+	nodes := &tomcat.Found{Nodes: []tomcat.Node{{PID: 4242, NetNS: "net:[2]", Base: "/usr/local/tomcat"}}}
+	for _, tc := range []struct {
+		name    string
+		found   *tomcat.Found
+		source  string
+		skipped bool
+	}{
+		{"containers only, detected", nodes, "", true},
+		{"containers only, --role was", nodes, "flag", false},
+		{"a Tomcat of its own too", &tomcat.Found{Instances: []*tomcat.Instance{{Base: "/opt/tomcat"}}, Nodes: nodes.Nodes}, "", false},
+	} {
+		s := probes.Defaults()
+		s.Iface, s.Sources = "cl0", map[string]string{}
+		s.Roles, s.Sources["roles"] = DetectRoles(&probes.Env{Root: t.TempDir()}, tc.found)
+		if tc.source != "" {
+			s.Sources["roles"] = tc.source
+		}
+		for _, p := range checks(s, Choice{}, tc.found) {
+			na, isNA := p.(notApplicable)
+			wantSkip := tc.skipped && !forEveryHost[p.ID()] && !webOnly[p.ID()]
+			if wantSkip != (isNA && strings.Contains(na.why, "checked as a node of its own")) {
+				t.Errorf("%s: %s skipped = %v (%q); want %v", tc.name, p.ID(), isNA, na.why, wantSkip)
+			}
 		}
 	}
 }

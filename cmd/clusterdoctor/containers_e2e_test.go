@@ -1,0 +1,141 @@
+package main_test
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/lab"
+)
+
+// nodesReport runs preflight from the machine's own network namespace for the named
+// containers and decodes it.
+func nodesReport(t *testing.T, containers ...*lab.Container) probes.Report {
+	t.Helper()
+	args := []string{"preflight", "-o", "json", "--skip", "ntp.sync"}
+	for _, c := range containers {
+		args = append(args, "--container", c.Name)
+	}
+	r := execute(t, exec.Command(binary, args...))
+	var rep probes.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("preflight for containers: exit %d, not JSON (%v)\n%s\n%s", r.code, err, r.stdout, r.stderr)
+	}
+	if len(rep.Nodes) != len(containers) {
+		t.Fatalf("preflight for %d containers: %d nodes\n%s", len(containers), len(rep.Nodes), r.stdout)
+	}
+	return rep
+}
+
+// nodeOf finds a container's node in the report.
+func nodeOf(t *testing.T, rep probes.Report, c *lab.Container) probes.NodeReport {
+	t.Helper()
+	for _, n := range rep.Nodes {
+		if n.Node.Name == c.Name {
+			if n.Report == nil {
+				t.Fatalf("node %s has no report: %s", c.Name, n.Error)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no node for container %s in %+v", c.Name, rep.Nodes)
+	return probes.NodeReport{}
+}
+
+// TestTomcatsInContainers: the users' own setup (seeds/002), two Tomcats in Podman
+// containers on one host behind nginx on that host (upstream 127.0.0.1:8080 and :8081, the
+// engine's published ports). Run from the host, preflight checks each container's Tomcat
+// as a node of its own, named by the engine's name for it, in the container's network
+// (its eth0 on the engine's bridge, its own /etc/hosts and host name); session-test
+// through the seed's round-robin upstream finds sessions replicated both ways and not
+// sticky; the seed's faults in one container fail in that container's report only.
+func TestTomcatsInContainers(t *testing.T) {
+	lab.RequireTomcat(t)
+	lab.RequirePodman(t)
+	lab.RequireWebServers(t)
+	l := lab.New(t)
+	d := l.AddHost("dock", 1)
+	base := func(name, route string, extra map[string]string) string {
+		files := tcConf{JvmRoute: route}.files()
+		for k, v := range extra {
+			files[k] = v
+		}
+		return l.TomcatBase(name, files)
+	}
+	c1 := d.StartContainer(lab.ContainerSpec{Name: "tc1", Hostname: "tcnode1", Base: base("c1", "tomcat1", nil), Publish: []string{"127.0.0.1:8080:8080"}})
+	c2 := d.StartContainer(lab.ContainerSpec{Name: "tc2", Hostname: "tcnode2", Base: base("c2", "tomcat2", nil), Publish: []string{"127.0.0.1:8081:8080"}})
+	for _, c := range []*lab.Container{c1, c2} {
+		c.WaitLog(t, 90*time.Second, "Server startup in", "Replication member added")
+	}
+
+	rep := nodesReport(t, c1, c2)
+	for c, host := range map[*lab.Container]string{c1: "tcnode1", c2: "tcnode2"} {
+		n := nodeOf(t, rep, c)
+		got := n.Report
+		if n.Name != "podman container "+c.Name || n.Node.Engine != "podman" || len(n.Node.ID) != 64 || n.Node.PID != c.PID || got.Host != host ||
+			len(got.Settings.Instances) != 1 || got.Settings.Instances[0].Base != "/usr/local/tomcat" || got.Settings.Iface != "eth0" {
+			t.Errorf("node of %s: %s %+v host %q iface %q instances %+v; want podman's name, its JVM (pid %d), host %s, eth0 and /usr/local/tomcat",
+				c.Name, n.Name, n.Node, got.Host, got.Settings.Iface, got.Settings.Instances, c.PID, host)
+		}
+		for _, id := range []string{"tomcat.cluster", "tomcat.receiver", "hosts.hostname", "link.cluster", "tomcat.members"} {
+			if r := check(t, *got, id); r.Status != probes.Pass {
+				t.Errorf("%s: %s = %s %q (%s); want pass", c.Name, id, r.Status, r.Summary, r.Detail)
+			}
+		}
+	}
+
+	// nginx on the host with the seed's upstream, round robin over the published ports.
+	w := d.NewWebTier("dock")
+	w.Nginx(80, "server 127.0.0.1:8080;\n    server 127.0.0.1:8081;")
+	w.StartNginx(80)
+	st := execute(t, d.Command(w.View(), binary, "session-test", "--url", "http://10.99.0.1/", "-o", "json", "--timeout", "30s"))
+	var sr struct {
+		Pairs []struct {
+			From, To, Verdict string
+		}
+		Stickiness []struct{ Member, Verdict string }
+	}
+	if err := json.Unmarshal([]byte(st.stdout), &sr); err != nil {
+		t.Fatalf("session-test: exit %d, not JSON (%v)\n%s\n%s", st.code, err, st.stdout, st.stderr)
+	}
+	replicated, sticky := 0, 0
+	for _, p := range sr.Pairs {
+		if p.Verdict == "replicated" {
+			replicated++
+		}
+	}
+	for _, s := range sr.Stickiness {
+		if s.Verdict == "sticky" {
+			sticky++
+		}
+	}
+	if st.code != 1 || len(sr.Pairs) != 2 || replicated != 2 || sticky != 0 {
+		t.Errorf("session-test through the seed's round-robin upstream: exit %d, %d of %d pairs replicated, %d sticky; want 1, both replicated, none sticky\n%s",
+			st.code, replicated, len(sr.Pairs), sticky, st.stdout)
+	}
+
+	// The seed's faults in tc2: its host name mapped to 127.0.0.1 in its /etc/hosts, and an
+	// application without <distributable/>.
+	d.RemoveContainer(c2)
+	c2 = d.StartContainer(lab.ContainerSpec{Name: "tc2", Hostname: "tcnode2", Publish: []string{"127.0.0.1:8081:8080"},
+		Base:  base("c2-faults", "tomcat2", map[string]string{"webapps/shop/WEB-INF/web.xml": plainWebXML, "webapps/shop/index.jsp": "x"}),
+		Hosts: "127.0.0.1\tlocalhost\n127.0.0.1\ttcnode2\n"})
+	c2.WaitLog(t, 90*time.Second, "Server startup in")
+	rep = nodesReport(t, c1, c2)
+	bad := nodeOf(t, rep, c2).Report
+	if r := check(t, *bad, "tomcat.receiver"); r.Status != probes.Fail || !strings.Contains(r.Summary, "loopback 127.0.0.1") {
+		t.Errorf("%s with its name on 127.0.0.1: tomcat.receiver = %s %q; want fail, loopback", c2.Name, r.Status, r.Summary)
+	}
+	if r := check(t, *bad, "tomcat.distributable"); r.Status != probes.Warn || !strings.Contains(r.Summary, "localhost/shop") {
+		t.Errorf("%s with shop not distributable: tomcat.distributable = %s %q; want warn naming it", c2.Name, r.Status, r.Summary)
+	}
+	if r := check(t, *nodeOf(t, rep, c1).Report, "tomcat.receiver"); r.Status != probes.Pass {
+		t.Errorf("%s beside the faulty container: tomcat.receiver = %s %q; want pass", c1.Name, r.Status, r.Summary)
+	}
+	if rep.ExitCode(false) != probes.ExitFailed {
+		t.Errorf("exit code with a failing node = %d; want 1", rep.ExitCode(false))
+	}
+}
