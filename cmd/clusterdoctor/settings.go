@@ -181,18 +181,6 @@ func clusterSettings(ctx context.Context, env *probes.Env, s probes.Settings, ex
 	return s, found, nil
 }
 
-// derivedSettings is clusterSettings for commands that need the settings only (mcast-test,
-// fix firewall, the agent's responder), with an Env of their own.
-func derivedSettings(ctx context.Context, s probes.Settings, explicit map[string]string) (probes.Settings, error) {
-	env, err := probes.NewEnv(s.Root)
-	if err != nil {
-		return s, incomplete(err)
-	}
-	defer env.Close()
-	s, _, err = clusterSettings(ctx, env, s, explicit)
-	return s, err
-}
-
 // clusterIface derives the cluster interface for a command: a named interface that does
 // not exist is bad input (exit 2); failing to ask the kernel means the run cannot go on
 // (exit 3).

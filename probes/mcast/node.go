@@ -312,7 +312,7 @@ func (n *Node) onClock(t time.Time) time.Time {
 	if n.cfg.Now == nil {
 		return t
 	}
-	return t.Add(n.cfg.Now().Sub(time.Now()))
+	return t.Add(time.Until(n.cfg.Now()))
 }
 
 // Serve answers peers until ctx ends: handshakes, echo requests, stats and settings

@@ -30,16 +30,6 @@ func pathOf(flags uint8) Path {
 	return Unicast
 }
 
-func (p Path) flags() uint8 {
-	switch p {
-	case Multicast:
-		return FlagMulticast
-	case Explicit:
-		return FlagMulticast | FlagExplicit
-	}
-	return 0
-}
-
 // Inbound is what one host received of another's requests on one path.
 type Inbound struct {
 	Received   uint32

@@ -33,7 +33,9 @@ func (Persistent) DependsOn() []string { return []string{"link.cluster"} }
 // Run implements probes.Probe.
 func (p Persistent) Run(ctx context.Context, env *probes.Env) probes.Result {
 	o, err := Detect(ctx, env, Request{Iface: p.Iface, Dst: p.Dst})
-	defer o.Close()
+	if err == nil {
+		defer o.Close()
+	}
 	fix := fmt.Sprintf("clusterdoctor fix route --iface %s --persist", p.Iface)
 	var nf *NotFoundError
 	switch {

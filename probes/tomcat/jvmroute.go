@@ -53,26 +53,29 @@ func (p JvmRoute) Run(ctx context.Context, env *probes.Env) probes.Result {
 	return merge(p.ID(), rs)
 }
 
+// judgeJvmRoute judges the first <Engine>: Tomcat's Service runs one.
 func judgeJvmRoute(in *Instance) probes.Result {
 	const id = "tomcat.jvmroute"
-	for _, e := range in.Engines() {
-		route := e.JvmRoute
-		ev := map[string]any{"base": in.Base, "jvmRoute": route, "file": in.pos(e.El)}
-		switch {
-		case route == "":
-			return probes.WarnResult(id, fmt.Sprintf("%s: <Engine name=%q> at %s has no jvmRoute: sticky sessions cannot work", in.Label(), e.Name, in.pos(e.El))).
-				With("mod_jk and nginx route maps send a session back to its node by the suffix jvmRoute adds to the session id; without it every request may land on another node",
-					fmt.Sprintf("set jvmRoute on <Engine> at %s to the name of this node's worker in workers.properties (tomcat1, tomcat2, ...)", in.pos(e.El)), ev)
-		case strings.Contains(route, "."):
-			return probes.WarnResult(id, fmt.Sprintf("%s: jvmRoute %q contains a dot", in.Label(), route)).
-				With("balancers take the route from the session id after the dot; a dot inside the route makes them read only part of it",
-					"use letters, digits and underscores only", ev)
-		case !routeWord.MatchString(route):
-			return probes.WarnResult(id, fmt.Sprintf("%s: jvmRoute %q is not matched by the usual nginx route map (\\w+)", in.Label(), route)).
-				With("map $cookie_jsessionid $route { ~\\.(?P<route>\\w+)$ $route; } captures letters, digits and underscores only, so sessions of this node lose their stickiness behind nginx",
-					"use letters, digits and underscores only (tomcat_1 rather than tomcat-1)", ev)
-		}
-		return probes.PassResult(id, fmt.Sprintf("%s: jvmRoute %s (%s)%s", in.Label(), route, in.pos(e.El), in.attrFrom(e.El, "jvmRoute"))).With("", "", ev)
+	engines := in.Engines()
+	if len(engines) == 0 {
+		return probes.UnknownResult(id, fmt.Sprintf("%s: server.xml has no <Engine>", in.Label()))
 	}
-	return probes.UnknownResult(id, fmt.Sprintf("%s: server.xml has no <Engine>", in.Label()))
+	e := engines[0]
+	route := e.JvmRoute
+	ev := map[string]any{"base": in.Base, "jvmRoute": route, "file": in.pos(e.El)}
+	switch {
+	case route == "":
+		return probes.WarnResult(id, fmt.Sprintf("%s: <Engine name=%q> at %s has no jvmRoute: sticky sessions cannot work", in.Label(), e.Name, in.pos(e.El))).
+			With("mod_jk and nginx route maps send a session back to its node by the suffix jvmRoute adds to the session id; without it every request may land on another node",
+				fmt.Sprintf("set jvmRoute on <Engine> at %s to the name of this node's worker in workers.properties (tomcat1, tomcat2, ...)", in.pos(e.El)), ev)
+	case strings.Contains(route, "."):
+		return probes.WarnResult(id, fmt.Sprintf("%s: jvmRoute %q contains a dot", in.Label(), route)).
+			With("balancers take the route from the session id after the dot; a dot inside the route makes them read only part of it",
+				"use letters, digits and underscores only", ev)
+	case !routeWord.MatchString(route):
+		return probes.WarnResult(id, fmt.Sprintf("%s: jvmRoute %q is not matched by the usual nginx route map (\\w+)", in.Label(), route)).
+			With("map $cookie_jsessionid $route { ~\\.(?P<route>\\w+)$ $route; } captures letters, digits and underscores only, so sessions of this node lose their stickiness behind nginx",
+				"use letters, digits and underscores only (tomcat_1 rather than tomcat-1)", ev)
+	}
+	return probes.PassResult(id, fmt.Sprintf("%s: jvmRoute %s (%s)%s", in.Label(), route, in.pos(e.El), in.attrFrom(e.El, "jvmRoute"))).With("", "", ev)
 }

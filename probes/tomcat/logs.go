@@ -39,11 +39,10 @@ const maxLogTail = 1 << 20
 
 // signature is a message Tomcat logs and what it means.
 type signature struct {
-	re       *regexp.Regexp
-	status   probes.Status
-	cause    func(m []string) string
-	fix      string
-	severity int
+	re     *regexp.Regexp
+	status probes.Status
+	cause  func(m []string) string
+	fix    string
 }
 
 var signatures = []signature{
