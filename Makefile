@@ -14,8 +14,12 @@ build:
 deps:
 	./.ci/deps
 
+# staticcheck, pinned: its findings fail the suite as vet's do.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 test: deps
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 	$(GO) test -count=1 -timeout 20m ./...
 
 # Coverage-guided runs of every fuzz target, FUZZTIME each (the seeds already run in
@@ -27,7 +31,7 @@ fuzz:
 	          netcfg/ifcfg:FuzzParse netcfg/nmkeyfile:FuzzParse netcfg/networkd:FuzzParse \
 	          netcfg/netplan:FuzzParse netcfg/ifupdown:FuzzParse probes/firewall:FuzzParseRule \
 	          netcfg/firewalld:FuzzParseZone netcfg/firewalld:FuzzParseService probes/firewall/nft:FuzzVerdictOf probes/firewall/xtables:FuzzDecide \
-	          netcfg/gaiconf:FuzzParse probes/ajp:FuzzReadResponse netcfg/modjk:FuzzParse netcfg/httpd:FuzzParse netcfg/nginx:FuzzParse probes/web:FuzzRoutes netcfg/tomcat:FuzzParseXML netcfg/tomcat:FuzzParseProperties netcfg/tomcat:FuzzParseShell netcfg/tomcat:FuzzReplace; do \
+	          netcfg/gaiconf:FuzzParse probes/ajp:FuzzReadResponse netcfg/modjk:FuzzParse netcfg/httpd:FuzzParse netcfg/nginx:FuzzParse probes/web:FuzzRoutes netcfg/tomcat:FuzzParseXML netcfg/tomcat:FuzzParseProperties netcfg/tomcat:FuzzParseShell netcfg/tomcat:FuzzReplace netcfg/haproxy:FuzzParse; do \
 	  $(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) -timeout 0 || exit 1; done
 
 # .deb and .rpm for amd64 and arm64 with man pages, completions and systemd units (dist/packages).

@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -163,6 +166,7 @@ func TestWebTierAgainstRealTomcats(t *testing.T) {
 	}
 
 	runningServersRead(t, l, w, one)
+	haproxyModes(t, l, w)
 
 	if rep, _ := preflightJSON(t, a, wasView(t, a, "was1"), "--tomcat", ta.Base, "--tomcat-home", lab.TomcatHome, "--skip", "ntp.sync"); check(t, rep, "ajp.workers").Status != probes.Skip {
 		t.Errorf("ajp.workers on a Tomcat host without httpd: %s; want skip", check(t, rep, "ajp.workers").Status)
@@ -355,5 +359,100 @@ func waitListening(t *testing.T, h *lab.Host, addr string) {
 			t.Fatalf("nothing listens on %s in %s: %v", addr, h.Name, err)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// haproxyModes: real HAProxy in the web host in front of both Tomcats' HTTP connectors, in
+// each stickiness mode. haproxy -c decides the syntax (appsession is refused since 1.6);
+// the behaviour decides stickiness: two clients, each with its own cookie jar, make
+// requests through HAProxy, and a mode is sticky when each client's session stays on the
+// node that made it (the jvmRoute suffix of the session id never changes; Tomcat's
+// JvmRouteBinderValve renames a session that lands on another node). web.upstreams, read
+// from the running haproxy's own -f file, must agree.
+func haproxyModes(t *testing.T, l *lab.Lab, w *lab.Host) {
+	t.Helper()
+	lab.RequireCommands(t, "haproxy")
+	cfg := func(lines, s1, s2 string) string {
+		return "global\n    maxconn 64\ndefaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n" +
+			"frontend www\n    bind 10.99.0.10:8092\n    default_backend tomcats\n" +
+			"backend tomcats\n" + lines +
+			"    server tomcat1 10.99.0.1:8080 " + s1 + "\n    server tomcat2 10.99.0.2:8080 " + s2 + "\n"
+	}
+	hc := inside(w)
+	for i, c := range []struct {
+		name, cfg string
+		status    probes.Status
+		says      string
+		refused   bool // haproxy -c refuses it
+	}{
+		{"cookie insert", cfg("    cookie SERVERID insert indirect nocache\n", "cookie t1", "cookie t2"), probes.Pass, "backend tomcats 10.99.0.1:8080 (200), backend tomcats 10.99.0.2:8080 (200)", false},
+		{"cookie prefix on JSESSIONID", cfg("    cookie JSESSIONID prefix nocache\n", "cookie t1", "cookie t2"), probes.Pass, "backend tomcats 10.99.0.1:8080 (200), backend tomcats 10.99.0.2:8080 (200)", false},
+		{"stick on the session cookie", cfg("    stick-table type string len 64 size 10k expire 30m\n    stick on req.cook(JSESSIONID)\n    stick store-response res.cook(JSESSIONID)\n", "", ""), probes.Pass, "backend tomcats 10.99.0.1:8080 (200), backend tomcats 10.99.0.2:8080 (200)", false},
+		{"round robin", cfg("    balance roundrobin\n", "", ""), probes.Warn, "with no cookie or stick table", false},
+		{"a server without a cookie", cfg("    cookie SERVERID insert indirect nocache\n", "cookie t1", ""), probes.Fail, "server tomcat2 has no cookie value", false},
+		{"prefix on a cookie Tomcat does not set", cfg("    cookie SERVERID prefix\n", "cookie t1", "cookie t2"), probes.Fail, "Tomcat sets no SERVERID cookie", false},
+		{"appsession", cfg("    appsession JSESSIONID len 52 timeout 3h\n", "", ""), probes.Fail, "appsession", true},
+	} {
+		t.Run("haproxy "+c.name, func(t *testing.T) {
+			file := l.WriteFile(fmt.Sprintf("haproxy-%d.cfg", i), c.cfg)
+			syntax := execute(t, w.Command(lab.Private{}, "haproxy", "-c", "-f", file))
+			if refused := syntax.code != 0; refused != c.refused {
+				t.Fatalf("haproxy -c: exit %d (%s); the case expects refused=%v", syntax.code, syntax.stderr, c.refused)
+			}
+			var hp *exec.Cmd
+			if !c.refused {
+				hp = w.Start(lab.Private{}, fmt.Sprintf("haproxy-%d", i), "haproxy", "-db", "-f", file)
+				defer stopCmd(hp)
+				waitListening(t, w, "10.99.0.10:8092")
+				if sticky := stickyThrough(t, hc, "http://10.99.0.10:8092/"); sticky != (c.status == probes.Pass) {
+					t.Errorf("through the real HAProxy, sessions sticky = %v; web.upstreams is to say %s", sticky, c.status)
+				}
+			}
+			args := []string{"--iface", "cl0", "--skip", "ntp.sync"}
+			if c.refused { // nothing runs: the distribution's path is read, under a root of its own
+				root := newTree(t, map[string]string{"etc/haproxy/haproxy.cfg": c.cfg})
+				args = append(args, "--root", root)
+			}
+			rep, _ := preflightJSON(t, w, lab.Private{}, args...)
+			got := check(t, rep, "web.upstreams")
+			if got.Status != c.status || !strings.Contains(got.Summary+" "+got.Detail, c.says) {
+				t.Errorf("web.upstreams = %s: %s (%s); want %s saying %q", got.Status, got.Summary, got.Detail, c.status, c.says)
+			}
+		})
+	}
+}
+
+// stickyThrough makes a session per client (two clients, six requests each) through a
+// balancer and reports whether every client's requests stayed on one node: the route
+// suffix of the session id each answer shows never changes.
+func stickyThrough(t *testing.T, hc *http.Client, url string) bool {
+	t.Helper()
+	sticky := true
+	for client := 0; client < 2; client++ {
+		jar, _ := cookiejar.New(nil)
+		c := *hc
+		c.Jar = jar
+		first := ""
+		for i := 0; i < 6; i++ {
+			code, body := get(t, &c, url)
+			id := strings.TrimSpace(body)
+			if code != 200 || !strings.Contains(id, ".") {
+				t.Fatalf("GET %s: %d %q; want a session id with its route", url, code, body)
+			}
+			route := id[strings.LastIndexByte(id, '.')+1:]
+			if first == "" {
+				first = route
+			}
+			sticky = sticky && route == first
+		}
+	}
+	return sticky
+}
+
+// stopCmd ends a process the test started, by its PID, and waits for it.
+func stopCmd(c *exec.Cmd) {
+	if c.Process != nil && c.ProcessState == nil {
+		c.Process.Signal(syscall.SIGTERM)
+		c.Wait()
 	}
 }

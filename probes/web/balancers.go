@@ -416,6 +416,11 @@ func Balances(env *probes.Env) string {
 	for _, b := range Balancers(env) {
 		what = append(what, b.Server+" balancer "+b.Name+" ("+b.Where+")")
 	}
+	for _, c := range loadHAProxy(env) {
+		for _, u := range c.upstreams() {
+			what = append(what, "haproxy "+u.name+" ("+u.where+")")
+		}
+	}
 	if len(what) == 0 {
 		if _, files, problems := loadNginx(env); files > 0 && len(problems) > 0 {
 			what = append(what, "an nginx configuration that does not parse ("+problems[0]+")")

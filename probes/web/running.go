@@ -32,7 +32,7 @@ type serverProc struct {
 // maxProcs bounds the processes looked at for web servers.
 const maxProcs = 1 << 16
 
-// runningServers lists the httpd and nginx processes of this network namespace, parents
+// runningServers lists the httpd, nginx and haproxy processes of this network namespace, parents
 // only (httpd's children and nginx's workers repeat their parent), in PID order.
 func runningServers(env *probes.Env) []serverProc {
 	ents, err := os.ReadDir(env.Path("/proc"))
@@ -88,6 +88,8 @@ func serverKind(args []string) string {
 		return "httpd"
 	case "nginx":
 		return "nginx"
+	case "haproxy":
+		return "haproxy"
 	}
 	return ""
 }

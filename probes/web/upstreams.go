@@ -33,15 +33,22 @@ func (Upstreams) Timeout() time.Duration { return 8 * time.Second }
 
 const nginxMain = "/etc/nginx/nginx.conf"
 
-// upstream is one upstream block as nginx runs it.
+// upstream is one upstream block as nginx runs it (or a mod_proxy balancer, or an
+// HAProxy backend).
 type upstream struct {
 	name, where, method string
 	servers             []upstreamServer
+	// sticky is set where the method keeps a session on its server (HAProxy's judged in
+	// full); fail and warn say what is wrong with it instead.
+	sticky     bool
+	fail, warn string
 }
 
 type upstreamServer struct {
 	addr, where string
 	down        bool
+	// name and cookie are an HAProxy server's name and cookie value.
+	name, cookie string
 }
 
 // memberResult is one upstream member as tested from here.
@@ -71,9 +78,15 @@ func (p Upstreams) Run(ctx context.Context, env *probes.Env) probes.Result {
 	for _, conf := range HTTPDs(env) {
 		used = append(used, httpBalancers(conf)...)
 	}
+	haps := loadHAProxy(env)
+	for _, c := range haps {
+		used = append(used, c.upstreams()...)
+	}
+	problems = append(problems, haproxyProblems(haps)...)
 	switch {
-	case files == 0 && len(used) == 0:
-		return probes.SkipResult(id, "no nginx configuration and no mod_proxy balancer with http:// members on this host").With("looked at the running nginx's configuration (else "+nginxMain+") and httpd's", "", nil)
+	case files == 0 && len(used) == 0 && len(problems) == 0:
+		return probes.SkipResult(id, "no nginx configuration, no HAProxy backend and no mod_proxy balancer with http:// members on this host").
+			With("looked at the running nginx's and haproxy's configuration (else "+nginxMain+" and "+haproxyMain+") and httpd's", "", nil)
 	case len(used) == 0 && len(problems) == 0:
 		return probes.SkipResult(id, "nginx here proxies to no upstream block (it is not a balancer of the cluster)")
 	}
@@ -82,6 +95,11 @@ func (p Upstreams) Run(ctx context.Context, env *probes.Env) probes.Result {
 	var results []memberResult
 	for _, u := range used {
 		switch {
+		case u.fail != "":
+			fails = append(fails, u.fail)
+		case u.warn != "":
+			warns = append(warns, u.warn)
+		case u.sticky:
 		case routed[u.name] != "":
 			// a route map sends each session to its node's upstream; its default takes
 			// only requests without a route, new sessions, which may go anywhere
@@ -104,7 +122,7 @@ func (p Upstreams) Run(ctx context.Context, env *probes.Env) probes.Result {
 			"each server of an upstream is a Tomcat's HTTP connector (address=, port=) that this host can reach", ev)
 	case len(warns) > 0:
 		return probes.WarnResult(id, warns[0]).With(strings.Join(warns[1:], "; "),
-			"nginx: add ip_hash; (or hash $cookie_JSESSIONID consistent;) to the upstream block, or route by the session with a map; mod_proxy_balancer: ProxySet stickysession=JSESSIONID|jsessionid", ev)
+			"nginx: add ip_hash; (or hash $cookie_JSESSIONID consistent;) to the upstream block, or route by the session with a map; mod_proxy_balancer: ProxySet stickysession=JSESSIONID|jsessionid; HAProxy: cookie SERVERID insert indirect nocache with cookie VALUE on each server", ev)
 	}
 	var parts, down []string
 	for _, r := range results {
