@@ -56,6 +56,7 @@ func TestTomcatsInContainers(t *testing.T) {
 	lab.RequireTomcat(t)
 	lab.RequirePodman(t)
 	lab.RequireWebServers(t)
+	t.Parallel() // its lab, containers and names are its own; most of it waits for Tomcat
 	l := lab.New(t)
 	d := l.AddHost("dock", 1)
 	base := func(name, route string, extra map[string]string) string {

@@ -267,6 +267,7 @@ func TestTomcatTwoInstancesOneReceiverPort(t *testing.T) {
 // and each member's receiver is tried over TCP.
 func TestTomcatPropertiesAndStaticMembers(t *testing.T) {
 	lab.RequireTomcat(t)
+	t.Parallel() // its lab is its own, and discovery keeps to each lab host's namespace
 	l := lab.New(t)
 	a, b := l.AddHost("was1", 1), l.AddHost("was2", 2)
 	member := b.Listen("10.99.0.2:4010")

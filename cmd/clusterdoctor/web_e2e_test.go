@@ -3,6 +3,7 @@ package main_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -296,12 +297,13 @@ JkShmFile %[1]s/jk.shm
 JkLogFile %[1]s/jk.log
 <IfDefine CLUSTER>
 JkMount /* lb
+JkMount /jkstatus jkstatus
 </IfDefine>
 <IfDefine !CLUSTER>
 JkMount /* nosuchworker
 </IfDefine>
 `, run, lab.HTTPDModules),
-		"conf/workers.properties": workers,
+		"conf/workers.properties": workers + jkStatusWorker,
 	})
 	w.Start(lab.Private{}, "own-httpd", "apache2", "-d", dir, "-f", "conf/httpd.conf", "-DFOREGROUND", "-DCLUSTER")
 	ndir := l.Path("own-nginx")
@@ -316,8 +318,8 @@ JkMount /* nosuchworker
 
 	rep, r := preflightJSON(t, w, lab.Private{}, "--iface", "cl0", "--skip", "ntp.sync")
 	got := check(t, rep, "ajp.workers")
-	if got.Status != probes.Pass || !strings.Contains(got.Summary, "tomcat1 10.99.0.1:8009") {
-		t.Errorf("ajp.workers with a running httpd -d %s: %s %q (%s); want pass from its own workers.properties (exit %d)", dir, got.Status, got.Summary, got.Detail, r.code)
+	if got.Status != probes.Pass || !strings.Contains(got.Summary, "tomcat1 10.99.0.1:8009") || strings.Contains(got.Detail, "status worker") {
+		t.Errorf("ajp.workers with a running httpd -d %s: %s %q (%s); want pass from its own workers.properties, its status worker read (exit %d)", dir, got.Status, got.Summary, got.Detail, r.code)
 	}
 	if up := check(t, rep, "web.upstreams"); up.Status != probes.Pass || !strings.Contains(up.Summary, "2 upstream members answer HTTP") {
 		t.Errorf("web.upstreams with a running nginx -p %s: %s %q (%s); want pass from its own configuration", ndir, up.Status, up.Summary, up.Detail)
@@ -330,6 +332,16 @@ JkMount /* nosuchworker
 	// the running httpd's balancer and says it has one member, not that there is none.
 	if !strings.Contains(st.stderr, "balancer lb ("+dir+"/conf/workers.properties:3) has 1 members") {
 		t.Errorf("session-test through the running httpd: exit %d; want its balancer from %s\n%s\n%s", st.code, dir, st.stdout, st.stderr)
+	}
+
+	// The runtime view: a member disabled through mod_jk's status worker, as an operator
+	// takes a node out, is named though its configuration is fine and it answers.
+	if code, body := get(t, inside(w), "http://10.99.0.10:8090/jkstatus?cmd=update&from=list&w=lb&sw=tomcat1&vwa=1"); code != 200 {
+		t.Fatalf("disable tomcat1 through jkstatus: %d %s", code, body)
+	}
+	rep, _ = preflightJSON(t, w, lab.Private{}, "--iface", "cl0", "--skip", "ntp.sync")
+	if got := check(t, rep, "ajp.workers"); got.Status != probes.Warn || !strings.Contains(got.Summary+got.Detail, "worker tomcat1 is disabled (DIS") {
+		t.Errorf("ajp.workers with tomcat1 disabled through jkstatus: %s %q (%s); want warn naming it", got.Status, got.Summary, got.Detail)
 	}
 
 	// A fault in the running server's own workers.properties is found.
@@ -418,8 +430,47 @@ func haproxyModes(t *testing.T, l *lab.Lab, w *lab.Host) {
 			if got.Status != c.status || !strings.Contains(got.Summary+" "+got.Detail, c.says) {
 				t.Errorf("web.upstreams = %s: %s (%s); want %s saying %q", got.Status, got.Summary, got.Detail, c.status, c.says)
 			}
+			if got.Status == probes.Pass && !strings.Contains(got.Detail, "no stats socket (stats socket /run/haproxy/admin.sock mode 660 level user") {
+				t.Errorf("web.upstreams without a stats socket: detail %q; want the hint how to enable it", got.Detail)
+			}
 		})
 	}
+
+	// The runtime view: with a stats socket, a server an operator set to maintenance is
+	// named with its state, though its configuration is fine and it answers.
+	sock := l.Path("haproxy-admin.sock")
+	file := l.WriteFile("haproxy-runtime.cfg", strings.Replace(cfg("    cookie SERVERID insert indirect nocache\n", "cookie t1", "cookie t2"),
+		"    maxconn 64\n", "    maxconn 64\n    stats socket "+sock+" mode 600 level admin\n", 1))
+	hp := w.Start(lab.Private{}, "haproxy-runtime", "haproxy", "-db", "-f", file)
+	defer stopCmd(hp)
+	waitListening(t, w, "10.99.0.10:8092")
+	rep, _ := preflightJSON(t, w, lab.Private{}, "--iface", "cl0", "--skip", "ntp.sync")
+	if got := check(t, rep, "web.upstreams"); got.Status != probes.Pass || strings.Contains(got.Detail, "stats socket") {
+		t.Errorf("web.upstreams with every server UP: %s %q (%s); want pass, the runtime state read", got.Status, got.Summary, got.Detail)
+	}
+	if answer := haproxyCommand(t, sock, "set server tomcats/tomcat2 state maint"); strings.TrimSpace(answer) != "" {
+		t.Fatalf("set server state maint: %q", answer)
+	}
+	rep, _ = preflightJSON(t, w, lab.Private{}, "--iface", "cl0", "--skip", "ntp.sync")
+	if got := check(t, rep, "web.upstreams"); got.Status != probes.Warn || !strings.Contains(got.Summary+got.Detail, "server tomcat2 ("+file+":15) is MAINT for") {
+		t.Errorf("web.upstreams with tomcat2 in maintenance: %s %q (%s); want warn naming it MAINT", got.Status, got.Summary, got.Detail)
+	}
+}
+
+// haproxyCommand sends one command to HAProxy's runtime API and returns its answer.
+func haproxyCommand(t *testing.T, sock, command string) string {
+	t.Helper()
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", sock, err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := io.WriteString(c, command+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(c)
+	return string(b)
 }
 
 // stickyThrough makes a session per client (two clients, six requests each) through a
@@ -456,3 +507,6 @@ func stopCmd(c *exec.Cmd) {
 		c.Wait()
 	}
 }
+
+// jkStatusWorker adds mod_jk's status worker to a workers.properties.
+const jkStatusWorker = "worker.list=jkstatus\nworker.jkstatus.type=status\n"

@@ -22,6 +22,9 @@ const sessionCookie = "JSESSIONID"
 // directory: its *.cfg files in lexical order), sections in reading order.
 type haproxyConfig struct {
 	cfg *haproxy.File
+	// pid is the running haproxy that reads it (0: none runs); env reads its files.
+	pid int
+	env *probes.Env
 	// files are the sections' files, by section.
 	files    map[*haproxy.Section]string
 	problems []string
@@ -45,7 +48,9 @@ func loadHAProxy(env *probes.Env) []*haproxyConfig {
 			continue
 		}
 		seen[key] = true
-		out = append(out, readHAProxy(viewOf(env, p.pid), paths))
+		c := readHAProxy(viewOf(env, p.pid), paths)
+		c.pid = p.pid
+		out = append(out, c)
 	}
 	if len(out) == 0 {
 		if _, err := env.ReadFile(haproxyMain, haproxy.MaxSize); err == nil {
@@ -72,7 +77,7 @@ func haproxyArgs(args []string) []string {
 
 // readHAProxy reads the files in order; a directory gives its *.cfg files.
 func readHAProxy(env *probes.Env, paths []string) *haproxyConfig {
-	c := &haproxyConfig{cfg: &haproxy.File{}, files: map[*haproxy.Section]string{}}
+	c := &haproxyConfig{cfg: &haproxy.File{}, files: map[*haproxy.Section]string{}, env: env}
 	for _, p := range paths {
 		files := []string{p}
 		if isDir(env.Path(p)) {
@@ -174,7 +179,7 @@ func (c *haproxyConfig) upstreams() []upstream {
 					}
 				}
 			}
-			s.name = args[0]
+			s.name, s.runtimeKey = args[0], p.Name+"/"+args[0]
 			u.servers = append(u.servers, s)
 		}
 		c.judge(p, &u)

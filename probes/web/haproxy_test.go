@@ -76,3 +76,45 @@ func TestHAProxyProxies(t *testing.T) {
 		t.Errorf("haproxyArgs = %q", got)
 	}
 }
+
+// statSample is show stat as HAProxy 2.6 answers it (columns cut after lastchg's
+// neighbours): a frontend, three servers and the backend.
+const statSample = "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime\n" +
+	"www,FRONTEND,,,0,0,9985,0,0,0,0,0,0,,,,,OPEN,,,,,,,\n" +
+	"tomcats,tomcat1,0,0,0,0,,0,0,0,,0,,0,0,0,0,UP,1,1,0,0,0,120,0\n" +
+	"tomcats,tomcat2,0,0,0,0,,0,0,0,,0,,0,0,0,0,MAINT,1,1,0,0,0,7,0\n" +
+	"tomcats,tomcat3,0,0,0,0,,0,0,0,,0,,0,0,0,0,\"DOWN 1/2\",1,1,0,1,1,30,30\n" +
+	"tomcats,BACKEND,0,0,0,0,,0,0,0,0,0,,0,0,0,0,UP,2,2,0,,0,120,0\n"
+
+func TestParseStat(t *testing.T) {
+	got, err := parseStat(strings.NewReader(statSample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"tomcats/tomcat1": "UP for 2m0s", "tomcats/tomcat2": "MAINT for 7s", "tomcats/tomcat3": "DOWN 1/2 for 30s"}
+	if len(got) != len(want) {
+		t.Fatalf("parseStat = %v; want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k].String() != v {
+			t.Errorf("%s = %q; want %q", k, got[k], v)
+		}
+	}
+	if got["tomcats/tomcat1"].sends() != true || got["tomcats/tomcat2"].sends() || got["tomcats/tomcat3"].sends() {
+		t.Errorf("sends: %v", got)
+	}
+	for _, bad := range []string{"", "Unknown command.\n", "# pxname,svname\nx,y\n"} {
+		if _, err := parseStat(strings.NewReader(bad)); err == nil {
+			t.Errorf("parseStat(%q) = nil error", bad)
+		}
+	}
+}
+
+// FuzzParseStat: whatever a stats socket answers, parseStat returns states or an error.
+func FuzzParseStat(f *testing.F) {
+	f.Add(statSample)
+	f.Add("# status\nx\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		parseStat(strings.NewReader(in))
+	})
+}

@@ -47,8 +47,10 @@ type upstream struct {
 type upstreamServer struct {
 	addr, where string
 	down        bool
-	// name and cookie are an HAProxy server's name and cookie value.
-	name, cookie string
+	// name and cookie are an HAProxy server's name and cookie value; runtimeKey its
+	// PROXY/SERVER in HAProxy's runtime API, and state what that says of it now.
+	name, cookie, runtimeKey string
+	state                    serverState
 }
 
 // memberResult is one upstream member as tested from here.
@@ -79,8 +81,13 @@ func (p Upstreams) Run(ctx context.Context, env *probes.Env) probes.Result {
 		used = append(used, httpBalancers(conf)...)
 	}
 	haps := loadHAProxy(env)
+	var notes []string
 	for _, c := range haps {
-		used = append(used, c.upstreams()...)
+		ups := c.upstreams()
+		if note := c.runtime(ctx, ups); note != "" {
+			notes = append(notes, note)
+		}
+		used = append(used, ups...)
 	}
 	problems = append(problems, haproxyProblems(haps)...)
 	switch {
@@ -109,6 +116,11 @@ func (p Upstreams) Run(ctx context.Context, env *probes.Env) probes.Result {
 				u.name, u.where, u.method))
 		}
 		results = append(results, testMembers(ctx, env, u)...)
+		for _, s := range u.servers {
+			if s.state.status != "" && !s.state.sends() {
+				warns = append(warns, fmt.Sprintf("%s: server %s (%s) is %s in the running HAProxy: it sends it no sessions now", u.name, s.name, s.where, s.state))
+			}
+		}
 	}
 	for _, r := range results {
 		if r.Problem != "" {
@@ -132,11 +144,12 @@ func (p Upstreams) Run(ctx context.Context, env *probes.Env) probes.Result {
 		}
 		parts = append(parts, fmt.Sprintf("%s %s (%s)", r.Upstream, r.Server, r.Status))
 	}
-	detail := ""
+	var detail []string
 	if len(down) > 0 {
-		detail = "marked down, so sent nothing and not tested: " + strings.Join(down, ", ")
+		detail = append(detail, "marked down, so sent nothing and not tested: "+strings.Join(down, ", "))
 	}
-	return probes.PassResult(id, fmt.Sprintf("%d upstream members answer HTTP, sessions kept on their node: %s", len(parts), strings.Join(parts, ", "))).With(detail, "", ev)
+	detail = append(detail, notes...)
+	return probes.PassResult(id, fmt.Sprintf("%d upstream members answer HTTP, sessions kept on their node: %s", len(parts), strings.Join(parts, ", "))).With(strings.Join(detail, "; "), "", ev)
 }
 
 // loadNginx reads the configuration of every nginx running in this network namespace as

@@ -121,9 +121,17 @@ func (p Workers) check(ctx context.Context, env *probes.Env, conf *HTTPDConfig) 
 	}
 	key, _ := env.ReadTrimmed("/etc/clusterdoctor/key") // the cluster's, when this host has it
 	results := testWorkers(ctx, env, c.targets, p.Port, []byte(key), p.given(ctx, env))
+	var states map[string]jkState
+	note := ""
+	if c.wf != nil && conf.PID > 0 { // the runtime view of the httpd that runs
+		states, note = jkStatus(ctx, conf, c.wf, c.ms)
+	}
 	for _, r := range results {
 		if r.Problem != "" {
 			fails = append(fails, r.Problem)
+		}
+		if st, ok := states[r.Name]; ok && !st.sends() {
+			warns = append(warns, fmt.Sprintf("worker %s is %s, as mod_jk's status worker says now", r.Name, st))
 		}
 	}
 	ev := map[string]any{"workersFile": path, "workers": results}
@@ -153,6 +161,9 @@ func (p Workers) check(ctx context.Context, env *probes.Env, conf *HTTPDConfig) 
 		routes = fmt.Sprintf("; routes checked for %d of %d workers", verified, len(results))
 		detail = "not verified: " + strings.Join(unverified, "; ") + " (run clusterdoctor agent on the Tomcat hosts to have them checked)"
 	}
+	if note != "" {
+		detail = strings.TrimPrefix(detail+"; "+note, "; ")
+	}
 	return probes.PassResult(id, fmt.Sprintf("%d AJP workers answer a CPing: %s%s", len(results), strings.Join(parts, ", "), routes)).With(detail, "", ev)
 }
 
@@ -162,6 +173,9 @@ type collected struct {
 	fails, warns []string
 	targets      []target
 	path         string // the JkWorkersFile
+	// wf and ms are mod_jk's workers and mounts, for its status worker.
+	wf *modjk.File
+	ms []mount
 	// fix leads the hint when the configuration's own scoping is at fault ("...; ").
 	fix string
 }
@@ -198,7 +212,7 @@ func (c *collected) modJK(env *probes.Env, conf *HTTPDConfig) (skip string, earl
 	if !balancer && len(fails) == 0 {
 		return "mod_jk here balances nothing: worker.list in " + path + " names no lb worker (the package's stock configuration)", nil
 	}
-	c.path = path
+	c.path, c.wf, c.ms = path, wf, ms
 	c.fails = append(c.fails, fails...)
 	listed := map[string]bool{}
 	for _, n := range wf.List() {
