@@ -43,7 +43,14 @@ type Env struct {
 	// NetNS names network namespaces as the kernel does ("net:[4026531840]"): this
 	// process's own and the initial one (PID 1's); "" where it cannot tell (not root).
 	NetNS Namespaces
+	// InContainer says this process runs inside a container (a PID namespace of its own:
+	// the kernel's threads are not in its /proc), where the host's firewall and network
+	// configuration cannot be seen: the checks of those say unknown, and why.
+	InContainer bool
 }
+
+// ContainerReason is what the checks say of what a container cannot see.
+const ContainerReason = "clusterdoctor runs inside a container (a PID namespace of its own, no kernel threads in /proc): the host's firewall and network configuration, which decide what reaches this container, cannot be seen from here; run it on the host, which checks this container's Tomcat as a node of its own"
 
 // Namespaces are the network namespaces discovery sorts JVMs by.
 type Namespaces struct {

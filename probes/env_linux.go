@@ -34,7 +34,15 @@ func NewEnv(root string) (*Env, error) {
 		e.Journal = e.unitJournal
 	}
 	e.NetNS = Namespaces{Self: netnsOf("/proc/self"), Initial: initialNetns()}
+	e.InContainer = e.LiveRoot() && !kthreadd()
 	return e, nil
+}
+
+// kthreadd reports whether the kernel's thread daemon is PID 2 of this /proc: so in the
+// host's PID namespace, and in no container that has one of its own.
+func kthreadd() bool {
+	comm, err := os.ReadFile("/proc/2/comm")
+	return err == nil && strings.TrimSpace(string(comm)) == "kthreadd"
 }
 
 // initialNetns names the host's own network namespace: init's (PID 1), else, where init
@@ -44,7 +52,7 @@ func initialNetns() string {
 	if ns := netnsOf("/proc/1"); ns != "" {
 		return ns
 	}
-	if comm, err := os.ReadFile("/proc/2/comm"); err == nil && strings.TrimSpace(string(comm)) == "kthreadd" {
+	if kthreadd() {
 		return netnsOf("/proc/2")
 	}
 	return ""

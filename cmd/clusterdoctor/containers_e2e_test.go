@@ -66,7 +66,8 @@ func TestTomcatsInContainers(t *testing.T) {
 		}
 		return l.TomcatBase(name, files)
 	}
-	c1 := d.StartContainer(lab.ContainerSpec{Name: "tc1", Hostname: "tcnode1", Base: base("c1", "tomcat1", nil), Publish: []string{"127.0.0.1:8080:8080"}})
+	c1 := d.StartContainer(lab.ContainerSpec{Name: "tc1", Hostname: "tcnode1", Base: base("c1", "tomcat1", nil), Publish: []string{"127.0.0.1:8080:8080"},
+		Binds: map[string]string{"/usr/local/bin/clusterdoctor": binary}})
 	c2 := d.StartContainer(lab.ContainerSpec{Name: "tc2", Hostname: "tcnode2", Base: base("c2", "tomcat2", nil), Publish: []string{"127.0.0.1:8081:8080"}})
 	for _, c := range []*lab.Container{c1, c2} {
 		c.WaitLog(t, 90*time.Second, "Server startup in", "Replication member added")
@@ -86,6 +87,25 @@ func TestTomcatsInContainers(t *testing.T) {
 				t.Errorf("%s: %s = %s %q (%s); want pass", c.Name, id, r.Status, r.Summary, r.Detail)
 			}
 		}
+	}
+
+	// Run inside the container itself: its own Tomcat is checked, and what a container
+	// cannot see (the host's firewall, the network configuration) is unknown, saying why.
+	out, errs, code := c1.Exec(t, "/usr/local/bin/clusterdoctor", "preflight", "-o", "json", "--skip", "ntp.sync")
+	var in probes.Report
+	if err := json.Unmarshal([]byte(out), &in); err != nil {
+		t.Fatalf("preflight inside %s: exit %d, not JSON (%v)\n%s\n%s", c1.Name, code, err, out, errs)
+	}
+	if len(in.Settings.Instances) != 1 || in.Settings.Instances[0].PID != 1 || in.Host != "tcnode1" || len(in.Nodes) != 0 {
+		t.Errorf("preflight inside %s: host %q instances %+v nodes %d; want its own Tomcat, PID 1 there", c1.Name, in.Host, in.Settings.Instances, len(in.Nodes))
+	}
+	for _, id := range []string{"firewall.ports", "firewall.igmp", "route.persistent"} {
+		if r := check(t, in, id); r.Status != probes.Unknown || !strings.Contains(r.Summary+r.Detail, "runs inside a container") {
+			t.Errorf("inside %s: %s = %s %q; want unknown, saying a container cannot see it", c1.Name, id, r.Status, r.Summary)
+		}
+	}
+	if r := check(t, in, "tomcat.receiver"); r.Status != probes.Pass {
+		t.Errorf("inside %s: tomcat.receiver = %s %q; want pass", c1.Name, r.Status, r.Summary)
 	}
 
 	// nginx on the host with the seed's upstream, round robin over the published ports.

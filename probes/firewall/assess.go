@@ -130,6 +130,9 @@ func (e errUndecided) Error() string { return e.why }
 // its configuration files when it is installed and enabled but stopped (with the kernel's
 // rule set as the runtime side); the kernel's rule sets otherwise.
 func Assess(ctx context.Context, env *probes.Env, iface string, needs []Need, peers []resolve.Peer) (*Assessment, error) {
+	if env.InContainer {
+		return nil, errUndecided{probes.ContainerReason}
+	}
 	t, err := targetOf(env, iface)
 	if err != nil && env.LiveKernel() {
 		return nil, errUndecided{err.Error()}

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -33,6 +34,8 @@ type ContainerSpec struct {
 	Publish []string
 	// Hosts replaces the container's /etc/hosts (podman's own otherwise).
 	Hosts string
+	// Binds are more files bound into the container, read-only: path inside -> host path.
+	Binds map[string]string
 }
 
 // Container is a running container the lab started in a host's network namespace.
@@ -71,6 +74,9 @@ func (h *Host) StartContainer(spec ContainerSpec) *Container {
 		"-e", "JAVA_OPTS=-Xms32m -Xmx128m -XX:TieredStopAtLevel=1 -Djava.awt.headless=true"}
 	for _, p := range spec.Publish {
 		args = append(args, "-p", p)
+	}
+	for inside, host := range spec.Binds {
+		args = append(args, "-v", host+":"+inside+":ro")
 	}
 	if spec.Hosts != "" {
 		args = append(args, "-v", h.lab.WriteFile(c.Name+"-hosts", spec.Hosts)+":/etc/hosts")
@@ -130,4 +136,22 @@ func (c *Container) WaitLog(t testing.TB, timeout time.Duration, texts ...string
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// Exec runs a command inside the container, in all its namespaces (podman exec), and
+// returns what it wrote and its exit code.
+func (c *Container) Exec(t testing.TB, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	cmd := c.host.podman(append([]string{"exec", c.Name}, args...)...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("podman exec %s %v: %v", c.Name, args, err)
+	}
+	return out.String(), errb.String(), code
 }

@@ -32,6 +32,9 @@ func (Persistent) DependsOn() []string { return []string{"link.cluster"} }
 
 // Run implements probes.Probe.
 func (p Persistent) Run(ctx context.Context, env *probes.Env) probes.Result {
+	if env.InContainer {
+		return probes.UnknownResult(p.ID(), "cannot tell whether the route survives a restart: "+probes.ContainerReason)
+	}
 	o, err := Detect(ctx, env, Request{Iface: p.Iface, Dst: p.Dst})
 	if err == nil {
 		defer o.Close()
