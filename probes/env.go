@@ -1,11 +1,13 @@
 package probes
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -155,4 +157,24 @@ func (e *Env) ReadTrimmed(p string) (string, error) {
 		return "", err
 	}
 	return strings.TrimSpace(string(b)), nil
+}
+
+// ParentPID reads a process's parent from /proc/PID/stat under Root (0 when it cannot).
+// The command name, in parentheses, may hold spaces and parentheses: the fields start
+// after the last ')'. Equivalent to: ps -o ppid= -p PID.
+func (e *Env) ParentPID(pid int) int {
+	b, err := e.ReadFile(fmt.Sprintf("/proc/%d/stat", pid), 64<<10)
+	if err != nil {
+		return 0
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
 }

@@ -313,7 +313,7 @@ JkMount /* nosuchworker
 	})
 	w.Start(lab.Private{}, "own-nginx", "nginx", "-p", ndir, "-c", "conf/nginx.conf", "-g", "daemon off;")
 	for _, port := range []string{"8090", "8091"} {
-		waitListening(t, w, "10.99.0.10:"+port)
+		w.WaitListening(t, "10.99.0.10:"+port)
 	}
 
 	rep, r := preflightJSON(t, w, lab.Private{}, "--iface", "cl0", "--skip", "ntp.sync")
@@ -349,28 +349,6 @@ JkMount /* nosuchworker
 	rep, _ = preflightJSON(t, w, lab.Private{}, "--iface", "cl0", "--skip", "ntp.sync")
 	if got := check(t, rep, "ajp.workers"); got.Status != probes.Fail || !strings.Contains(got.Summary+got.Detail, "not a CPong") {
 		t.Errorf("ajp.workers with the running httpd's worker on an HTTP port: %s %q (%s); want fail", got.Status, got.Summary, got.Detail)
-	}
-}
-
-// waitListening waits until something accepts TCP at addr inside host h.
-func waitListening(t *testing.T, h *lab.Host, addr string) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		err := h.Do(func() error {
-			c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-			if err == nil {
-				c.Close()
-			}
-			return err
-		})
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nothing listens on %s in %s: %v", addr, h.Name, err)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -415,7 +393,7 @@ func haproxyModes(t *testing.T, l *lab.Lab, w *lab.Host) {
 			if !c.refused {
 				hp = w.Start(lab.Private{}, fmt.Sprintf("haproxy-%d", i), "haproxy", "-db", "-f", file)
 				defer stopCmd(hp)
-				waitListening(t, w, "10.99.0.10:8092")
+				w.WaitListening(t, "10.99.0.10:8092")
 				if sticky := stickyThrough(t, hc, "http://10.99.0.10:8092/"); sticky != (c.status == probes.Pass) {
 					t.Errorf("through the real HAProxy, sessions sticky = %v; web.upstreams is to say %s", sticky, c.status)
 				}
@@ -443,7 +421,7 @@ func haproxyModes(t *testing.T, l *lab.Lab, w *lab.Host) {
 		"    maxconn 64\n", "    maxconn 64\n    stats socket "+sock+" mode 600 level admin\n", 1))
 	hp := w.Start(lab.Private{}, "haproxy-runtime", "haproxy", "-db", "-f", file)
 	defer stopCmd(hp)
-	waitListening(t, w, "10.99.0.10:8092")
+	w.WaitListening(t, "10.99.0.10:8092")
 	rep, _ := preflightJSON(t, w, lab.Private{}, "--iface", "cl0", "--skip", "ntp.sync")
 	if got := check(t, rep, "web.upstreams"); got.Status != probes.Pass || strings.Contains(got.Detail, "stats socket") {
 		t.Errorf("web.upstreams with every server UP: %s %q (%s); want pass, the runtime state read", got.Status, got.Summary, got.Detail)

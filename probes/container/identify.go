@@ -5,7 +5,6 @@
 package container
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -73,7 +72,7 @@ func FromCgroup(cgroup []byte) (engine, id string) {
 // process that supervises it (-n NAME), found among the JVM's ancestors.
 func conmonName(env *probes.Env, pid int) string {
 	for i := 0; i < 8 && pid > 1; i++ {
-		pid = parentOf(env, pid)
+		pid = env.ParentPID(pid)
 		b, err := env.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid), maxProcFile)
 		if err != nil {
 			return ""
@@ -100,26 +99,6 @@ func ConmonName(args []string) string {
 		}
 	}
 	return ""
-}
-
-// parentOf reads a process's parent from /proc/PID/stat (0 when it cannot).
-func parentOf(env *probes.Env, pid int) int {
-	b, err := env.ReadFile(fmt.Sprintf("/proc/%d/stat", pid), maxProcFile)
-	if err != nil {
-		return 0
-	}
-	// The command name, in parentheses, may hold spaces and parentheses: fields start
-	// after the last ')'.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 2 {
-		return 0
-	}
-	ppid, _ := strconv.Atoi(f[1])
-	return ppid
 }
 
 // dockerName is the name in Docker's state for the container (config.v2.json's "Name",

@@ -184,20 +184,41 @@ func (w *WebTier) waitPort(cmd *exec.Cmd, port int, name string) {
 	addr := net.JoinHostPort(w.host.Addr.String(), fmt.Sprint(port))
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		err := w.host.Do(func() error {
-			c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-			if err == nil {
-				c.Close()
-			}
-			return err
-		})
-		if err == nil {
+		if w.host.Accepts(addr) == nil {
 			return
 		}
 		if exited(cmd) || time.Now().After(deadline) {
 			log, _ := os.ReadFile(filepath.Join(w.dir, name+"-error.log"))
 			out, _ := os.ReadFile(w.host.lab.Path(name + ".log"))
 			t.Fatalf("lab: %s does not listen on %s (%s): %s\n%s", name, addr, statusOf(cmd), tail(log, 3000), out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Accepts tries one TCP connection to addr from inside the host.
+func (h *Host) Accepts(addr string) error {
+	return h.Do(func() error {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	})
+}
+
+// WaitListening waits until something accepts TCP at addr inside the host; it fails the
+// test when nothing does within 15 s.
+func (h *Host) WaitListening(t testing.TB, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		err := h.Accepts(addr)
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lab: nothing listens on %s in %s: %v", addr, h.Name, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -66,7 +65,7 @@ func runningServers(env *probes.Env) []serverProc {
 	}
 	var parents []serverProc
 	for _, p := range out {
-		if !pids[parentPID(env, p.pid)] {
+		if !pids[env.ParentPID(p.pid)] {
 			parents = append(parents, p)
 		}
 	}
@@ -99,24 +98,6 @@ func serverKind(args []string) string {
 func sameNetns(env *probes.Env, pid int) bool {
 	ns, err := os.Readlink(env.Path(fmt.Sprintf("/proc/%d/ns/net", pid)))
 	return err != nil || env.NetNS.Self == "" || ns == env.NetNS.Self
-}
-
-// parentPID reads a process's parent (0 when it cannot).
-func parentPID(env *probes.Env, pid int) int {
-	b, err := env.ReadFile(fmt.Sprintf("/proc/%d/stat", pid), 64<<10)
-	if err != nil {
-		return 0
-	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 2 {
-		return 0
-	}
-	ppid, _ := strconv.Atoi(f[1])
-	return ppid
 }
 
 // viewOf is the Env through which a process's files are read: this one where the
