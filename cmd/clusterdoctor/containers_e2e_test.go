@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -112,6 +113,21 @@ func TestTomcatsInContainers(t *testing.T) {
 	w := d.NewWebTier("dock")
 	w.Nginx(80, "server 127.0.0.1:8080;\n    server 127.0.0.1:8081;")
 	w.StartNginx(80)
+	// web.upstreams on the host names the container behind each published port.
+	webRep, _ := preflightJSON(t, d, w.View(), "--skip", "ntp.sync")
+	up := check(t, webRep, "web.upstreams")
+	named := map[string]string{}
+	members, _ := up.Evidence["members"].([]any)
+	for _, m := range members {
+		if mm, ok := m.(map[string]any); ok {
+			named[fmt.Sprint(mm["server"])] = fmt.Sprint(mm["container"])
+		}
+	}
+	for port, c := range map[string]*lab.Container{"8080": c1, "8081": c2} {
+		if got := named["127.0.0.1:"+port]; got != "podman container "+c.Name {
+			t.Errorf("web.upstreams on the host: member 127.0.0.1:%s is %q; want %s's published port (%v)", port, got, c.Name, up.Evidence)
+		}
+	}
 	st := execute(t, d.Command(w.View(), binary, "session-test", "--url", "http://10.99.0.1/", "-o", "json", "--timeout", "30s"))
 	var sr struct {
 		Pairs []struct {

@@ -1,4 +1,4 @@
-package container_test
+package container
 
 import (
 	"bytes"
@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
-	"github.com/clusterdoctor/clusterdoctor/probes/container"
 	"github.com/clusterdoctor/clusterdoctor/probes/lab"
 )
 
@@ -29,7 +28,7 @@ func TestFromCgroup(t *testing.T) {
 		{"0::/docker/abc\n", "", ""},
 		{"", "", ""},
 	} {
-		engine, id := container.FromCgroup([]byte(c.in))
+		engine, id := FromCgroup([]byte(c.in))
 		if engine != c.engine || id != c.id {
 			t.Errorf("FromCgroup(%q) = %q, %q; want %q, %q", c.in, engine, id, c.engine, c.id)
 		}
@@ -47,19 +46,19 @@ func TestConmonName(t *testing.T) {
 		{[]string{"conmon", "-n"}, ""},
 		{[]string{"conmon"}, ""},
 	} {
-		if got := container.ConmonName(c.args); got != c.want {
+		if got := ConmonName(c.args); got != c.want {
 			t.Errorf("ConmonName(%q) = %q; want %q", c.args, got, c.want)
 		}
 	}
 }
 
 func TestLabelAndMatches(t *testing.T) {
-	pod := container.Identity{PID: 4242, NetNS: "net:[1]", Engine: "podman", ID: id64, Name: "tc1"}
-	anon := container.Identity{PID: 4243, NetNS: "net:[2]", Engine: "docker", ID: id64}
-	ns := container.Identity{PID: 4244, NetNS: "net:[3]", Netns: "was1"}
-	bare := container.Identity{PID: 4245, NetNS: "net:[4]"}
+	pod := Identity{PID: 4242, NetNS: "net:[1]", Engine: "podman", ID: id64, Name: "tc1"}
+	anon := Identity{PID: 4243, NetNS: "net:[2]", Engine: "docker", ID: id64}
+	ns := Identity{PID: 4244, NetNS: "net:[3]", Netns: "was1"}
+	bare := Identity{PID: 4245, NetNS: "net:[4]"}
 	for _, c := range []struct {
-		id   container.Identity
+		id   Identity
 		want string
 	}{
 		{pod, "podman container tc1"},
@@ -72,7 +71,7 @@ func TestLabelAndMatches(t *testing.T) {
 		}
 	}
 	for _, c := range []struct {
-		id   container.Identity
+		id   Identity
 		v    string
 		want bool
 	}{
@@ -103,7 +102,7 @@ func TestStartInJoinsTheNode(t *testing.T) {
 	var out bytes.Buffer
 	cmd := exec.Command("sh", "-c", "readlink /proc/self/ns/net; hostname; ip -br addr show cl0")
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := container.StartIn(pid, cmd); err != nil {
+	if err := StartIn(pid, cmd); err != nil {
 		t.Fatal(err)
 	}
 	if err := cmd.Wait(); err != nil {
@@ -124,12 +123,12 @@ func TestStartInJoinsTheNode(t *testing.T) {
 	}
 
 	env := &probes.Env{Root: "/"}
-	id := container.Identify(env, pid, want)
+	id := Identify(env, pid, want)
 	if id.Netns != h.Namespace() || id.Engine != "" || id.Label() != "network namespace "+h.Namespace() {
 		t.Errorf("Identify(pid %d) = %+v; want the namespace %s", pid, id, h.Namespace())
 	}
 
-	if err := container.StartIn(999999999, exec.Command("true")); err == nil || !strings.Contains(err.Error(), "pid 999999999") {
+	if err := StartIn(999999999, exec.Command("true")); err == nil || !strings.Contains(err.Error(), "pid 999999999") {
 		t.Errorf("StartIn(a pid that does not exist) = %v; want an error naming it", err)
 	}
 }
@@ -148,4 +147,19 @@ func waitNetns(pid int, name string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("pid %d never ran sleep in namespace %s", pid, name)
+}
+
+func TestPublisher(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"/usr/bin/conmon", "--api-version", "1", "-c", id64, "-n", "tc1"}, "podman container tc1"},
+		{[]string{"/usr/bin/docker-proxy", "-proto", "tcp", "-host-ip", "127.0.0.1", "-host-port", "8080", "-container-ip", "172.17.0.2", "-container-port", "8080"}, "docker container at 172.17.0.2"},
+		{[]string{"/usr/sbin/nginx"}, ""},
+	} {
+		if got := publisher(c.args); got != c.want {
+			t.Errorf("publisher(%q) = %q; want %q", c.args, got, c.want)
+		}
+	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/clusterdoctor/clusterdoctor/netcfg/nginx"
 	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/container"
 	"github.com/clusterdoctor/clusterdoctor/probes/reach"
 )
 
@@ -60,6 +61,9 @@ type memberResult struct {
 	Outcome  string `json:"outcome"`
 	Status   string `json:"status,omitempty"`
 	Problem  string `json:"problem,omitempty"`
+	// Container names the container an engine publishes the member's port for, where the
+	// member is a port of this host ("podman container tc1").
+	Container string `json:"container,omitempty"`
 }
 
 // Run implements probes.Probe.
@@ -142,7 +146,11 @@ func (p Upstreams) Run(ctx context.Context, env *probes.Env) probes.Result {
 			down = append(down, r.Upstream+" "+r.Server)
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%s %s (%s)", r.Upstream, r.Server, r.Status))
+		status := r.Status
+		if r.Container != "" {
+			status += ", " + r.Container
+		}
+		parts = append(parts, fmt.Sprintf("%s %s (%s)", r.Upstream, r.Server, status))
 	}
 	var detail []string
 	if len(down) > 0 {
@@ -348,6 +356,9 @@ func testMember(ctx context.Context, env *probes.Env, name string, s upstreamSer
 		return r
 	}
 	r.Outcome, r.Status = "http", status
+	if addr.IsLoopback() || isLocal(env, addr) {
+		r.Container = container.PublishedBy(ctx, env, port)
+	}
 	return r
 }
 
@@ -372,4 +383,18 @@ func httpStatus(ctx context.Context, to netip.AddrPort, host string) (string, er
 		return "", fmt.Errorf("answered %.40q, not HTTP (an AJP port, or another service)", line)
 	}
 	return strings.Join(f[1:], " "), nil
+}
+
+// isLocal reports whether addr is one of this host's own addresses.
+func isLocal(env *probes.Env, addr netip.Addr) bool {
+	local, err := env.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range local {
+		if a.Prefix.Addr() == addr {
+			return true
+		}
+	}
+	return false
 }
