@@ -311,6 +311,11 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"mcast-test", "--send", "--ttl", "300"}, `--ttl "300": must be between 1 and 255`},
 		{[]string{"mcast-test", "--send", "--size", "100000"}, `--size "100000"`},
 	}
+	image := t.TempDir() // an image under --root whose interface this kernel lacks
+	tests = append(tests, struct {
+		args []string
+		says string
+	}{[]string{"fix", "route", "--iface", "img0", "--persist", "--dry-run", "--root", image}, `--iface "img0": the running kernel has no such interface, and a fix changes the running kernel`})
 	for _, tt := range tests {
 		r := execute(t, exec.Command(binary, tt.args...))
 		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")

@@ -148,8 +148,14 @@ func startFix(c *cobra.Command, s probes.Settings, explicit map[string]string, d
 		return nil, nil, s, "", nil, err
 	}
 	choice, err := clusterIface(ctx, env, s)
-	if err == nil && (choice.Iface == "" || choice.Guess) {
+	switch {
+	case err != nil:
+	case choice.Iface == "" || choice.Guess:
 		err = usage(&probes.UsageError{Flag: "--iface", Problem: "name the cluster interface: it could not be derived for sure (" + orNone(choice.Source) + ")"})
+	case choice.Absent:
+		// An image's interface: the fix would change the running kernel, which has none.
+		err = usage(&probes.UsageError{Flag: "--iface", Value: choice.Iface, Problem: "the running kernel has no such interface, and a fix changes the running kernel as well as the files under --root " +
+			s.Root + " (run the fix on the host that has it; preflight --root judges the tree's files)"})
 	}
 	if err != nil {
 		done()
