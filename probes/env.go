@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
@@ -49,6 +50,23 @@ type Env struct {
 	// the kernel's threads are not in its /proc), where the host's firewall and network
 	// configuration cannot be seen: the checks of those say unknown, and why.
 	InContainer bool
+	// memo holds what is found once per run and asked for by several checks (see Once);
+	// shared by copies of the Env. nil computes every time.
+	memo *sync.Map
+}
+
+// Once returns what fn finds for key, computed at most once per Env (per run): the
+// running web servers, say, which role detection, tomcat.ajp and the web checks all ask
+// for, found by a walk of /proc and their binaries' -V.
+func Once[T any](e *Env, key string, fn func() T) T {
+	if e == nil || e.memo == nil {
+		return fn()
+	}
+	if v, ok := e.memo.Load(key); ok {
+		return v.(T)
+	}
+	v, _ := e.memo.LoadOrStore(key, fn())
+	return v.(T)
 }
 
 // ContainerReason is what the checks say of what a container cannot see.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -28,6 +29,7 @@ func NewEnv(root string) (*Env, error) {
 		SystemBus: dialSystemBus,
 		Adjtimex:  adjtimex,
 		IsRoot:    os.Geteuid() == 0,
+		memo:      &sync.Map{},
 	}
 	e.Hostname = e.hostname
 	if e.LiveRoot() {

@@ -2,6 +2,8 @@ package probes
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -69,4 +71,31 @@ func UnknownResult(id, summary string) Result { return newResult(id, Unknown, su
 func (r Result) With(detail, remediation string, evidence map[string]any) Result {
 	r.Detail, r.Remediation, r.Evidence = detail, remediation, evidence
 	return r
+}
+
+// Merge folds the results of one check over several subjects (Tomcat instances, web
+// servers) into one: the worst status and its summary lead, every subject's summary
+// follows in the detail, their fixes once each, and evidence[key] holds each result's
+// status, summary and evidence. One result is returned as it is.
+func Merge(id, key string, rs []Result) Result {
+	if len(rs) == 1 {
+		rs[0].ID = id
+		return rs[0]
+	}
+	rank := map[Status]int{Fail: 4, Unknown: 3, Warn: 2, Pass: 1, Skip: 0}
+	worst := rs[0]
+	var details, fixes []string
+	var per []any
+	for _, r := range rs {
+		if rank[r.Status] > rank[worst.Status] {
+			worst = r
+		}
+		details = append(details, r.Summary)
+		if r.Remediation != "" && !slices.Contains(fixes, r.Remediation) {
+			fixes = append(fixes, r.Remediation)
+		}
+		per = append(per, map[string]any{"status": r.Status, "summary": r.Summary, "evidence": r.Evidence})
+	}
+	return Result{ID: id, Status: worst.Status, Summary: worst.Summary,
+		Detail: strings.Join(details, "; "), Remediation: strings.Join(fixes, "; "), Evidence: map[string]any{key: per}}
 }

@@ -127,3 +127,29 @@ func TestShippedConfig(t *testing.T) {
 		t.Errorf("the example gave keys %v, roles %v, routes %v", keys, s.Roles, s.Routes)
 	}
 }
+
+// TestOnce: what a run asks for several times is found once per Env, copies of the Env
+// share it, and an Env built by hand (no memo) finds it every time.
+func TestOnce(t *testing.T) {
+	env, err := NewEnv(t.TempDir())
+	if err != nil {
+		t.Skipf("skipped: no netlink socket here: %v", err)
+	}
+	defer env.Close()
+	calls := 0
+	find := func() int { calls++; return 42 }
+	view := *env
+	for _, e := range []*Env{env, env, &view} {
+		if got := Once(e, "k", find); got != 42 {
+			t.Fatalf("Once = %d", got)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("found %d times in one run; want once", calls)
+	}
+	Once(&Env{}, "k", find)
+	Once(&Env{}, "k", find)
+	if calls != 3 {
+		t.Errorf("an Env without a memo: %d calls in all; want every call to find", calls)
+	}
+}

@@ -135,8 +135,10 @@ func (f *settingsFlags) settings(fs *pflag.FlagSet) (probes.Settings, error) {
 		return s, err
 	}
 	if s.Node > 0 {
-		if _, err := os.Stat(s.Root); err != nil {
+		if _, err := os.Stat(s.Root); errors.Is(err, os.ErrNotExist) {
 			return s, &probes.UsageError{Flag: "--node", Value: fmt.Sprint(s.Node), Problem: "no such process"}
+		} else if err != nil {
+			return s, &probes.UsageError{Flag: "--node", Value: fmt.Sprint(s.Node), Problem: "its files cannot be read: " + err.Error()}
 		}
 	} else if st, err := os.Stat(s.Root); err != nil || !st.IsDir() {
 		return s, &probes.UsageError{Flag: "--root", Value: s.Root, Problem: "not a directory"}

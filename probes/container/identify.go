@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -168,7 +169,7 @@ func Select(env *probes.Env, pids []int, netns []string, want []string) ([]Ident
 		for _, id := range all {
 			if id.Matches(v) {
 				found = true
-				if !contains(out, id) {
+				if !slices.Contains(out, id) {
 					out = append(out, id)
 				}
 			}
@@ -178,15 +179,6 @@ func Select(env *probes.Env, pids []int, netns []string, want []string) ([]Ident
 		}
 	}
 	return out, nil
-}
-
-func contains(ids []Identity, id Identity) bool {
-	for _, x := range ids {
-		if x.PID == id.PID {
-			return true
-		}
-	}
-	return false
 }
 
 // known lists the nodes there are, for the error of a --container that names none.

@@ -64,33 +64,8 @@ func nameOnce(f *Found, out []probes.Result) []probes.Result {
 	return out
 }
 
-// merge folds the per-instance results of one check into one: the worst status leads;
-// with one instance its result is the check's.
-func merge(id string, rs []probes.Result) probes.Result {
-	if len(rs) == 1 {
-		rs[0].ID = id
-		return rs[0]
-	}
-	rank := map[probes.Status]int{probes.Fail: 4, probes.Unknown: 3, probes.Warn: 2, probes.Pass: 1, probes.Skip: 0}
-	worst := rs[0]
-	var details, fixes []string
-	ev := map[string]any{}
-	var per []any
-	for _, r := range rs {
-		if rank[r.Status] > rank[worst.Status] {
-			worst = r
-		}
-		details = append(details, r.Summary)
-		if r.Remediation != "" {
-			fixes = append(fixes, r.Remediation)
-		}
-		per = append(per, map[string]any{"status": r.Status, "summary": r.Summary, "evidence": r.Evidence})
-	}
-	ev["instances"] = per
-	out := probes.Result{ID: id, Status: worst.Status, Summary: worst.Summary,
-		Detail: strings.Join(details, "; "), Remediation: strings.Join(dedupe(fixes), "; "), Evidence: ev}
-	return out
-}
+// merge folds the per-instance results of one check into one (probes.Merge).
+func merge(id string, rs []probes.Result) probes.Result { return probes.Merge(id, "instances", rs) }
 
 func dedupe(ss []string) []string {
 	seen := map[string]bool{}

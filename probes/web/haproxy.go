@@ -39,7 +39,7 @@ func loadHAProxy(env *probes.Env) []*haproxyConfig {
 		if p.kind != "haproxy" {
 			continue
 		}
-		paths := haproxyArgs(p.args)
+		paths := options(p.args, "f")['f'] // every -f, in order: haproxy reads them all
 		if len(paths) == 0 {
 			paths = []string{haproxyMain}
 		}
@@ -55,21 +55,6 @@ func loadHAProxy(env *probes.Env) []*haproxyConfig {
 	if len(out) == 0 {
 		if _, err := env.ReadFile(haproxyMain, haproxy.MaxSize); err == nil {
 			out = append(out, readHAProxy(env, []string{haproxyMain}))
-		}
-	}
-	return out
-}
-
-// haproxyArgs are the -f paths of haproxy's command line (-f FILE, -fFILE).
-func haproxyArgs(args []string) []string {
-	var out []string
-	for i := 1; i < len(args); i++ {
-		switch a := args[i]; {
-		case a == "-f" && i+1 < len(args):
-			i++
-			out = append(out, args[i])
-		case strings.HasPrefix(a, "-f") && len(a) > 2:
-			out = append(out, a[2:])
 		}
 	}
 	return out

@@ -72,9 +72,6 @@ func TestHAProxyProxies(t *testing.T) {
 	if got := strings.Join(names, " "); got != "backend app@/etc/haproxy/conf.d/20-back.cfg:1 listen l@/etc/haproxy/conf.d/20-back.cfg:5" {
 		t.Errorf("balanced proxies: %s", got)
 	}
-	if got := haproxyArgs([]string{"haproxy", "-Ws", "-f", "/etc/haproxy/haproxy.cfg", "-f/etc/haproxy/conf.d", "-p", "/run/haproxy.pid"}); strings.Join(got, " ") != "/etc/haproxy/haproxy.cfg /etc/haproxy/conf.d" {
-		t.Errorf("haproxyArgs = %q", got)
-	}
 }
 
 // statSample is show stat as HAProxy 2.6 answers it (columns cut after lastchg's

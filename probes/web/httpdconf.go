@@ -48,9 +48,8 @@ type HTTPDConfig struct {
 	// Problems are files that could not be read or parsed, with where.
 	Problems []string
 	// PID is the running httpd whose command line named Main (0: the distribution's
-	// file, no httpd running); Defines are its -D parameters, which decide <IfDefine>.
-	PID     int
-	Defines []string
+	// file, no httpd running).
+	PID int
 	// loaded are the modules loaded so far as httpd reads (moduleName), for <IfModule>.
 	loaded map[string]bool
 	// defined are the parameters <IfDefine> tests (-D and Define so far); nil when no
@@ -77,7 +76,7 @@ func HTTPDs(env *probes.Env) []*HTTPDConfig {
 		if p.kind != "httpd" {
 			continue
 		}
-		root, file, defines := httpdMain(p)
+		root, file, defines := httpdMain(env, p)
 		key := fmt.Sprint(root, "\x00", file, "\x00", defines)
 		if file == "" || seen[key] {
 			continue
@@ -109,7 +108,7 @@ func LoadHTTPD(env *probes.Env) *HTTPDConfig {
 // loadHTTPD reads main and what it includes, ServerRoot root, as an httpd started with
 // the -D parameters defines reads it (defines nil: not known).
 func loadHTTPD(env *probes.Env, main, root string, defines []string) *HTTPDConfig {
-	c := &HTTPDConfig{Main: main, ServerRoot: root, Defines: defines, loaded: map[string]bool{}, env: env}
+	c := &HTTPDConfig{Main: main, ServerRoot: root, loaded: map[string]bool{}, env: env}
 	for _, name := range compiledIn {
 		c.loaded[name] = true
 	}
@@ -122,9 +121,6 @@ func loadHTTPD(env *probes.Env, main, root string, defines []string) *HTTPDConfi
 	c.read(env, main, 0, map[string]bool{}, nil)
 	return c
 }
-
-// Env is the view the configuration was read through, for the files it names.
-func (c *HTTPDConfig) Env() *probes.Env { return c.env }
 
 // read reads one file and what it includes; vh is the <VirtualHost> an Include of it
 // is in (an included file's directives belong to it).

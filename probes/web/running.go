@@ -31,9 +31,14 @@ type serverProc struct {
 // maxProcs bounds the processes looked at for web servers.
 const maxProcs = 1 << 16
 
-// runningServers lists the httpd, nginx and haproxy processes of this network namespace, parents
-// only (httpd's children and nginx's workers repeat their parent), in PID order.
+// runningServers lists the httpd, nginx and haproxy processes of this network namespace,
+// parents only (httpd's children and nginx's workers repeat their parent), in PID order;
+// once per run.
 func runningServers(env *probes.Env) []serverProc {
+	return probes.Once(env, "web.runningServers", func() []serverProc { return findServers(env) })
+}
+
+func findServers(env *probes.Env) []serverProc {
 	ents, err := os.ReadDir(env.Path("/proc"))
 	if err != nil {
 		return nil
@@ -125,13 +130,15 @@ func viewOf(env *probes.Env, pid int) *probes.Env {
 const compiledTimeout = 2 * time.Second
 
 // compiledDefaults runs the process's own binary with -V and returns what it prints
-// (httpd: -D NAME="value" lines; nginx: configure arguments on stderr). Equivalent to:
-// /proc/PID/exe -V.
-func compiledDefaults(pid int) string {
-	ctx, cancel := context.WithTimeout(context.Background(), compiledTimeout)
-	defer cancel()
-	out, _ := exec.CommandContext(ctx, fmt.Sprintf("/proc/%d/exe", pid), "-V").CombinedOutput()
-	return string(out)
+// (httpd: -D NAME="value" lines; nginx: configure arguments on stderr), once per run.
+// Equivalent to: /proc/PID/exe -V.
+func compiledDefaults(env *probes.Env, pid int) string {
+	return probes.Once(env, fmt.Sprintf("web.compiledDefaults.%d", pid), func() string {
+		ctx, cancel := context.WithTimeout(context.Background(), compiledTimeout)
+		defer cancel()
+		out, _ := exec.CommandContext(ctx, fmt.Sprintf("/proc/%d/exe", pid), "-V").CombinedOutput()
+		return string(out)
+	})
 }
 
 // httpdCompiled reads HTTPD_ROOT and SERVER_CONFIG_FILE from httpd -V.
@@ -162,67 +169,45 @@ func nginxCompiled(v string) (prefix, conf string) {
 	return prefix, conf
 }
 
-// httpdStart is how a running httpd reads its configuration.
-type httpdStart struct {
-	root, file string
-	defines    []string
-	// compiled says whether the binary's defaults were needed (no -d, or no -f).
-	compiled bool
-}
-
-// httpdArgs reads httpd's command line: -d SERVERROOT, -f FILE, -D NAME (each also
-// written without the space: -dDIR, -fFILE, -DNAME). -C and -c directives are not read.
-func httpdArgs(args []string) httpdStart {
-	var s httpdStart
+// options reads the values of the one-letter options in letters from a command line,
+// written "-x VALUE" or "-xVALUE", in order (httpd's -d, -f, -D; nginx's -p, -c;
+// haproxy's -f). Other options are passed over.
+func options(args []string, letters string) map[byte][]string {
+	out := map[byte][]string{}
 	for i := 1; i < len(args); i++ {
-		a, val := args[i], ""
-		if len(a) < 2 || a[0] != '-' || !strings.ContainsRune("dfD", rune(a[1])) {
+		a := args[i]
+		if len(a) < 2 || a[0] != '-' || !strings.ContainsRune(letters, rune(a[1])) {
 			continue
 		}
-		if val = a[2:]; val == "" && i+1 < len(args) {
+		val := a[2:]
+		if val == "" {
+			if i+1 >= len(args) {
+				continue
+			}
 			i++
 			val = args[i]
 		}
-		switch a[1] {
-		case 'd':
-			s.root = val
-		case 'f':
-			s.file = val
-		case 'D':
-			s.defines = append(s.defines, val)
-		}
+		out[a[1]] = append(out[a[1]], val)
 	}
-	s.compiled = s.root == "" || s.file == ""
-	return s
+	return out
 }
 
-// nginxArgs reads nginx's command line: -p PREFIX and -c FILE.
-func nginxArgs(args []string) (prefix, conf string) {
-	for i := 1; i < len(args); i++ {
-		switch a := args[i]; {
-		case a == "-p" && i+1 < len(args):
-			i++
-			prefix = args[i]
-		case a == "-c" && i+1 < len(args):
-			i++
-			conf = args[i]
-		case strings.HasPrefix(a, "-p") && len(a) > 2:
-			prefix = a[2:]
-		case strings.HasPrefix(a, "-c") && len(a) > 2:
-			conf = a[2:]
-		}
+// last is the value given last of an option ("" for none): httpd and nginx take the last.
+func last(vals []string) string {
+	if len(vals) == 0 {
+		return ""
 	}
-	return prefix, conf
+	return vals[len(vals)-1]
 }
 
 // httpdMain resolves a running httpd's ServerRoot and main file as httpd does: -d, else
 // the compiled HTTPD_ROOT; -f, else the compiled SERVER_CONFIG_FILE; a relative file is
 // relative to the ServerRoot.
-func httpdMain(p serverProc) (root, file string, defines []string) {
-	s := httpdArgs(p.args)
-	root, file = s.root, s.file
-	if s.compiled {
-		croot, cfile := httpdCompiled(compiledDefaults(p.pid))
+func httpdMain(env *probes.Env, p serverProc) (root, file string, defines []string) {
+	opts := options(p.args, "dfD")
+	root, file, defines = last(opts['d']), last(opts['f']), opts['D']
+	if root == "" || file == "" {
+		croot, cfile := httpdCompiled(compiledDefaults(env, p.pid))
 		if root == "" {
 			root = croot
 		}
@@ -233,18 +218,22 @@ func httpdMain(p serverProc) (root, file string, defines []string) {
 	if root == "" {
 		root = "/"
 	}
-	if file != "" && !filepath.IsAbs(file) {
+	if file == "" {
+		return filepath.Clean(root), "", defines // no -f, and the binary did not say
+	}
+	if !filepath.IsAbs(file) {
 		file = filepath.Join(root, file)
 	}
-	return filepath.Clean(root), filepath.Clean(file), s.defines
+	return filepath.Clean(root), filepath.Clean(file), defines
 }
 
-// nginxMain resolves a running nginx's main file as nginx does: -c, else the compiled
+// nginxMainOf resolves a running nginx's main file as nginx does: -c, else the compiled
 // --conf-path; a relative one is relative to -p, else the compiled --prefix.
-func nginxMainOf(p serverProc) string {
-	prefix, conf := nginxArgs(p.args)
+func nginxMainOf(env *probes.Env, p serverProc) string {
+	opts := options(p.args, "pc")
+	prefix, conf := last(opts['p']), last(opts['c'])
 	if conf == "" || !filepath.IsAbs(conf) && prefix == "" {
-		cprefix, cconf := nginxCompiled(compiledDefaults(p.pid))
+		cprefix, cconf := nginxCompiled(compiledDefaults(env, p.pid))
 		if conf == "" {
 			conf = cconf
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
@@ -28,35 +29,57 @@ func TestServerKind(t *testing.T) {
 	}
 }
 
-func TestHTTPDArgs(t *testing.T) {
+// TestOptions reads the command lines as httpd, nginx and haproxy take them: "-x VALUE"
+// and "-xVALUE", repeated options in order, other options passed over.
+func TestOptions(t *testing.T) {
 	for _, c := range []struct {
-		args []string
-		want string
+		args    []string
+		letters string
+		want    string
 	}{
-		{[]string{"apache2", "-d", "/srv/web", "-f", "conf/httpd.conf", "-DFOREGROUND", "-D", "SSL"}, "/srv/web conf/httpd.conf [FOREGROUND SSL] false"},
-		{[]string{"httpd", "-d/opt/httpd", "-f/opt/httpd/conf/httpd.conf"}, "/opt/httpd /opt/httpd/conf/httpd.conf [] false"},
-		{[]string{"/usr/sbin/apache2", "-k", "start"}, "  [] true"},
-		{[]string{"httpd", "-f", "/etc/httpd/conf/httpd.conf"}, " /etc/httpd/conf/httpd.conf [] true"},
-		{[]string{"httpd", "-d"}, "  [] true"},
+		{[]string{"apache2", "-d", "/srv/web", "-f", "conf/httpd.conf", "-DFOREGROUND", "-D", "SSL"}, "dfD", "map[68:[FOREGROUND SSL] 100:[/srv/web] 102:[conf/httpd.conf]]"},
+		{[]string{"httpd", "-d/opt/httpd", "-f/opt/httpd/conf/httpd.conf"}, "dfD", "map[100:[/opt/httpd] 102:[/opt/httpd/conf/httpd.conf]]"},
+		{[]string{"/usr/sbin/apache2", "-k", "start"}, "dfD", "map[]"},
+		{[]string{"httpd", "-d"}, "dfD", "map[]"},
+		{[]string{"nginx", "-p", "/srv/nginx", "-c", "conf/nginx.conf", "-g", "daemon", "off;"}, "pc", "map[99:[conf/nginx.conf] 112:[/srv/nginx]]"},
+		{[]string{"/usr/sbin/nginx", "-c/etc/nginx/other.conf"}, "pc", "map[99:[/etc/nginx/other.conf]]"},
+		{[]string{"haproxy", "-Ws", "-f", "/etc/haproxy/haproxy.cfg", "-f/etc/haproxy/conf.d", "-p", "/run/haproxy.pid", "-sf", "42"}, "f", "map[102:[/etc/haproxy/haproxy.cfg /etc/haproxy/conf.d]]"},
 	} {
-		s := httpdArgs(c.args)
-		if got := fmt.Sprintf("%s %s %v %v", s.root, s.file, s.defines, s.compiled); got != c.want {
-			t.Errorf("httpdArgs(%q) = %q; want %q", c.args, got, c.want)
+		if got := fmt.Sprint(options(c.args, c.letters)); got != c.want {
+			t.Errorf("options(%q, %q) = %s; want %s", c.args, c.letters, got, c.want)
 		}
 	}
 }
 
-func TestNginxArgs(t *testing.T) {
+// TestMainFiles resolves the main file as the servers do, where the command line says
+// enough without the binary's -V (the PID is no process: -V cannot be asked), and says
+// none where nothing names one.
+func TestMainFiles(t *testing.T) {
+	env := &probes.Env{Root: "/"}
+	const gone = 1 << 30
 	for _, c := range []struct {
-		args         []string
-		prefix, conf string
+		args []string
+		want string
 	}{
-		{[]string{"nginx", "-p", "/srv/nginx", "-c", "conf/nginx.conf", "-g", "daemon", "off;"}, "/srv/nginx", "conf/nginx.conf"},
-		{[]string{"/usr/sbin/nginx", "-c/etc/nginx/other.conf"}, "", "/etc/nginx/other.conf"},
-		{[]string{"/usr/sbin/nginx"}, "", ""},
+		{[]string{"apache2", "-d", "/srv/web", "-f", "conf/httpd.conf"}, "/srv/web /srv/web/conf/httpd.conf"},
+		{[]string{"httpd", "-f", "/opt/httpd/conf/httpd.conf"}, "/ /opt/httpd/conf/httpd.conf"},
+		{[]string{"httpd", "-d", "/srv/web"}, "/srv/web "},
 	} {
-		if p, conf := nginxArgs(c.args); p != c.prefix || conf != c.conf {
-			t.Errorf("nginxArgs(%q) = %q, %q; want %q, %q", c.args, p, conf, c.prefix, c.conf)
+		root, file, _ := httpdMain(env, serverProc{kind: "httpd", pid: gone, args: c.args})
+		if got := root + " " + file; got != c.want {
+			t.Errorf("httpdMain(%q) = %q; want %q", c.args, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"nginx", "-p", "/srv/nginx", "-c", "conf/nginx.conf"}, "/srv/nginx/conf/nginx.conf"},
+		{[]string{"nginx", "-c", "/etc/nginx/other.conf"}, "/etc/nginx/other.conf"},
+		{[]string{"nginx"}, ""},
+	} {
+		if got := nginxMainOf(env, serverProc{kind: "nginx", pid: gone, args: c.args}); got != c.want {
+			t.Errorf("nginxMainOf(%q) = %q; want %q", c.args, got, c.want)
 		}
 	}
 }
@@ -115,4 +138,24 @@ func envWith(t *testing.T, files map[string]string) *probes.Env {
 		}
 	}
 	return &probes.Env{Root: root}
+}
+
+// TestEachServer: two running httpds are both judged, each named by its main file, the
+// worse leading; one is reported as it is.
+func TestEachServer(t *testing.T) {
+	a := &HTTPDConfig{Main: "/srv/a/conf/httpd.conf", PID: 10}
+	b := &HTTPDConfig{Main: "/etc/apache2/apache2.conf", PID: 20}
+	got := eachServer("ajp.workers", []*HTTPDConfig{a, b}, []probes.Result{
+		probes.PassResult("", "1 AJP workers answer a CPing"),
+		probes.WarnResult("", "balancer lb: sticky_session=0"),
+	})
+	servers, _ := got.Evidence["servers"].([]any)
+	if got.ID != "ajp.workers" || got.Status != probes.Warn || got.Summary != "/etc/apache2/apache2.conf (httpd pid 20): balancer lb: sticky_session=0" ||
+		!strings.Contains(got.Detail, "/srv/a/conf/httpd.conf (httpd pid 10): 1 AJP workers answer a CPing") || len(servers) != 2 {
+		t.Errorf("eachServer = %+v", got)
+	}
+	one := eachServer("ajp.workers", []*HTTPDConfig{a}, []probes.Result{probes.PassResult("", "fine")})
+	if one.Summary != "fine" || one.ID != "ajp.workers" {
+		t.Errorf("one server: %+v; want its result as it is", one)
+	}
 }

@@ -169,7 +169,7 @@ func loadNginx(env *probes.Env) (ds []located, files int, problems []string) {
 	for _, p := range runningServers(env) {
 		main := ""
 		if p.kind == "nginx" {
-			main = nginxMainOf(p)
+			main = nginxMainOf(env, p)
 		}
 		if main == "" || seen[main] {
 			continue

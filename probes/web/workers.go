@@ -71,35 +71,18 @@ func (p Workers) Run(ctx context.Context, env *probes.Env) probes.Result {
 	for _, conf := range confs {
 		results = append(results, p.check(ctx, env, conf))
 	}
-	return eachServer(confs, results)
+	return eachServer(p.ID(), confs, results)
 }
 
-// eachServer is one result for several httpd configurations: the worst one leads, each
-// named by its main file; one configuration's result is returned as it is.
-func eachServer(confs []*HTTPDConfig, results []probes.Result) probes.Result {
-	if len(results) == 1 {
-		return results[0]
-	}
-	rank := map[probes.Status]int{probes.Skip: 0, probes.Pass: 1, probes.Unknown: 2, probes.Warn: 3, probes.Fail: 4}
-	worst := 0
-	for i, r := range results {
-		if rank[r.Status] > rank[results[worst].Status] {
-			worst = i
+// eachServer is one result for several httpd configurations, each named by its main
+// file (probes.Merge); one configuration's result is returned as it is.
+func eachServer(id string, confs []*HTTPDConfig, results []probes.Result) probes.Result {
+	if len(results) > 1 {
+		for i := range results {
+			results[i].Summary = confs[i].Label() + ": " + results[i].Summary
 		}
 	}
-	out := results[worst]
-	out.Summary = confs[worst].Label() + ": " + out.Summary
-	var others []string
-	ev := map[string]any{}
-	for i, r := range results {
-		ev[confs[i].Main] = r.Evidence
-		if i != worst {
-			others = append(others, fmt.Sprintf("%s: %s %s", confs[i].Label(), r.Status, r.Summary))
-		}
-	}
-	out.Detail = strings.TrimPrefix(out.Detail+"; "+strings.Join(others, "; "), "; ")
-	out.Evidence = map[string]any{"servers": ev}
-	return out
+	return probes.Merge(id, "servers", results)
 }
 
 // check judges the balancers of one httpd configuration.
