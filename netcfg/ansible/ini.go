@@ -159,7 +159,6 @@ func unquote(v string) string {
 	return v
 }
 
-
 // maxRange bounds what one pattern may expand to: a typo such as [1:100000000] is an
 // error, not a hang.
 const maxRange = 10000
