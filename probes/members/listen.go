@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"syscall"
+	"os"
 	"time"
 
 	"golang.org/x/net/ipv4"
@@ -80,20 +80,15 @@ type listener struct {
 	explicit bool
 }
 
-// open binds the group's port with SO_REUSEADDR (a running Tomcat keeps its socket) and
-// IP_MULTICAST_ALL off, so each socket hears only what its own membership lets in: that
-// is what tells "heard only with the interface set" apart.
-// Equivalent to: socat UDP4-RECVFROM:PORT,ip-add-membership=GROUP:IFACE,reuseaddr -
-func open(ctx context.Context, group netip.Addr, port int, ifi *net.Interface) (*listener, error) {
-	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		err := c.Control(func(fd uintptr) {
-			serr = errors.Join(unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1),
-				unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_MULTICAST_ALL, 0))
-		})
-		return errors.Join(err, serr)
-	}}
-	pc, err := lc.ListenPacket(ctx, "udp4", netip.AddrPortFrom(group, uint16(port)).String())
+// open binds the group's address and port with SO_REUSEADDR (a running Tomcat keeps its
+// socket) and IP_MULTICAST_ALL off, so each socket hears only what its own membership lets
+// in: that is what tells "heard only with the interface set" apart. It binds the group
+// address itself, not the wildcard Go's net.ListenPacket would turn it into: a wildcard
+// socket bound last takes every unicast datagram to the port, the mcast-test responder's
+// and the agent's among them, for as long as it listens.
+// Equivalent to: socat UDP4-RECVFROM:PORT,bind=GROUP,ip-add-membership=GROUP:IFACE,reuseaddr -
+func open(group netip.Addr, port int, ifi *net.Interface) (*listener, error) {
+	pc, err := bindGroup(group, port)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s:%d: %w", group, port, err)
 	}
@@ -117,6 +112,27 @@ func open(ctx context.Context, group netip.Addr, port int, ifi *net.Interface) (
 	return &listener{conn: conn, explicit: ifi != nil}, nil
 }
 
+// bindGroup is a UDP socket bound to group:port.
+func bindGroup(group netip.Addr, port int) (net.PacketConn, error) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("socket: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), "udp "+group.String())
+	defer f.Close()
+	if err := errors.Join(unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1),
+		unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_MULTICAST_ALL, 0)); err != nil {
+		return nil, fmt.Errorf("setsockopt: %w", err)
+	}
+	if !group.Is4() {
+		return nil, fmt.Errorf("not an IPv4 group")
+	}
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Port: port, Addr: group.As4()}); err != nil {
+		return nil, fmt.Errorf("bind: %w", err)
+	}
+	return net.FilePacketConn(f) // a duplicate of fd; f's own is closed on return
+}
+
 // Listen hears the group for cfg.Duration and returns what the members advertise, then
 // tests TCP to every advertised receiver. An error means it could not listen at all; a
 // join that fails on one socket is reported in Report.Problems while the other listens.
@@ -125,7 +141,7 @@ func Listen(ctx context.Context, cfg Config) (*Report, error) {
 	start := cfg.Now()
 	col := newCollector(cfg, start)
 	var ls []*listener
-	route, routeErr := open(ctx, cfg.Group, cfg.Port, nil)
+	route, routeErr := open(cfg.Group, cfg.Port, nil)
 	if routeErr == nil {
 		ls = append(ls, route)
 	}
@@ -135,7 +151,7 @@ func Listen(ctx context.Context, cfg Config) (*Report, error) {
 		if ifi, err = net.InterfaceByName(cfg.Iface); err != nil {
 			return nil, fmt.Errorf("interface %s: %w", cfg.Iface, err)
 		}
-		if l, err := open(ctx, cfg.Group, cfg.Port, ifi); err == nil {
+		if l, err := open(cfg.Group, cfg.Port, ifi); err == nil {
 			ls = append(ls, l)
 		} else {
 			col.hostProblem(err.Error())
