@@ -36,6 +36,10 @@ type Settings struct {
 	Membership string `json:"membership" yaml:"membership"`
 	// Peers are the other cluster hosts, names or addresses.
 	Peers []string `json:"peers" yaml:"peers"`
+	// WebPeers are the cluster's web hosts seen from a Tomcat host: like peers for name
+	// resolution, reverse-path filtering and the firewall (their AJP and HTTP requests),
+	// but not Tomcat members, so no heartbeat of theirs is expected.
+	WebPeers []string `json:"webPeers,omitempty" yaml:"webPeers"`
 	// ReceiverAddress is the Receiver address of server.xml ("auto": the host name's);
 	// the interface that holds it is the cluster interface.
 	ReceiverAddress string `json:"receiverAddress,omitempty" yaml:"-"`
@@ -172,7 +176,7 @@ func (s Settings) Validate() error {
 			return &UsageError{"--iface", s.Iface, err.Error()}
 		}
 	}
-	for _, p := range s.Peers {
+	for _, p := range s.AllPeers() {
 		if strings.TrimSpace(p) == "" || strings.ContainsAny(p, " \t/\\") {
 			return &UsageError{"--peer", p, "not a host name or address"}
 		}
@@ -287,4 +291,12 @@ func LoadConfig(r io.Reader, s Settings) (Settings, []string, error) {
 		set = append(set, k)
 	}
 	return s, set, nil
+}
+
+// AllPeers are the peers and the web peers: every other host whose traffic this one takes.
+func (s Settings) AllPeers() []string {
+	if len(s.WebPeers) == 0 {
+		return s.Peers
+	}
+	return append(append([]string{}, s.Peers...), s.WebPeers...)
 }

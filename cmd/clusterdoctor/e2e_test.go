@@ -310,6 +310,13 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"mcast-test", "--peer", "x", "--rate", "100"}, "--rate: goes with --send"},
 		{[]string{"mcast-test", "--send", "--ttl", "300"}, `--ttl "300": must be between 1 and 255`},
 		{[]string{"mcast-test", "--send", "--size", "100000"}, `--size "100000"`},
+		{[]string{"cluster", "-o", "html"}, `--output "html": want text or json`},
+		{[]string{"cluster", "was1", "--ssh-option", "-oProxyCommand=x"}, `--ssh-option "-oProxyCommand=x": want KEY=VALUE`},
+		{[]string{"cluster", "-i", "/nonexistent/inventory"}, `--inventory "/nonexistent/inventory": no such file or directory`},
+		{[]string{"cluster", "was1", "--url", "ftp://x/"}, `--url "ftp://x/"`},
+		{[]string{"cluster", "--", "-oProxyCommand=x"}, `"-oProxyCommand=x" is not a host name or address`},
+		{[]string{"cluster", "--config", "/dev/null"}, `HOST: name the cluster's hosts`},
+		{[]string{"cluster", "was1", "--skip", "nosuch.check"}, `--skip "nosuch.check": unknown check id`},
 	}
 	image := t.TempDir() // an image under --root whose interface this kernel lacks
 	tests = append(tests, struct {

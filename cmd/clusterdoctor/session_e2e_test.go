@@ -35,6 +35,7 @@ CNT=<%= cnt %>
 // with mod_jk and a real nginx on a web host, each host in its own namespace.
 type webCluster struct {
 	t     *testing.T
+	lab   *lab.Lab
 	was   map[string]*lab.Host
 	specs map[string]lab.TomcatSpec
 	tc    map[string]*lab.Tomcat
@@ -61,7 +62,7 @@ var healthyWorkers = workersProperties([2]string{"tomcat1", "tomcat2"}, ajpSecre
 
 func newWebCluster(t *testing.T) *webCluster {
 	l := lab.New(t)
-	c := &webCluster{t: t, was: map[string]*lab.Host{}, specs: map[string]lab.TomcatSpec{}, tc: map[string]*lab.Tomcat{}}
+	c := &webCluster{t: t, lab: l, was: map[string]*lab.Host{}, specs: map[string]lab.TomcatSpec{}, tc: map[string]*lab.Tomcat{}}
 	c.was["tomcat1"], c.was["tomcat2"], c.web = l.AddHost("was1", 1), l.AddHost("was2", 2), l.AddHost("web", 10)
 	for _, h := range []*lab.Host{c.was["tomcat1"], c.was["tomcat2"], c.web} {
 		h.AddMulticastRoute()

@@ -24,7 +24,7 @@ type settingsFlags struct {
 	iface, group, receiverPorts, config, root string
 	tomcat, tomcatHome                        string
 	mcastPort, ajpPort                        int
-	peers, roles                              []string
+	peers, webPeers, roles                    []string
 	timeout                                   time.Duration
 	// node is preflight's hidden --node PID: this run checks the node whose namespaces
 	// the host's clusterdoctor started it in.
@@ -53,6 +53,7 @@ func (f *settingsFlags) register(fs *pflag.FlagSet) {
 // (preflight and the agent).
 func (f *settingsFlags) registerRole(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&f.roles, "role", nil, "what this host is: web (httpd or nginx balancing), was (Tomcat), or web,was (default: detected)")
+	fs.StringArrayVar(&f.webPeers, "web-peer", nil, "a web host of the cluster: a peer whose requests this host takes, but no Tomcat member (repeatable)")
 }
 
 // settings layers defaults, the config file, then the flags given on the command line.
@@ -79,7 +80,7 @@ func (f *settingsFlags) settings(fs *pflag.FlagSet) (probes.Settings, error) {
 		return s, fmt.Errorf("--config: %w", err)
 	}
 	for flag, key := range map[string]string{"iface": "iface", "group": "group", "mcast-port": "mcastPort",
-		"receiver-ports": "receiverPorts", "ajp-port": "ajpPort", "peer": "peers", "role": "roles"} {
+		"receiver-ports": "receiverPorts", "ajp-port": "ajpPort", "peer": "peers", "web-peer": "webPeers", "role": "roles"} {
 		if fs.Changed(flag) {
 			f.explicit[key] = "flag"
 		}
@@ -109,6 +110,9 @@ func (f *settingsFlags) settings(fs *pflag.FlagSet) (probes.Settings, error) {
 	}
 	if fs.Changed("peer") {
 		s.Peers = f.peers
+	}
+	if fs.Changed("web-peer") {
+		s.WebPeers = f.webPeers
 	}
 	if fs.Changed("role") {
 		s.Roles = f.roles

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strings"
 	"time"
 )
 
@@ -27,14 +28,18 @@ func (l *Lab) SSHKey(name string) string {
 // with the key whose public half is authorizedKeys and nothing else: no password, no PAM,
 // a host key of its own, a private /run (its privilege separation directory /run/sshd).
 // The machine's /etc/ssh is not read. Sessions see the host through priv (its /etc/hosts,
-// host name). It skips the test without openssh-server.
-func (h *Host) StartSSHD(priv Private, authorizedKeys string) {
+// host name); priv.Env is set in every session (sshd's SetEnv: PATH, say). It skips the
+// test without openssh-server. Stop ends it.
+func (h *Host) StartSSHD(priv Private, authorizedKeys string) *exec.Cmd {
 	l := h.lab
 	l.t.Helper()
 	if !fileExists(SSHDPath) {
 		l.t.Skip("skipped: no " + SSHDPath + " (install openssh-server)")
 	}
-	hostKey := l.SSHKey("sshd-hostkey-" + h.Name)
+	hostKey := l.Path("sshd-hostkey-" + h.Name)
+	if !fileExists(hostKey) { // a restarted sshd keeps its host key
+		hostKey = l.SSHKey("sshd-hostkey-" + h.Name)
+	}
 	conf := l.WriteFile("sshd-"+h.Name+".conf", fmt.Sprintf(`ListenAddress %s
 HostKey %s
 PidFile none
@@ -46,7 +51,7 @@ KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
 Subsystem sftp internal-sftp
-`, h.Addr, hostKey, authorizedKeys))
+%s`, h.Addr, hostKey, authorizedKeys, setEnv(priv.Env)))
 	priv.NoClock = true
 	priv.Setup = append([]string{"mount -t tmpfs lab-sshd-run /run", "mkdir -m 755 /run/sshd"}, priv.Setup...)
 	cmd := h.Start(priv, "sshd-"+h.Name, SSHDPath, "-D", "-e", "-f", conf)
@@ -62,9 +67,25 @@ Subsystem sftp internal-sftp
 		})
 		if up {
 			l.requireNoClock(cmd)
-			return
+			return cmd
 		}
 	}
 	log, _ := os.ReadFile(l.Path("sshd-" + h.Name + ".log"))
 	l.t.Fatalf("lab: sshd in %s did not start:\n%s", h.Name, log)
+	return nil
 }
+
+// setEnv is sshd_config's SetEnv for env, quoted as sshd reads it.
+func setEnv(env []string) string {
+	if len(env) == 0 {
+		return ""
+	}
+	var q []string
+	for _, e := range env {
+		q = append(q, `"`+e+`"`)
+	}
+	return "SetEnv " + strings.Join(q, " ") + "\n"
+}
+
+// Stop ends a process the lab started in this host (by its PID), before the test ends.
+func (h *Host) Stop(c *exec.Cmd) { stop(c) }

@@ -50,13 +50,13 @@ func checks(s probes.Settings, choice Choice, found *tomcat.Found) []probes.Prob
 	if s.Membership == probes.Multicast {
 		needs = append(needs, fwIGMP.Need())
 	}
-	fwPorts.Guard = firewall.NewGuard(s.Iface, s.Peers, needs...)
+	fwPorts.Guard = firewall.NewGuard(s.Iface, s.AllPeers(), needs...)
 	fwIGMP.Guard = fwPorts.Guard
 	list := []probes.Probe{
 		network.Link{Iface: s.Iface, Source: s.IfaceSource, Guess: choice.Guess},
-		network.RPFilter{Iface: s.Iface, Peers: s.Peers},
+		network.RPFilter{Iface: s.Iface, Peers: s.AllPeers()},
 		hostnames.Hostname{Iface: s.Iface, Absent: choice.Absent},
-		hostnames.Peers{Iface: s.Iface, Peers: s.Peers},
+		hostnames.Peers{Iface: s.Iface, Peers: s.AllPeers()},
 		ntp.Sync{},
 		ports.Receiver{Range: s.ReceiverPorts, Likely: found.PIDs()},
 		fwPorts,

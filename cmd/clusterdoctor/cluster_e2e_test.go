@@ -1,0 +1,256 @@
+package main_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/cluster"
+	"github.com/clusterdoctor/clusterdoctor/probes/lab"
+)
+
+// clusterSeat runs `cluster` from the web host of a webCluster whose WAS hosts each run a
+// real sshd: was1 has an old clusterdoctor on PATH (this one is copied there for the run),
+// was2 this very binary (used as it is).
+type clusterSeat struct {
+	*webCluster
+	key  string
+	sshd map[string]*exec.Cmd
+	env  map[string][]string
+}
+
+func newClusterSeat(t *testing.T) *clusterSeat {
+	lab.RequireCommands(t, "ssh", "ssh-keygen")
+	c := &clusterSeat{webCluster: newWebCluster(t), sshd: map[string]*exec.Cmd{}, env: map[string][]string{}}
+	c.key = c.lab.SSHKey("seat-key")
+	old, same := c.lab.Path("old-bin"), c.lab.Path("same-bin")
+	for _, d := range []string{old, same} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(old, "clusterdoctor"), []byte("#!/bin/sh\necho clusterdoctor 0.0.1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(same, "clusterdoctor"), b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c.env["tomcat1"] = []string{"PATH=" + old + ":/usr/sbin:/usr/bin:/sbin:/bin"}
+	c.env["tomcat2"] = []string{"PATH=" + same + ":/usr/sbin:/usr/bin:/sbin:/bin"}
+	for _, route := range []string{"tomcat1", "tomcat2"} {
+		c.startSSHD(route, c.key+".pub")
+		// Tomcat compiles the page on its first request, which can take longer than the
+		// web checks wait for an answer.
+		c.get("http://"+c.was[route].Addr.String()+":8080/", "")
+	}
+	return c
+}
+
+func (c *clusterSeat) startSSHD(route, authorized string) {
+	priv := c.tc[route].Priv
+	priv.Env = c.env[route]
+	c.sshd[route] = c.was[route].StartSSHD(priv, authorized)
+}
+
+// inventory writes an inventory of the three hosts in INI or YAML form.
+func (c *clusterSeat) inventory(form string) string {
+	if form == "yaml" {
+		return c.lab.WriteFile("inventory.yml", fmt.Sprintf(`all:
+  vars:
+    ansible_user: root
+    ansible_ssh_private_key_file: %s
+  children:
+    web:
+      hosts:
+        web: {ansible_host: 10.99.0.10}
+    was:
+      hosts:
+        was1: {ansible_host: 10.99.0.1}
+        was2:
+          ansible_host: 10.99.0.2
+`, c.key))
+	}
+	return c.lab.WriteFile("inventory.ini", fmt.Sprintf(`[web]
+web ansible_host=10.99.0.10
+
+[was]
+was1 ansible_host=10.99.0.1
+was2 ansible_host=10.99.0.2
+
+[was:vars]
+ansible_user=root
+
+[all:vars]
+ansible_ssh_private_key_file=%s
+`, c.key))
+}
+
+// run runs cluster from the web host as an operator would, and reads its JSON.
+func (c *clusterSeat) run(t *testing.T, args ...string) (*cluster.Report, run) {
+	t.Helper()
+	argv := append([]string{"cluster", "-o", "json", "--skip", "ntp.sync", "--ssh-option", "StrictHostKeyChecking=no",
+		"--ssh-option", "UserKnownHostsFile=/dev/null", "--ssh-option", "LogLevel=ERROR"}, args...)
+	r := execute(t, c.web.Command(c.tier.View(), binary, argv...))
+	var rep cluster.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("cluster %v: exit %d, not JSON: %v\n%s\n%s", args, r.code, err, r.stdout, r.stderr)
+	}
+	return &rep, r
+}
+
+func (c *clusterSeat) text(t *testing.T, args ...string) string {
+	t.Helper()
+	argv := append([]string{"cluster", "--skip", "ntp.sync", "--ssh-option", "StrictHostKeyChecking=no",
+		"--ssh-option", "UserKnownHostsFile=/dev/null", "--ssh-option", "LogLevel=ERROR"}, args...)
+	r := execute(t, c.web.Command(c.tier.View(), binary, argv...))
+	return r.stdout + r.stderr
+}
+
+func hostOf(t *testing.T, rep *cluster.Report, name string) *cluster.HostReport {
+	t.Helper()
+	for _, h := range rep.Hosts {
+		if h.Name == name {
+			return h
+		}
+	}
+	t.Fatalf("no host %s in the report", name)
+	return nil
+}
+
+func comparison(rep *cluster.Report, what string) *cluster.Comparison {
+	for i := range rep.Comparisons {
+		if rep.Comparisons[i].What == what {
+			return &rep.Comparisons[i]
+		}
+	}
+	return nil
+}
+
+// findingsOf are the report's findings as "host what: summary" lines.
+func findingsOf(rep *cluster.Report) []string {
+	var out []string
+	for _, f := range rep.Findings() {
+		out = append(out, f.Host+" "+f.What+": "+f.Summary)
+	}
+	return out
+}
+
+// TestClusterOverSSH diagnoses the lab's real cluster (two Tomcat 10.1 behind httpd with
+// mod_jk) from the web host over real sshd: healthy, then with one fault at a time on one
+// host, each finding on that host, and with hosts that cannot be reached.
+func TestClusterOverSSH(t *testing.T) {
+	lab.RequireRoot(t)
+	c := newClusterSeat(t)
+	ini := c.inventory("ini")
+
+	t.Run("healthy", func(t *testing.T) {
+		rep, r := c.run(t, "-i", ini, "--url", "http://10.99.0.10/")
+		if r.code != 0 {
+			t.Errorf("exit %d, want 0: %q\n%s", r.code, findingsOf(rep), c.text(t, "-i", ini, "--url", "http://10.99.0.10/"))
+		}
+		for _, name := range []string{"was1", "was2", "web"} {
+			h := hostOf(t, rep, name)
+			if !h.Reachable || len(h.Checks) == 0 {
+				t.Errorf("%s: reachable %v, %d checks, error %q, problems %q", name, h.Reachable, len(h.Checks), h.Error, h.Problems)
+			}
+		}
+		web, was1, was2 := hostOf(t, rep, "web"), hostOf(t, rep, "was1"), hostOf(t, rep, "was2")
+		if was1.Mesh != nil && was1.Members != nil && web.SessionTest != nil {
+			t.Logf("cluster took %d ms; was1: mesh %d ms, members %d ms; session-test %d ms", rep.DurationMs,
+				was1.Mesh.DurationMs, was1.Members.DurationMs, web.SessionTest.DurationMs)
+		}
+		if !strings.HasPrefix(web.Binary, "this host") || web.SessionTest == nil || !web.SessionTest.OK() {
+			t.Errorf("web: binary %q, session-test %+v", web.Binary, web.SessionTest)
+		}
+		for _, h := range []*cluster.HostReport{was1, was2} {
+			if h.Mesh == nil || !h.Mesh.OK(1) || len(h.Mesh.Peers) != 1 || h.Members == nil || !h.Members.OK() || len(h.Members.Members) != 2 {
+				t.Errorf("%s: mesh %+v, members %+v", h.Name, h.Mesh, h.Members)
+			}
+			if h.Settings == nil || !strings.Contains(strings.Join(h.Settings.WebPeers, " "), "10.99.0.10") || len(h.Settings.Peers) != 1 {
+				t.Errorf("%s: preflight's peers are the other WAS host, its web peer the web host: %+v", h.Name, h.Settings)
+			}
+		}
+		// was1's clusterdoctor on PATH is another one: this one was copied, and is gone.
+		m := regexp.MustCompile(`^copied to (/\S+) `).FindStringSubmatch(was1.Binary)
+		if m == nil {
+			t.Errorf("was1: binary %q, want a copy", was1.Binary)
+		} else if _, err := os.Stat(m[1]); !os.IsNotExist(err) {
+			t.Errorf("was1: %s is still there after the run (%v)", m[1], err)
+		}
+		if want := "on PATH: " + c.lab.Path("same-bin") + "/clusterdoctor"; was2.Binary != want {
+			t.Errorf("was2: binary %q, want %q", was2.Binary, want)
+		}
+		for _, what := range []string{"Tomcat versions", "cluster settings", "applications", "jvmRoutes", "clocks"} {
+			cmp := comparison(rep, what)
+			if cmp == nil || cmp.Breaks || len(cmp.Values) < 2 {
+				t.Errorf("comparison %s: %+v", what, cmp)
+			}
+		}
+		if cmp := comparison(rep, "jvmRoutes"); cmp != nil && !strings.Contains(cmp.Values["web"], "tomcat2=10.99.0.2:8009") {
+			t.Errorf("jvmRoutes: the web host's workers are compared too: %+v", cmp)
+		}
+		if leftovers, _ := filepath.Glob("/tmp/clusterdoctor-ssh-*"); len(leftovers) > 0 {
+			t.Errorf("the seat left its control directory: %v", leftovers)
+		}
+	})
+
+	t.Run("application on one node only", func(t *testing.T) {
+		dir := filepath.Join(c.tc["tomcat1"].Base, "webapps", "shop", "WEB-INF")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		defer os.RemoveAll(filepath.Dir(dir))
+		if err := os.WriteFile(filepath.Join(dir, "web.xml"), []byte(distributableWebXML), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rep, r := c.run(t, "-i", c.inventory("yaml"))
+		cmp := comparison(rep, "applications")
+		if r.code != 1 || cmp == nil || !cmp.Breaks || !strings.Contains(cmp.Why, "/shop is deployed on was1 but not on was2") {
+			t.Errorf("exit %d, applications %+v; findings %q", r.code, cmp, findingsOf(rep))
+		}
+	})
+
+	t.Run("hosts not reached", func(t *testing.T) {
+		c.was["tomcat2"].Stop(c.sshd["tomcat2"])
+		rep, r := c.run(t, "-i", ini)
+		was1, was2 := hostOf(t, rep, "was1"), hostOf(t, rep, "was2")
+		if r.code != 1 || was2.Reachable || !strings.Contains(was2.Error, "Connection refused") || !strings.Contains(was2.Error, "start sshd") ||
+			!was1.Reachable || len(was1.Checks) == 0 {
+			t.Errorf("sshd stopped on was2: exit %d, was2 %q, was1 reachable %v with %d checks", r.code, was2.Error, was1.Reachable, len(was1.Checks))
+		}
+		c.startSSHD("tomcat2", c.lab.SSHKey("another-key")+".pub")
+		rep, r = c.run(t, "-i", ini)
+		was2 = hostOf(t, rep, "was2")
+		if r.code != 1 || was2.Reachable || !strings.Contains(was2.Error, "Permission denied") || !strings.Contains(was2.Error, "authorized_keys") {
+			t.Errorf("key refused on was2: exit %d, was2 %q", r.code, was2.Error)
+		}
+		c.was["tomcat2"].Stop(c.sshd["tomcat2"])
+		c.startSSHD("tomcat2", c.key+".pub")
+	})
+
+	t.Run("multicast route missing", func(t *testing.T) {
+		c.was["tomcat2"].DelMulticastRoute()
+		defer c.was["tomcat2"].AddMulticastRoute()
+		rep, r := c.run(t, "was1", "was2", "web", "-i", ini)
+		was2 := hostOf(t, rep, "was2")
+		route := was2.Check("route.multicast")
+		if r.code != 1 || route == nil || route.Status != probes.Fail {
+			t.Errorf("exit %d, was2's route.multicast %+v; findings %q", r.code, route, findingsOf(rep))
+		}
+		for _, h := range rep.Hosts {
+			if r := h.Check("route.multicast"); h.Name != "was2" && r != nil && r.Status == probes.Fail {
+				t.Errorf("%s's route.multicast fails: the fault is was2's", h.Name)
+			}
+		}
+	})
+}

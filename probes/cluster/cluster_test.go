@@ -1,0 +1,173 @@
+package cluster
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/clusterdoctor/clusterdoctor/netcfg/ansible"
+	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/mcast"
+)
+
+// was is a reached WAS host with a Tomcat of version v, its jvmRoute and applications as
+// preflight reports them (after a trip through JSON: lists are []any).
+func was(name, addr, version, route string, apps ...string) *HostReport {
+	var list []any
+	for _, a := range apps {
+		list = append(list, a)
+	}
+	s := probes.Defaults()
+	s.Membership = probes.Multicast
+	s.Instances = []probes.TomcatInstance{{Base: "/opt/tomcat", Version: version}}
+	return &HostReport{Name: name, Address: addr, Roles: []string{probes.RoleWAS}, Reachable: true, Settings: &s,
+		Checks: []probes.Result{
+			{ID: "tomcat.jvmroute", Status: probes.Pass, Evidence: map[string]any{"jvmRoute": route}},
+			{ID: "tomcat.distributable", Status: probes.Pass, Evidence: map[string]any{"replicating": list}},
+			{ID: "link.cluster", Status: probes.Pass, Evidence: map[string]any{"addresses": []any{addr + "/24"}}},
+		}}
+}
+
+func web(workers ...map[string]any) *HostReport {
+	var ws []any
+	for _, w := range workers {
+		ws = append(ws, w)
+	}
+	return &HostReport{Name: "web", Address: "10.0.0.10", Roles: []string{probes.RoleWeb}, Reachable: true,
+		Checks: []probes.Result{{ID: "ajp.workers", Status: probes.Pass, Evidence: map[string]any{"workers": ws}}}}
+}
+
+func worker(name, addr, route string) map[string]any {
+	return map[string]any{"name": name, "address": addr, "route": route}
+}
+
+func compared(t *testing.T, hosts []*HostReport, what string) Comparison {
+	t.Helper()
+	for _, c := range Compare(hosts) {
+		if c.What == what {
+			return c
+		}
+	}
+	t.Fatalf("no comparison %q", what)
+	return Comparison{}
+}
+
+func TestCompare(t *testing.T) {
+	healthy := func() []*HostReport {
+		return []*HostReport{
+			was("was1", "10.0.0.1", "10.1.60", "tomcat1", "localhost/"),
+			was("was2", "10.0.0.2", "10.1.59", "tomcat2", "localhost/"),
+			web(worker("tomcat1", "10.0.0.1:8009", "tomcat1"), worker("tomcat2", "10.0.0.2:8009", "tomcat2")),
+		}
+	}
+	for _, c := range Compare(healthy()) {
+		if c.Breaks {
+			t.Errorf("healthy: %+v", c)
+		}
+	}
+	for _, tc := range []struct {
+		what, want string
+		spoil      func(hs []*HostReport)
+	}{
+		{"Tomcat versions", "10.1 on was1; 9.0 on was2", func(hs []*HostReport) { hs[1].Settings.Instances[0].Version = "9.0.98" }},
+		{"applications", "localhost/shop is deployed on was1 but not on was2", func(hs []*HostReport) {
+			hs[0].Checks[1].Evidence["replicating"] = []any{"localhost/", "localhost/shop"}
+		}},
+		{"jvmRoutes", "jvmRoute tomcat1 on was1 and was2", func(hs []*HostReport) { hs[1].Checks[0].Evidence["jvmRoute"] = "tomcat1" }},
+		{"jvmRoutes", "web's worker tomcat2 (10.0.0.2:8009) expects route tomcat2 but was2's jvmRoute is node2", func(hs []*HostReport) {
+			hs[1].Checks[0].Evidence["jvmRoute"] = "node2"
+		}},
+		{"cluster settings", "228.0.0.5:45564 on was2", func(hs []*HostReport) { hs[1].Settings.Group = hs[1].Settings.Group.Next() }},
+		{"clocks", "was2's clock is +1500 ms off was1's", func(hs []*HostReport) {
+			hs[0].Mesh = &mcast.Report{Peers: []mcast.PeerResult{{Peer: "10.0.0.2", Address: "10.0.0.2", Clock: &mcast.ClockResult{OffsetMs: 1500, ErrorMs: 1, MaxSkewMs: 1000}}}}
+		}},
+	} {
+		hs := healthy()
+		tc.spoil(hs)
+		c := compared(t, hs, tc.what)
+		if !c.Breaks || !strings.Contains(c.Why, tc.want) {
+			t.Errorf("%s: %+v, want it broken with %q", tc.what, c, tc.want)
+		}
+	}
+	// One Tomcat host has nothing to compare.
+	if got := Compare([]*HostReport{was("was1", "10.0.0.1", "10.1.60", "tomcat1", "localhost/")}); len(got) != 0 {
+		t.Errorf("one host: %+v", got)
+	}
+}
+
+func TestFromInventory(t *testing.T) {
+	inv, err := ansible.Parse(strings.NewReader(`[web]
+lb ansible_host=10.0.0.10 ansible_connection=local
+[was]
+was1 ansible_host=10.0.0.1 ansible_port=2222 ansible_user=deploy ansible_become=yes
+was2
+[db]
+pg1
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts, err := FromInventory(inv, []string{"web", "was"}, Groups{Web: "web", WAS: "was"})
+	if err != nil || len(hosts) != 3 {
+		t.Fatalf("%+v %v", hosts, err)
+	}
+	lb, was1, was2 := hosts[0], hosts[1], hosts[2]
+	if !lb.Local || lb.Roles[0] != "web" || was1.Port != 2222 || was1.User != "deploy" || !was1.Become || was1.Addr() != "10.0.0.1" ||
+		was2.Addr() != "was2" || was2.RolesFrom != "inventory" {
+		t.Errorf("%+v", hosts)
+	}
+	if _, err := FromInventory(inv, []string{"nosuch"}, Groups{}); err == nil || !strings.Contains(err.Error(), `"nosuch" is neither a host nor a group`) {
+		t.Errorf("unknown pick: %v", err)
+	}
+	bad, _ := ansible.Parse(strings.NewReader("[was]\nwas1 ansible_become=maybe\nwas2 ansible_port=99999\n"))
+	if _, err := FromInventory(bad, []string{"was1"}, Groups{}); err == nil || !strings.Contains(err.Error(), "not a boolean") {
+		t.Errorf("bad become: %v", err)
+	}
+	if _, err := FromInventory(bad, []string{"was2"}, Groups{}); err == nil || !strings.Contains(err.Error(), "not a port") {
+		t.Errorf("bad port: %v", err)
+	}
+}
+
+func TestFromArgs(t *testing.T) {
+	hosts, err := FromArgs([]string{"was1", "deploy@was2"})
+	if err != nil || hosts[1].User != "deploy" || hosts[1].Name != "was2" || hosts[0].User != "" {
+		t.Errorf("%+v %v", hosts, err)
+	}
+	for _, bad := range []string{"-oProxyCommand=x", "user@", "a b"} {
+		if _, err := FromArgs([]string{bad}); err == nil {
+			t.Errorf("%q taken for a host", bad)
+		}
+	}
+}
+
+// TestPreflightPeers: a Tomcat host takes the pure web hosts for web peers, every other
+// host for a peer; a web host takes everyone for a peer.
+func TestPreflightPeers(t *testing.T) {
+	hs := []*HostReport{
+		{Address: "10.0.0.1", Roles: []string{"was"}}, {Address: "10.0.0.2", Roles: []string{"was"}},
+		{Address: "10.0.0.10", Roles: []string{"web"}}, {Address: "10.0.0.3", Roles: []string{"web", "was"}},
+	}
+	if got := strings.Join(preflightPeers(hs, 0), " "); got != "preflight -o json --peer 10.0.0.2 --web-peer 10.0.0.10 --peer 10.0.0.3" {
+		t.Errorf("was1: %s", got)
+	}
+	if got := strings.Join(preflightPeers(hs, 2), " "); got != "preflight -o json --peer 10.0.0.1 --peer 10.0.0.2 --peer 10.0.0.3" {
+		t.Errorf("web: %s", got)
+	}
+}
+
+func TestFindingsAndExitCode(t *testing.T) {
+	rep := &Report{Hosts: []*HostReport{was("was1", "10.0.0.1", "10.1.60", "tomcat1", "localhost/")}}
+	if got := rep.ExitCode(); got != probes.ExitOK || len(rep.Findings()) != 0 {
+		t.Errorf("healthy: exit %d, %+v", got, rep.Findings())
+	}
+	rep.Hosts = append(rep.Hosts, &HostReport{Name: "was2", Error: "was2: ssh: connect to host was2 port 22: Connection refused"})
+	rep.Hosts[0].Checks = append(rep.Hosts[0].Checks, probes.Result{ID: "route.multicast", Status: probes.Fail, Summary: "no route", Remediation: "clusterdoctor fix route"})
+	rep.Hosts[0].Problems = []string{"members exited 3: cannot listen"}
+	f := rep.Findings()
+	if rep.ExitCode() != probes.ExitFailed || len(f) != 3 || f[0].What != "members" || f[1].What != "route.multicast" || f[1].Fix == "" ||
+		f[2].Host != "was2" || !strings.Contains(f[2].Summary, "Connection refused") {
+		t.Errorf("exit %d, %+v", rep.ExitCode(), f)
+	}
+	if (&Report{Hosts: []*HostReport{{Name: "was2", Error: "x"}}}).ExitCode() != probes.ExitIncomplete {
+		t.Error("no host reached is exit 3")
+	}
+}

@@ -1,0 +1,321 @@
+package cluster
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/clusterdoctor/clusterdoctor/probes"
+)
+
+// comparisons are the checks only the whole cluster can make, each over the hosts'
+// reports; one that has nothing to compare returns false.
+var comparisons = []func(hosts []*HostReport) (Comparison, bool){
+	compareVersions,
+	compareSettings,
+	compareApplications,
+	compareRoutes,
+	compareClocks,
+}
+
+// Compare is every comparison across the hosts' reports that has something to compare.
+func Compare(hosts []*HostReport) []Comparison {
+	out := []Comparison{}
+	for _, c := range comparisons {
+		if cmp, ok := c(hosts); ok {
+			out = append(out, cmp)
+		}
+	}
+	return out
+}
+
+// tomcatHosts are the reached WAS hosts whose preflight found a Tomcat.
+func tomcatHosts(hosts []*HostReport) []*HostReport {
+	var out []*HostReport
+	for _, h := range hosts {
+		if h.Reachable && h.HasRole(probes.RoleWAS) && h.Settings != nil && len(h.Settings.Instances) > 0 {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// compareVersions: Tomcat versions. Session attributes, manager messages and Tribes
+// differ between major versions (javax against jakarta from 10 on), so mixing 9.0 and
+// 10.1 loses sessions; patch releases of one line interoperate.
+func compareVersions(hosts []*HostReport) (Comparison, bool) {
+	c := Comparison{What: "Tomcat versions", Values: map[string]string{}}
+	lines := map[string][]string{}
+	for _, h := range tomcatHosts(hosts) {
+		v := h.Settings.Instances[0].Version
+		if v == "" {
+			v = "unknown"
+		}
+		c.Values[h.Name] = v
+		if v != "unknown" {
+			lines[majorMinor(v)] = append(lines[majorMinor(v)], h.Name)
+		}
+	}
+	if len(c.Values) < 2 {
+		return c, false
+	}
+	if len(lines) > 1 {
+		c.Breaks = true
+		c.Why = "Tomcat " + describeGroups(lines) + ": sessions do not replicate between major versions (session classes, javax against jakarta); run one release line on every node"
+	}
+	return c, true
+}
+
+func majorMinor(v string) string {
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return v
+	}
+	return parts[0] + "." + parts[1]
+}
+
+// describeGroups is "10.1 on was1, was2; 9.0 on was3", sorted.
+func describeGroups(g map[string][]string) string {
+	keys := make([]string, 0, len(g))
+	for k := range g {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, k+" on "+strings.Join(g[k], ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// compareSettings: the membership group and port every WAS host's Tomcat uses, and its
+// receiver range. Members of different groups or ports never hear each other.
+func compareSettings(hosts []*HostReport) (Comparison, bool) {
+	c := Comparison{What: "cluster settings", Values: map[string]string{}}
+	groups := map[string][]string{}
+	for _, h := range tomcatHosts(hosts) {
+		s := h.Settings
+		key := fmt.Sprintf("%s membership %s:%d", s.Membership, s.Group, s.McastPort)
+		c.Values[h.Name] = fmt.Sprintf("%s, receiver %s", key, s.ReceiverPorts)
+		groups[key] = append(groups[key], h.Name)
+	}
+	if len(c.Values) < 2 {
+		return c, false
+	}
+	if len(groups) > 1 {
+		c.Breaks = true
+		c.Why = describeGroups(groups) + ": members of another group or port never hear each other; give every <Membership> the same address and port"
+	}
+	return c, true
+}
+
+// compareApplications: the applications each WAS host deploys. An application on one
+// node only has no peer to replicate to, and its sessions arriving from a balancer that
+// fails over are lost ("Context manager doesn't exist" in the other node's log).
+func compareApplications(hosts []*HostReport) (Comparison, bool) {
+	c := Comparison{What: "applications", Values: map[string]string{}}
+	apps := map[string][]string{}
+	var all []string
+	for _, h := range tomcatHosts(hosts) {
+		r := h.Check("tomcat.distributable")
+		if r == nil || r.Evidence == nil {
+			continue
+		}
+		list := append(strList(r.Evidence["replicating"]), strList(r.Evidence["notReplicating"])...)
+		sort.Strings(list)
+		apps[h.Name] = list
+		c.Values[h.Name] = strings.Join(list, ", ")
+		for _, a := range list {
+			if !slices.Contains(all, a) {
+				all = append(all, a)
+			}
+		}
+	}
+	if len(apps) < 2 {
+		return c, false
+	}
+	sort.Strings(all)
+	var why []string
+	for _, a := range all {
+		var with, without []string
+		for name, list := range apps {
+			if slices.Contains(list, a) {
+				with = append(with, name)
+			} else {
+				without = append(without, name)
+			}
+		}
+		if len(without) > 0 {
+			sort.Strings(with)
+			sort.Strings(without)
+			why = append(why, fmt.Sprintf("%s is deployed on %s but not on %s", a, strings.Join(with, ", "), strings.Join(without, ", ")))
+		}
+	}
+	if len(why) > 0 {
+		c.Breaks = true
+		c.Why = strings.Join(why, "; ") + ": its sessions have no peer there to replicate to (\"Context manager doesn't exist\"); deploy every application on every node"
+	}
+	return c, true
+}
+
+// compareRoutes: one jvmRoute per node, and each the route of the balancer's worker for
+// that node, or sessions do not stick (mod_jk sends a session by the suffix after the dot).
+func compareRoutes(hosts []*HostReport) (Comparison, bool) {
+	c := Comparison{What: "jvmRoutes", Values: map[string]string{}}
+	byRoute := map[string][]string{}
+	routeOf := map[string]string{} // WAS host -> jvmRoute
+	for _, h := range tomcatHosts(hosts) {
+		r := h.Check("tomcat.jvmroute")
+		if r == nil || r.Evidence == nil {
+			continue
+		}
+		route, _ := r.Evidence["jvmRoute"].(string)
+		routeOf[h.Name] = route
+		c.Values[h.Name] = orNone(route)
+		if route != "" {
+			byRoute[route] = append(byRoute[route], h.Name)
+		}
+	}
+	var why []string
+	for route, names := range byRoute {
+		if len(names) > 1 {
+			sort.Strings(names)
+			why = append(why, fmt.Sprintf("jvmRoute %s on %s: the balancer cannot tell their sessions apart", route, strings.Join(names, " and ")))
+		}
+	}
+	for _, web := range hosts {
+		r := web.Check("ajp.workers")
+		if !web.Reachable || r == nil || r.Evidence == nil {
+			continue
+		}
+		var ws []string
+		for _, w := range anyList(r.Evidence["workers"]) {
+			m, _ := w.(map[string]any)
+			name, _ := m["name"].(string)
+			addr, _ := m["address"].(string)
+			route, _ := m["route"].(string)
+			ws = append(ws, fmt.Sprintf("%s=%s", route, addr))
+			owner := hostAt(hosts, addr)
+			if owner == nil {
+				continue
+			}
+			if jr, known := routeOf[owner.Name]; known && jr != route {
+				why = append(why, fmt.Sprintf("%s's worker %s (%s) expects route %s but %s's jvmRoute is %s: that node's sessions do not stick", web.Name, name, addr, route, owner.Name, orNone(jr)))
+			}
+		}
+		if len(ws) > 0 {
+			c.Values[web.Name] = "workers " + strings.Join(ws, ", ")
+		}
+	}
+	if len(routeOf) < 2 && len(c.Values) == len(routeOf) {
+		return c, false
+	}
+	sort.Strings(why)
+	if len(why) > 0 {
+		c.Breaks, c.Why = true, strings.Join(why, "; ")
+	}
+	return c, true
+}
+
+// hostAt is the reached host that holds addr's address (ADDR:PORT or ADDR), by its
+// cluster interface's addresses or the address it was reached at.
+func hostAt(hosts []*HostReport, addr string) *HostReport {
+	ip := addr
+	if ap, err := netip.ParseAddrPort(addr); err == nil {
+		ip = ap.Addr().String()
+	} else if i := strings.LastIndexByte(addr, ':'); i > 0 {
+		ip = addr[:i]
+	}
+	for _, h := range hosts {
+		if !h.Reachable {
+			continue
+		}
+		if h.Address == ip || h.Name == ip {
+			return h
+		}
+		if r := h.Check("link.cluster"); r != nil && r.Evidence != nil {
+			for _, a := range strList(r.Evidence["addresses"]) {
+				if p, err := netip.ParsePrefix(a); err == nil && p.Addr().String() == ip {
+					return h
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// compareClocks: each WAS host's clock against the first's, as the mesh measured it
+// (the echo timestamps); the mesh's own limit decides.
+func compareClocks(hosts []*HostReport) (Comparison, bool) {
+	c := Comparison{What: "clocks", Values: map[string]string{}}
+	var ref *HostReport
+	for _, h := range hosts {
+		if h.Mesh != nil {
+			ref = h
+			break
+		}
+	}
+	if ref == nil {
+		return c, false
+	}
+	c.Values[ref.Name] = "reference"
+	var why []string
+	for _, p := range ref.Mesh.Peers {
+		name := p.Peer
+		if h := hostAt(hosts, p.Address); h != nil {
+			name = h.Name
+		}
+		if p.Clock == nil {
+			c.Values[name] = "not measured"
+			continue
+		}
+		c.Values[name] = fmt.Sprintf("%+.1f ms (±%.1f)", p.Clock.OffsetMs, p.Clock.ErrorMs)
+		if abs(p.Clock.OffsetMs)-p.Clock.ErrorMs > p.Clock.MaxSkewMs {
+			why = append(why, fmt.Sprintf("%s's clock is %+.0f ms off %s's (limit %.0f ms): session expiry and Tomcat's member timeouts go wrong", name, p.Clock.OffsetMs, ref.Name, p.Clock.MaxSkewMs))
+		}
+	}
+	if len(c.Values) < 2 {
+		return c, false
+	}
+	if len(why) > 0 {
+		c.Breaks, c.Why = true, strings.Join(why, "; ")
+	}
+	return c, true
+}
+
+func abs(f float64) float64 {
+	if f < 0 {
+		return -f
+	}
+	return f
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+func anyList(v any) []any {
+	l, _ := v.([]any)
+	return l
+}
+
+// strList reads a JSON list of strings (evidence after a round trip through JSON).
+func strList(v any) []string {
+	var out []string
+	switch l := v.(type) {
+	case []any:
+		for _, x := range l {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+	case []string:
+		out = append(out, l...)
+	}
+	return out
+}
