@@ -3,6 +3,7 @@ package main_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,9 +57,16 @@ func newClusterSeat(t *testing.T) *clusterSeat {
 	return c
 }
 
-func (c *clusterSeat) startSSHD(route, authorized string) {
+func (c *clusterSeat) startSSHD(route, authorized string, binds ...map[string]string) {
 	priv := c.tc[route].Priv
 	priv.Env = c.env[route]
+	for _, b := range binds {
+		priv.Binds = maps.Clone(priv.Binds)
+		if priv.Binds == nil {
+			priv.Binds = map[string]string{}
+		}
+		maps.Copy(priv.Binds, b)
+	}
 	c.sshd[route] = c.was[route].StartSSHD(priv, authorized)
 }
 
@@ -233,6 +241,29 @@ func TestClusterOverSSH(t *testing.T) {
 		was2 = hostOf(t, rep, "was2")
 		if r.code != 1 || was2.Reachable || !strings.Contains(was2.Error, "Permission denied") || !strings.Contains(was2.Error, "authorized_keys") {
 			t.Errorf("key refused on was2: exit %d, was2 %q", r.code, was2.Error)
+		}
+		c.was["tomcat2"].Stop(c.sshd["tomcat2"])
+		c.startSSHD("tomcat2", c.key+".pub")
+	})
+
+	t.Run("become", func(t *testing.T) {
+		lab.RequireCommands(t, "sudo")
+		inv := c.lab.WriteFile("inventory-op.ini", fmt.Sprintf("[was]\nwas1 ansible_host=10.99.0.1 ansible_user=root\n"+
+			"was2 ansible_host=10.99.0.2 ansible_user=op ansible_become=true\n[all:vars]\nansible_ssh_private_key_file=%s\n", c.key))
+		for _, tc := range []struct{ sudoers, want string }{
+			{"root ALL=(ALL:ALL) ALL\nop ALL=(ALL) NOPASSWD: ALL\n", ""},
+			{"root ALL=(ALL:ALL) ALL\nop ALL=(ALL) ALL\n", "sudo: a password is required"},
+		} {
+			c.was["tomcat2"].Stop(c.sshd["tomcat2"])
+			c.startSSHD("tomcat2", c.key+".pub", c.lab.LoginUser("op", tc.sudoers))
+			rep, r := c.run(t, "-i", inv)
+			was2 := hostOf(t, rep, "was2")
+			switch {
+			case tc.want == "" && (!was2.Reachable || !strings.HasSuffix(was2.Binary, "through sudo -n") || was2.Check("tomcat.receiver") == nil || len(was2.Problems) > 0):
+				t.Errorf("op with sudo NOPASSWD: exit %d, was2 %q %q %q", r.code, was2.Error, was2.Binary, was2.Problems)
+			case tc.want != "" && (r.code != 1 || was2.Reachable || !strings.Contains(was2.Error, tc.want) || !strings.Contains(was2.Error, "NOPASSWD")):
+				t.Errorf("op whose sudo needs a password: exit %d, was2 %q", r.code, was2.Error)
+			}
 		}
 		c.was["tomcat2"].Stop(c.sshd["tomcat2"])
 		c.startSSHD("tomcat2", c.key+".pub")

@@ -166,6 +166,13 @@ func preflightPeers(hosts []*HostReport, i int) []string {
 }
 
 func binaryNote(s *remote.Session) string {
+	if s.Sudo {
+		return binaryWhere(s) + ", through sudo -n"
+	}
+	return binaryWhere(s)
+}
+
+func binaryWhere(s *remote.Session) string {
 	switch {
 	case s.Target.Local:
 		return "this host: " + s.Bin

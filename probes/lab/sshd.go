@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -89,3 +90,33 @@ func setEnv(env []string) string {
 
 // Stop ends a process the lab started in this host (by its PID), before the test ends.
 func (h *Host) Stop(c *exec.Cmd) { stop(c) }
+
+// LoginUser is a user that exists only in the views it is bound into: /etc/passwd,
+// /etc/shadow and /etc/group with the user added (uid 4242, shell /bin/sh, a home in the
+// lab directory, no password), and /etc/sudoers as given ("" keeps the machine's). Give
+// the result as Private.Binds to the sshd that lets the user in.
+func (l *Lab) LoginUser(name, sudoers string) map[string]string {
+	l.t.Helper()
+	home := l.Path("home-" + name)
+	l.must(os.MkdirAll(home, 0o755), "mkdir %s", home)
+	// sshd reads the authorized keys as the user: let it through the lab's directories.
+	for _, d := range []string{l.Dir, filepath.Dir(l.Dir)} {
+		l.must(os.Chmod(d, 0o711), "chmod %s", d)
+	}
+	binds := map[string]string{}
+	for file, line := range map[string]string{
+		"/etc/passwd": fmt.Sprintf("%s:x:4242:4242:lab:%s:/bin/sh\n", name, home),
+		"/etc/shadow": name + ":*:19000:0:99999:7:::\n",
+		"/etc/group":  name + ":x:4242:\n",
+	} {
+		b, err := os.ReadFile(file)
+		l.must(err, "read %s", file)
+		binds[file] = l.WriteFile(name+"-"+filepath.Base(file), string(b)+line)
+	}
+	if sudoers != "" {
+		p := l.WriteFile(name+"-sudoers", sudoers)
+		l.must(os.Chmod(p, 0o440), "chmod %s", p) // sudo refuses a sudoers others can write
+		binds["/etc/sudoers"] = p
+	}
+	return binds
+}
