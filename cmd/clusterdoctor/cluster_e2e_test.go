@@ -198,7 +198,7 @@ func TestClusterOverSSH(t *testing.T) {
 		if want := "on PATH: " + c.lab.Path("same-bin") + "/clusterdoctor"; was2.Binary != want {
 			t.Errorf("was2: binary %q, want %q", was2.Binary, want)
 		}
-		for _, what := range []string{"Tomcat versions", "cluster settings", "applications", "jvmRoutes", "clocks"} {
+		for _, what := range []string{"Tomcat versions", "cluster settings", "applications", "application content", "jvmRoutes", "clocks"} {
 			cmp := comparison(rep, what)
 			if cmp == nil || cmp.Breaks || len(cmp.Values) < 2 {
 				t.Errorf("comparison %s: %+v", what, cmp)
@@ -225,6 +225,24 @@ func TestClusterOverSSH(t *testing.T) {
 		cmp := comparison(rep, "applications")
 		if r.code != 1 || cmp == nil || !cmp.Breaks || !strings.Contains(cmp.Why, "/shop is deployed on was1 but not on was2") {
 			t.Errorf("exit %d, applications %+v; findings %q", r.code, cmp, findingsOf(rep))
+		}
+	})
+
+	t.Run("one jar different on one node", func(t *testing.T) {
+		for route, version := range map[string]string{"tomcat1": "1.0", "tomcat2": "1.1"} {
+			jar := filepath.Join(c.tc[route].Base, "webapps", "ROOT", "WEB-INF", "lib", "shop-model.jar")
+			if err := os.MkdirAll(filepath.Dir(jar), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			defer os.RemoveAll(filepath.Dir(jar))
+			if err := os.WriteFile(jar, []byte(jarWith(t, map[string]string{"shop/Cart.class": "version " + version})), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rep, r := c.run(t, "-i", ini)
+		cmp := comparison(rep, "application content")
+		if r.code != 1 || cmp == nil || !cmp.Breaks || !strings.Contains(cmp.Why, "localhost/ differs between was1 and was2: WEB-INF/lib/shop-model.jar differs") {
+			t.Errorf("exit %d, application content %+v; findings %q", r.code, cmp, findingsOf(rep))
 		}
 	})
 

@@ -22,7 +22,9 @@ func was(name, addr, version, route string, apps ...string) *HostReport {
 	return &HostReport{Name: name, Address: addr, Roles: []string{probes.RoleWAS}, Reachable: true, Settings: &s,
 		Checks: []probes.Result{
 			{ID: "tomcat.jvmroute", Status: probes.Pass, Evidence: map[string]any{"jvmRoute": route}},
-			{ID: "tomcat.distributable", Status: probes.Pass, Evidence: map[string]any{"replicating": list}},
+			{ID: "tomcat.distributable", Status: probes.Pass, Evidence: map[string]any{"replicating": list, "content": map[string]any{
+				"localhost/": map[string]any{"digest": "d1", "classesDigest": "c1", "files": 2,
+					"libs": map[string]any{"model.jar": "0000cafe:12"}, "classes": map[string]any{"shop/Cart.class": "0000cafe:10"}}}}},
 			{ID: "link.cluster", Status: probes.Pass, Evidence: map[string]any{"addresses": []any{addr + "/24"}}},
 		}}
 }
@@ -75,6 +77,12 @@ func TestCompare(t *testing.T) {
 		{"jvmRoutes", "jvmRoute tomcat1 on was1 and was2", func(hs []*HostReport) { hs[1].Checks[0].Evidence["jvmRoute"] = "tomcat1" }},
 		{"jvmRoutes", "web's worker tomcat2 (10.0.0.2:8009) expects route tomcat2 but was2's jvmRoute is node2", func(hs []*HostReport) {
 			hs[1].Checks[0].Evidence["jvmRoute"] = "node2"
+		}},
+		{"application content", "localhost/ differs between was1 and was2: WEB-INF/lib/model.jar differs, WEB-INF/classes/shop/Cart.class differs", func(hs []*HostReport) {
+			ct := hs[1].Checks[1].Evidence["content"].(map[string]any)["localhost/"].(map[string]any)
+			ct["digest"], ct["classesDigest"] = "other", "other"
+			ct["libs"] = map[string]any{"model.jar": "0000beef:12"}
+			ct["classes"] = map[string]any{"shop/Cart.class": "0000beef:10"}
 		}},
 		{"cluster settings", "228.0.0.5:45564 on was2", func(hs []*HostReport) { hs[1].Settings.Group = hs[1].Settings.Group.Next() }},
 		{"clocks", "was2's clock is +1500 ms off was1's", func(hs []*HostReport) {

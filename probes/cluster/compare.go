@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -8,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/tomcat"
 )
 
 // comparisons are the checks only the whole cluster can make, each over the hosts'
@@ -16,6 +18,7 @@ var comparisons = []func(hosts []*HostReport) (Comparison, bool){
 	compareVersions,
 	compareSettings,
 	compareApplications,
+	compareContent,
 	compareRoutes,
 	compareClocks,
 }
@@ -158,6 +161,110 @@ func compareApplications(hosts []*HostReport) (Comparison, bool) {
 		c.Why = strings.Join(why, "; ") + ": its sessions have no peer there to replicate to (\"Context manager doesn't exist\"); deploy every application on every node"
 	}
 	return c, true
+}
+
+// compareContent: each application's classes and WEB-INF/lib on every node that deploys
+// it. A session is deserialised with the receiving node's classes: a class or jar that
+// differs fails replication (InvalidClassException, a serialVersionUID mismatch).
+func compareContent(hosts []*HostReport) (Comparison, bool) {
+	c := Comparison{What: "application content", Values: map[string]string{}}
+	per := map[string]map[string]tomcat.Content{} // app -> host -> content
+	for _, h := range tomcatHosts(hosts) {
+		r := h.Check("tomcat.distributable")
+		if r == nil || r.Evidence == nil || r.Evidence["content"] == nil {
+			continue
+		}
+		var byApp map[string]tomcat.Content
+		if b, err := json.Marshal(r.Evidence["content"]); err != nil || json.Unmarshal(b, &byApp) != nil {
+			continue
+		}
+		var vals []string
+		for app, ct := range byApp {
+			if per[app] == nil {
+				per[app] = map[string]tomcat.Content{}
+			}
+			per[app][h.Name] = ct
+			vals = append(vals, app+" "+ct.Digest)
+		}
+		sort.Strings(vals)
+		c.Values[h.Name] = strings.Join(vals, ", ")
+	}
+	apps := make([]string, 0, len(per))
+	for app, on := range per {
+		if len(on) > 1 {
+			apps = append(apps, app)
+		}
+	}
+	if len(apps) == 0 {
+		return c, false
+	}
+	sort.Strings(apps)
+	var why []string
+	for _, app := range apps {
+		names := make([]string, 0, len(per[app]))
+		for n := range per[app] {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		ref := per[app][names[0]]
+		for _, n := range names[1:] {
+			if other := per[app][n]; other.Digest != ref.Digest {
+				why = append(why, fmt.Sprintf("%s differs between %s and %s: %s", app, names[0], n, contentDiff(ref, other)))
+			}
+		}
+	}
+	if len(why) > 0 {
+		c.Breaks = true
+		c.Why = strings.Join(why, "; ") + ": a session made on one node fails to deserialise on the other (InvalidClassException, serialVersionUID); deploy the same build everywhere"
+	}
+	return c, true
+}
+
+// contentDiff names what differs between two nodes' copies of an application.
+func contentDiff(a, b tomcat.Content) string {
+	var out []string
+	for _, name := range unionKeys(a.Libs, b.Libs) {
+		switch x, y := a.Libs[name], b.Libs[name]; {
+		case x == "":
+			out = append(out, "WEB-INF/lib/"+name+" only on the second")
+		case y == "":
+			out = append(out, "WEB-INF/lib/"+name+" only on the first")
+		case x != y:
+			out = append(out, "WEB-INF/lib/"+name+" differs")
+		}
+	}
+	if a.ClassesDigest != b.ClassesDigest {
+		if a.Classes != nil && b.Classes != nil {
+			for _, name := range unionKeys(a.Classes, b.Classes) {
+				if a.Classes[name] != b.Classes[name] {
+					out = append(out, "WEB-INF/classes/"+name+" differs")
+				}
+			}
+		} else {
+			out = append(out, "WEB-INF/classes differ")
+		}
+	}
+	if len(out) > 8 {
+		out = append(out[:8], fmt.Sprintf("and %d more", len(out)-8))
+	}
+	if len(out) == 0 {
+		return "files outside WEB-INF/lib and WEB-INF/classes"
+	}
+	return strings.Join(out, ", ")
+}
+
+func unionKeys(a, b map[string]string) []string {
+	var out []string
+	for k := range a {
+		out = append(out, k)
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // compareRoutes: one jvmRoute per node, and each the route of the balancer's worker for

@@ -23,8 +23,9 @@ type App struct {
 	Host string
 	// Path is the context path: "/" for ROOT, "/shop" for shop.war.
 	Path string
-	// Source is the descriptor, WAR or directory it is deployed from.
-	Source string
+	// Source is the descriptor, WAR or directory it is deployed from; DocBase the WAR or
+	// directory its classes come from.
+	Source, DocBase string
 	// WebXML is the application's deployment descriptor (nil when it has none).
 	WebXML    *conf.WebXML
 	WebXMLErr error
@@ -114,7 +115,7 @@ func (in *Instance) hostApps(e *conf.Engine, h *conf.Host) ([]*App, error) {
 		if _, dup := byPath[path]; dup || len(apps) >= maxApps {
 			return
 		}
-		a := &App{Host: h.Name, Path: path, Source: source, Cluster: covered, Bundled: bundledApps[path]}
+		a := &App{Host: h.Name, Path: path, Source: source, DocBase: docBase, Cluster: covered, Bundled: bundledApps[path]}
 		mgrs := append([]*conf.Element(nil), defaults...)
 		if own != nil {
 			if m := own.Child("Manager"); m != nil {

@@ -44,10 +44,14 @@ func judgeDistributable(in *Instance) probes.Result {
 		return probes.UnknownResult(id, fmt.Sprintf("%s: cannot list the applications: %v", in.Label(), err))
 	}
 	var yes, no, bundled, why, fixes []string
+	content := map[string]*Content{}
 	for _, a := range apps {
 		name := a.Host + a.Path
 		if a.Replicates() {
 			yes = append(yes, name)
+			if c, err := in.Content(a); err == nil {
+				content[name] = c
+			}
 			continue
 		}
 		if a.Bundled {
@@ -59,7 +63,7 @@ func judgeDistributable(in *Instance) probes.Result {
 		why = append(why, name+": "+reason)
 		fixes = append(fixes, name+": "+fix)
 	}
-	ev := map[string]any{"base": in.Base, "replicating": yes, "notReplicating": no, "bundled": bundled}
+	ev := map[string]any{"base": in.Base, "replicating": yes, "notReplicating": no, "bundled": bundled, "content": content}
 	switch {
 	case len(yes)+len(no) == 0:
 		return probes.WarnResult(id, fmt.Sprintf("%s deploys no application of its own", in.Label())).
