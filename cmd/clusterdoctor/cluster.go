@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/clusterdoctor/clusterdoctor/netcfg/ansible"
 	"github.com/clusterdoctor/clusterdoctor/probes"
@@ -23,7 +26,7 @@ type clusterFlags struct {
 	inventory, url, output, user, config string
 	webGroup, wasGroup                   string
 	sshOptions, skip, ignore             []string
-	become, verbose                      bool
+	become, verbose, fix, yes            bool
 	timeout, connectTimeout              time.Duration
 }
 
@@ -44,9 +47,17 @@ ansible_host, ansible_user, ansible_port, ansible_ssh_private_key_file and ansib
 honoured; the groups --web-group and --was-group give the roles, else each host's are
 detected), or, with neither, from the settings file: this host and its peers.
 
+With --fix, the fixes the findings call for (fix route, with --persist where the host's
+network configuration is known; fix firewall where firewalld guards the cluster interface)
+are planned on every host concerned and shown together, asked about once (--yes does not
+ask), applied host by host (each fix rolls back what it changed when it fails), and the
+cluster is diagnosed again: the report is the one after, with the fixes and the problems
+before.
+
 Exit codes: 0 healthy, 1 a problem (a host not reached counts), 2 usage error, 3 no host
 could be reached.`,
 		Example: `  clusterdoctor cluster was1 was2 web --url http://web/
+  clusterdoctor cluster -i inventory.ini --fix
   clusterdoctor cluster -i inventory.ini --url http://web/app/ -o json
   clusterdoctor cluster -i hosts.yml --user deploy --become --ssh-option ProxyJump=bastion`,
 		RunE: func(c *cobra.Command, args []string) error { return runCluster(c, &f, args) },
@@ -64,6 +75,8 @@ could be reached.`,
 	fs.DurationVar(&f.timeout, "timeout", time.Minute, "deadline of each command on a host")
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", 10*time.Second, "deadline of each ssh connection's set-up")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "list every host's passing checks too")
+	fs.BoolVar(&f.fix, "fix", false, "run the fixes the findings call for (fix route, fix firewall) on the hosts concerned: every plan first, one question, then host by host, and diagnose again")
+	fs.BoolVar(&f.yes, "yes", false, "with --fix: apply without asking")
 	fs.StringSliceVar(&f.skip, "skip", nil, "preflight check IDs not to run on any host (comma-separated)")
 	fs.StringSliceVar(&f.ignore, "ignore", nil, "preflight check IDs whose failure is only a warning, or all")
 	return c
@@ -85,6 +98,12 @@ func runCluster(c *cobra.Command, f *clusterFlags, args []string) error {
 		if k, _, ok := strings.Cut(o, "="); !ok || k == "" || strings.HasPrefix(o, "-") {
 			return usage(&probes.UsageError{Flag: "--ssh-option", Value: o, Problem: "want KEY=VALUE as ssh -o takes it (e.g. ProxyJump=bastion)"})
 		}
+	}
+	if f.fix && !f.yes && !term.IsTerminal(int(os.Stdin.Fd())) {
+		return usage(&probes.UsageError{Flag: "--fix", Problem: "asks before it changes anything, and there is no terminal to ask on: add --yes"})
+	}
+	if f.yes && !f.fix {
+		return usage(&probes.UsageError{Flag: "--yes", Problem: "goes with --fix"})
 	}
 	known := preflight.IDs()
 	if err := checkIDs("--skip", f.skip, known); err != nil {
@@ -116,7 +135,11 @@ func runCluster(c *cobra.Command, f *clusterFlags, args []string) error {
 		return incomplete(err)
 	}
 	defer client.Close()
-	rep := cluster.Run(ctx, cluster.Config{Hosts: hosts, URL: f.url, Client: client, Version: buildVersion(), Timeout: f.timeout, PreflightArgs: pfArgs})
+	cfg := cluster.Config{Hosts: hosts, URL: f.url, Client: client, Version: buildVersion(), Timeout: f.timeout, PreflightArgs: pfArgs}
+	rep := cluster.Run(ctx, cfg)
+	if f.fix {
+		rep = fixCluster(ctx, cfg, rep, f.yes)
+	}
 	var werr error
 	if f.output == "json" {
 		werr = report.ClusterJSON(os.Stdout, rep)
@@ -130,6 +153,46 @@ func runCluster(c *cobra.Command, f *clusterFlags, args []string) error {
 		return &exitError{code: code}
 	}
 	return nil
+}
+
+// fixCluster applies the fixes rep calls for, after showing every plan and asking once
+// (unless yes), and diagnoses the cluster again: the report after, with the fixes and the
+// findings before.
+func fixCluster(ctx context.Context, cfg cluster.Config, rep *cluster.Report, yes bool) *cluster.Report {
+	fixes := cluster.FixesFor(rep)
+	if len(fixes) == 0 {
+		fmt.Fprintln(os.Stderr, "clusterdoctor: --fix: no finding calls for a fix clusterdoctor has (fix route, fix firewall)")
+		return rep
+	}
+	confirm := func(plans []cluster.Fix) bool {
+		for _, p := range plans {
+			fmt.Fprintf(os.Stderr, "== %s: clusterdoctor %s (for %s) ==\n", p.Host, strings.Join(p.Command, " "), strings.Join(p.For, ", "))
+			if p.Error != "" {
+				fmt.Fprintf(os.Stderr, "not possible: %s\n", p.Error)
+			} else {
+				fmt.Fprintln(os.Stderr, p.Plan)
+			}
+			fmt.Fprintln(os.Stderr)
+		}
+		if yes {
+			return true
+		}
+		fmt.Fprintf(os.Stderr, "Apply these fixes, host by host? [y/N] ")
+		line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+		return strings.EqualFold(strings.TrimSpace(line), "y") || strings.EqualFold(strings.TrimSpace(line), "yes")
+	}
+	fixes = cluster.ApplyFixes(ctx, cfg, fixes, confirm)
+	applied := false
+	for _, f := range fixes {
+		applied = applied || f.Applied
+	}
+	if !applied {
+		rep.Fixes = fixes
+		return rep
+	}
+	after := cluster.Run(ctx, cfg)
+	after.Fixes, after.Before = fixes, rep.Findings()
+	return after
 }
 
 // clusterHosts are the hosts of the run: the inventory's (those the arguments pick), else

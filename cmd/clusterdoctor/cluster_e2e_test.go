@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -300,6 +301,27 @@ func TestClusterOverSSH(t *testing.T) {
 			if r := h.Check("route.multicast"); h.Name != "was2" && r != nil && r.Status == probes.Fail {
 				t.Errorf("%s's route.multicast fails: the fault is was2's", h.Name)
 			}
+		}
+	})
+
+	t.Run("fix", func(t *testing.T) {
+		c.was["tomcat2"].DelMulticastRoute()
+		defer func() {
+			if len(c.was["tomcat2"].Routes("224.0.0.0/4")) == 0 {
+				c.was["tomcat2"].AddMulticastRoute()
+			}
+		}()
+		rep, r := c.run(t, "-i", ini, "--fix", "--yes")
+		was2 := hostOf(t, rep, "was2")
+		route := was2.Check("route.multicast")
+		if r.code != 0 || len(rep.Fixes) != 1 || !rep.Fixes[0].Applied || rep.Fixes[0].Host != "was2" || route == nil || route.Status != probes.Pass {
+			t.Errorf("exit %d, fixes %+v, was2's route.multicast after %+v; findings after %q\n%s", r.code, rep.Fixes, route, findingsOf(rep), r.stderr)
+		}
+		if !slices.ContainsFunc(rep.Before, func(f cluster.Finding) bool { return f.Host == "was2" && f.What == "route.multicast" }) {
+			t.Errorf("the findings before the fix lack was2's route.multicast: %+v", rep.Before)
+		}
+		if !strings.Contains(r.stderr, "== was2: clusterdoctor fix route --iface cl0 (for route.multicast) ==") || !strings.Contains(r.stderr, "ip route replace 224.0.0.0/4") {
+			t.Errorf("the plan was not shown before it was applied:\n%s", r.stderr)
 		}
 	})
 }

@@ -317,6 +317,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"cluster", "--", "-oProxyCommand=x"}, `"-oProxyCommand=x" is not a host name or address`},
 		{[]string{"cluster", "--config", "/dev/null"}, `HOST: name the cluster's hosts`},
 		{[]string{"cluster", "was1", "--skip", "nosuch.check"}, `--skip "nosuch.check": unknown check id`},
+		{[]string{"cluster", "was1", "--fix"}, `--fix: asks before it changes anything, and there is no terminal to ask on: add --yes`},
+		{[]string{"cluster", "was1", "--yes"}, `--yes: goes with --fix`},
 	}
 	image := t.TempDir() // an image under --root whose interface this kernel lacks
 	tests = append(tests, struct {

@@ -179,3 +179,32 @@ func TestFindingsAndExitCode(t *testing.T) {
 		t.Error("no host reached is exit 3")
 	}
 }
+
+func TestFixesFor(t *testing.T) {
+	h1 := was("was1", "10.0.0.1", "10.1.60", "tomcat1", "localhost/")
+	h1.Settings.Iface = "cl0"
+	h1.Checks = append(h1.Checks,
+		probes.Result{ID: "route.multicast", Status: probes.Fail},
+		probes.Result{ID: "route.persistent", Status: probes.Fail, Evidence: map[string]any{"backend": "networkd"}},
+		probes.Result{ID: "firewall.ports", Status: probes.Warn, Evidence: map[string]any{"guard": "firewalld"}})
+	h2 := was("was2", "10.0.0.2", "10.1.60", "tomcat2", "localhost/")
+	h2.Settings.Iface = "eth1"
+	h2.Checks = append(h2.Checks,
+		probes.Result{ID: "route.multicast", Status: probes.Fail},
+		probes.Result{ID: "route.persistent", Status: probes.Unknown},
+		probes.Result{ID: "firewall.ports", Status: probes.Fail, Evidence: map[string]any{"guard": "nftables"}})
+	h3 := was("was3", "10.0.0.3", "10.1.60", "tomcat3", "localhost/")
+	h3.Checks = append(h3.Checks, probes.Result{ID: "route.multicast", Status: probes.Pass})
+	var got []string
+	for _, f := range FixesFor(&Report{Hosts: []*HostReport{h1, h2, h3}}) {
+		got = append(got, f.Host+": "+strings.Join(f.Command, " ")+" for "+strings.Join(f.For, ","))
+	}
+	want := []string{
+		"was1: fix route --iface cl0 --persist for route.multicast,route.persistent",
+		"was1: fix firewall --iface cl0 for firewall.ports",
+		"was2: fix route --iface eth1 for route.multicast", // no known network configuration: now only
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

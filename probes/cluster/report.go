@@ -22,6 +22,10 @@ type Report struct {
 	URL         string        `json:"url,omitempty"`
 	Hosts       []*HostReport `json:"hosts"`
 	Comparisons []Comparison  `json:"comparisons"`
+	// Fixes are what --fix planned and applied; Before the findings of the run before
+	// them (this report is the run after).
+	Fixes  []Fix     `json:"fixes,omitempty"`
+	Before []Finding `json:"before,omitempty"`
 }
 
 // HostReport is what one host said, each command's report as that command writes it.

@@ -44,6 +44,21 @@ func ClusterText(w io.Writer, rep *cluster.Report, opt Options) error {
 		st = probes.Fail
 	}
 	fmt.Fprintln(bw, paint(st, head))
+	if len(rep.Fixes) > 0 {
+		if rep.Before != nil {
+			fmt.Fprintf(bw, "before the fixes: %d %s\n", len(rep.Before), plural(len(rep.Before), "problem", "problems"))
+		}
+		for _, f := range rep.Fixes {
+			outcome := paint(probes.Pass, "applied")
+			switch {
+			case f.Error != "":
+				outcome = paint(probes.Fail, "failed: "+f.Error)
+			case !f.Applied:
+				outcome = "not applied"
+			}
+			fmt.Fprintf(bw, "  fix  %s  clusterdoctor %s (for %s): %s\n", f.Host, strings.Join(f.Command, " "), strings.Join(f.For, ", "), outcome)
+		}
+	}
 	if len(findings) > 0 {
 		hw, ww := 2, 4
 		for _, f := range findings {
