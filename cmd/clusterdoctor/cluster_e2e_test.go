@@ -27,7 +27,7 @@ type clusterSeat struct {
 	env  map[string][]string
 }
 
-func newClusterSeat(t *testing.T) *clusterSeat {
+func newClusterSeat(t testing.TB) *clusterSeat {
 	lab.RequireCommands(t, "ssh", "ssh-keygen")
 	c := &clusterSeat{webCluster: newWebCluster(t), sshd: map[string]*exec.Cmd{}, env: map[string][]string{}}
 	c.key = c.lab.SSHKey("seat-key")
@@ -105,7 +105,7 @@ ansible_ssh_private_key_file=%s
 }
 
 // run runs cluster from the web host as an operator would, and reads its JSON.
-func (c *clusterSeat) run(t *testing.T, args ...string) (*cluster.Report, run) {
+func (c *clusterSeat) run(t testing.TB, args ...string) (*cluster.Report, run) {
 	t.Helper()
 	argv := append([]string{"cluster", "-o", "json", "--skip", "ntp.sync", "--ssh-option", "StrictHostKeyChecking=no",
 		"--ssh-option", "UserKnownHostsFile=/dev/null", "--ssh-option", "LogLevel=ERROR"}, args...)
@@ -117,7 +117,7 @@ func (c *clusterSeat) run(t *testing.T, args ...string) (*cluster.Report, run) {
 	return &rep, r
 }
 
-func (c *clusterSeat) text(t *testing.T, args ...string) string {
+func (c *clusterSeat) text(t testing.TB, args ...string) string {
 	t.Helper()
 	argv := append([]string{"cluster", "--skip", "ntp.sync", "--ssh-option", "StrictHostKeyChecking=no",
 		"--ssh-option", "UserKnownHostsFile=/dev/null", "--ssh-option", "LogLevel=ERROR"}, args...)

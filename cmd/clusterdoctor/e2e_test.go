@@ -63,7 +63,7 @@ type run struct {
 	stdout, stderr string
 }
 
-func execute(t *testing.T, cmd *exec.Cmd) run {
+func execute(t testing.TB, cmd *exec.Cmd) run {
 	t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -79,7 +79,7 @@ func execute(t *testing.T, cmd *exec.Cmd) run {
 }
 
 // preflightJSON runs `clusterdoctor preflight -o json ARGS` on a lab host and decodes it.
-func preflightJSON(t *testing.T, h *lab.Host, priv lab.Private, args ...string) (probes.Report, run) {
+func preflightJSON(t testing.TB, h *lab.Host, priv lab.Private, args ...string) (probes.Report, run) {
 	t.Helper()
 	r := execute(t, h.Command(priv, binary, append([]string{"preflight", "-o", "json"}, args...)...))
 	var rep probes.Report
@@ -103,7 +103,7 @@ func pollUntilPass(t *testing.T, h *lab.Host, priv lab.Private, id string, limit
 	return got
 }
 
-func check(t *testing.T, rep probes.Report, id string) probes.Result {
+func check(t testing.TB, rep probes.Report, id string) probes.Result {
 	t.Helper()
 	for _, c := range rep.Checks {
 		if c.ID == id {

@@ -34,7 +34,7 @@ CNT=<%= cnt %>
 // webCluster is two real Tomcat 10.1 (jvmRoute tomcat1 and tomcat2) behind a real httpd
 // with mod_jk and a real nginx on a web host, each host in its own namespace.
 type webCluster struct {
-	t     *testing.T
+	t     testing.TB
 	lab   *lab.Lab
 	was   map[string]*lab.Host
 	specs map[string]lab.TomcatSpec
@@ -60,7 +60,7 @@ func workersProperties(names [2]string, secret string) string {
 
 var healthyWorkers = workersProperties([2]string{"tomcat1", "tomcat2"}, ajpSecret)
 
-func newWebCluster(t *testing.T) *webCluster {
+func newWebCluster(t testing.TB) *webCluster {
 	l := lab.New(t)
 	c := &webCluster{t: t, lab: l, was: map[string]*lab.Host{}, specs: map[string]lab.TomcatSpec{}, tc: map[string]*lab.Tomcat{}}
 	c.was["tomcat1"], c.was["tomcat2"], c.web = l.AddHost("was1", 1), l.AddHost("was2", 2), l.AddHost("web", 10)

@@ -121,7 +121,7 @@ func wasView(t *testing.T, h *lab.Host, name string) lab.Private {
 }
 
 // jarWith builds a jar holding the given entries.
-func jarWith(t *testing.T, entries map[string]string) string {
+func jarWith(t testing.TB, entries map[string]string) string {
 	t.Helper()
 	var b bytes.Buffer
 	z := zip.NewWriter(&b)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -180,18 +181,15 @@ func (c *Client) master(ctx context.Context, t Target) error {
 }
 
 // shell runs a shell script on the host over the control master.
-func (s *Session) shell(ctx context.Context, script string, stdin []byte, args ...string) (stdout, stderr []byte, code int, err error) {
+func (s *Session) shell(ctx context.Context, script string, stdin io.Reader, args ...string) (stdout, stderr []byte, code int, err error) {
 	line := "exec /bin/sh -c " + shellLine(append([]string{script, "sh"}, args...))
 	cmd := exec.CommandContext(ctx, s.c.SSH, append(s.c.sshArgs(s.Target, "-o", "ControlMaster=no"), "--", line)...)
 	return run(cmd, stdin)
 }
 
-func run(cmd *exec.Cmd, stdin []byte) (stdout, stderr []byte, code int, err error) {
+func run(cmd *exec.Cmd, stdin io.Reader) (stdout, stderr []byte, code int, err error) {
 	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
+	cmd.Stdout, cmd.Stderr, cmd.Stdin = &o, &e, stdin
 	cmd.WaitDelay = 5 * time.Second
 	err = cmd.Run()
 	var ee *exec.ExitError

@@ -22,11 +22,12 @@ echo "$d"; sha256sum "$d/clusterdoctor" | cut -d' ' -f1`
 
 // stage copies this binary to a private directory on the host and verifies its checksum.
 func (s *Session) stage(ctx context.Context, sum string) error {
-	b, err := os.ReadFile(s.c.Self.Path)
+	f, err := os.Open(s.c.Self.Path) // streamed: the seat holds no copy per host
 	if err != nil {
 		return fmt.Errorf("read %s to copy it: %w", s.c.Self.Path, err)
 	}
-	out, errOut, code, err := s.shell(ctx, stageScript, b)
+	defer f.Close()
+	out, errOut, code, err := s.shell(ctx, stageScript, f)
 	if err != nil {
 		return err
 	}
