@@ -190,6 +190,13 @@ func fixCluster(ctx context.Context, cfg cluster.Config, rep *cluster.Report, ye
 		rep.Fixes = fixes
 		return rep
 	}
+	if d := cluster.Settle(fixes); d > 0 {
+		fmt.Fprintf(os.Stderr, "waiting %s before diagnosing again: Tomcat retries its multicast membership every 5 s after a network error (McastService recoverySleepTime)\n", d)
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+		}
+	}
 	after := cluster.Run(ctx, cfg)
 	after.Fixes, after.Before = fixes, rep.Findings()
 	return after

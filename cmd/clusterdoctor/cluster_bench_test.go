@@ -1,12 +1,14 @@
 package main_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/clusterdoctor/clusterdoctor/probes/cluster"
 	"github.com/clusterdoctor/clusterdoctor/probes/lab"
 )
 
@@ -28,7 +30,7 @@ func BenchmarkCluster(b *testing.B) {
 	ctl := c.lab.AddHost("ctl", 20)
 	seat := func(args ...string) (time.Duration, int64) {
 		b.Helper()
-		argv := append([]string{"cluster", "-o", "text", "--skip", "ntp.sync", "--ssh-option", "StrictHostKeyChecking=no",
+		argv := append([]string{"cluster", "-o", "json", "--skip", "ntp.sync", "--ssh-option", "StrictHostKeyChecking=no",
 			"--ssh-option", "UserKnownHostsFile=/dev/null", "--ssh-option", "LogLevel=ERROR"}, args...)
 		cmd := ctl.Command(lab.Private{}, binary, argv...)
 		start := time.Now()
@@ -36,7 +38,15 @@ func BenchmarkCluster(b *testing.B) {
 		if err != nil && cmd.ProcessState.ExitCode() > 1 {
 			b.Fatalf("cluster: %v\n%s", err, out)
 		}
-		b.Logf("%s", strings.SplitN(string(out), "\n", 2)[0])
+		var rep cluster.Report
+		if err := json.Unmarshal(out, &rep); err != nil {
+			b.Fatalf("cluster: not JSON: %v\n%s", err, out)
+		}
+		var slow []string
+		for _, h := range rep.Hosts {
+			slow = append(slow, fmt.Sprintf("%s %v", h.Name, h.TimingsMs))
+		}
+		b.Logf("%d hosts in %d ms, %d findings; per host (ms): %s", len(rep.Hosts), rep.DurationMs, len(rep.Findings()), strings.Join(slow, "; "))
 		return time.Since(start), cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
 	}
 	var clusterWall time.Duration

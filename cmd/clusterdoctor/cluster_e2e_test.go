@@ -199,7 +199,7 @@ func TestClusterOverSSH(t *testing.T) {
 		if want := "on PATH: " + c.lab.Path("same-bin") + "/clusterdoctor"; was2.Binary != want {
 			t.Errorf("was2: binary %q, want %q", was2.Binary, want)
 		}
-		for _, what := range []string{"Tomcat versions", "cluster settings", "applications", "application content", "jvmRoutes", "clocks"} {
+		for _, what := range []string{"Tomcat versions", "cluster settings", "applications", "application content", "jvmRoutes", "receivers", "clocks"} {
 			cmp := comparison(rep, what)
 			if cmp == nil || cmp.Breaks || len(cmp.Values) < 2 {
 				t.Errorf("comparison %s: %+v", what, cmp)
@@ -244,6 +244,55 @@ func TestClusterOverSSH(t *testing.T) {
 		cmp := comparison(rep, "application content")
 		if r.code != 1 || cmp == nil || !cmp.Breaks || !strings.Contains(cmp.Why, "localhost/ differs between was1 and was2: WEB-INF/lib/shop-model.jar differs") {
 			t.Errorf("exit %d, application content %+v; findings %q", r.code, cmp, findingsOf(rep))
+		}
+	})
+
+	// onlyOn wants check id failing on host and on no other host.
+	onlyOn := func(t *testing.T, rep *cluster.Report, host, id string) {
+		t.Helper()
+		for _, h := range rep.Hosts {
+			r := h.Check(id)
+			if failed := r != nil && r.Status == probes.Fail; failed != (h.Name == host) {
+				t.Errorf("%s's %s: %+v; want it failing on %s only; findings %q", h.Name, id, r, host, findingsOf(rep))
+			}
+		}
+	}
+
+	t.Run("receiver range dropped on was2", func(t *testing.T) {
+		c.was["tomcat2"].Nft("table inet fault {\n chain input {\n  type filter hook input priority 0;\n  tcp dport 4000-4100 drop\n }\n}\n")
+		defer c.was["tomcat2"].Nft("delete table inet fault\n")
+		rep, r := c.run(t, "-i", ini)
+		onlyOn(t, rep, "was2", "firewall.ports")
+		mesh := hostOf(t, rep, "was1").Mesh
+		if r.code != 1 || mesh == nil || len(mesh.Peers) != 1 || mesh.Peers[0].TCP == nil || mesh.Peers[0].TCP.Outcome == "open" {
+			t.Errorf("exit %d, was1's mesh to was2 %+v", r.code, mesh)
+		}
+		if cmp := comparison(rep, "receivers"); cmp == nil || !cmp.Breaks || !strings.Contains(cmp.Why, "was2 advertises 10.99.0.2:4000, which was1 finds dropped") {
+			t.Errorf("receivers: %+v", cmp)
+		}
+	})
+
+	t.Run("host name on loopback on was2", func(t *testing.T) {
+		// The file bound as was2's /etc/hosts in its sshd's view, changed in place.
+		hosts := c.lab.Path("was2-hosts")
+		if err := os.WriteFile(hosts, []byte("127.0.0.1\tlocalhost\n127.0.1.1\twas2\n10.99.0.1\twas1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		defer os.WriteFile(hosts, []byte(c.tc["tomcat2"].Priv.Hosts), 0o644)
+		rep, r := c.run(t, "-i", ini)
+		onlyOn(t, rep, "was2", "hosts.hostname")
+		if r.code != 1 {
+			t.Errorf("exit %d", r.code)
+		}
+	})
+
+	t.Run("jvmRoute not the worker's", func(t *testing.T) {
+		c.workers(workersProperties([2]string{"tomcat1", "node2"}, ajpSecret))
+		defer c.workers(healthyWorkers)
+		rep, r := c.run(t, "-i", ini)
+		cmp := comparison(rep, "jvmRoutes")
+		if r.code != 1 || cmp == nil || !cmp.Breaks || !strings.Contains(cmp.Why, "web's worker node2 (10.99.0.2:8009) expects route node2 but was2's jvmRoute is tomcat2") {
+			t.Errorf("exit %d, jvmRoutes %+v", r.code, cmp)
 		}
 	})
 

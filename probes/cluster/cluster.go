@@ -96,7 +96,9 @@ func Run(ctx context.Context, cfg Config) *Report {
 		rolesKnown.Add(1)
 		all.Go(func() {
 			defer rolesKnown.Done()
+			began := time.Now()
 			s, err := cfg.Client.Connect(ctx, h.Target)
+			hr.timing("connect", began)
 			if err != nil {
 				hr.Error = err.Error()
 				return
@@ -194,8 +196,10 @@ func withPeers(args []string, peers []string) []string {
 func command(ctx context.Context, cfg Config, s *remote.Session, hr *HostReport, v any, args ...string) bool {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
+	began := time.Now()
 	out, errOut, code, err := s.Run(ctx, append(args, cfg.Args...)...)
 	what := args[0]
+	hr.timing(what, began)
 	hr.mu.Lock()
 	defer hr.mu.Unlock()
 	switch {
@@ -278,4 +282,14 @@ func runSessionTest(ctx context.Context, cfg Config, s *remote.Session, hr *Host
 		hr.SessionTest = &r
 		hr.mu.Unlock()
 	}
+}
+
+// timing records how long what took on the host, since began.
+func (h *HostReport) timing(what string, began time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.TimingsMs == nil {
+		h.TimingsMs = map[string]int64{}
+	}
+	h.TimingsMs[what] = time.Since(began).Milliseconds()
 }

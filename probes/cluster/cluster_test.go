@@ -7,6 +7,7 @@ import (
 	"github.com/clusterdoctor/clusterdoctor/netcfg/ansible"
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/mcast"
+	"github.com/clusterdoctor/clusterdoctor/probes/members"
 )
 
 // was is a reached WAS host with a Tomcat of version v, its jvmRoute and applications as
@@ -83,6 +84,10 @@ func TestCompare(t *testing.T) {
 			ct["digest"], ct["classesDigest"] = "other", "other"
 			ct["libs"] = map[string]any{"model.jar": "0000beef:12"}
 			ct["classes"] = map[string]any{"shop/Cart.class": "0000beef:10"}
+		}},
+		{"receivers", "was2 advertises 10.0.0.2:4000, which was1 finds dropped", func(hs []*HostReport) {
+			hs[0].Members = &members.Report{Members: []members.Member{{Address: "10.0.0.1", Port: 4000, Self: true}, {Address: "10.0.0.2", Port: 4000, Receiver: "dropped"}}}
+			hs[1].Members = &members.Report{Members: []members.Member{{Address: "10.0.0.1", Port: 4000, Receiver: "open"}, {Address: "10.0.0.2", Port: 4000, Self: true}}}
 		}},
 		{"cluster settings", "228.0.0.5:45564 on was2", func(hs []*HostReport) { hs[1].Settings.Group = hs[1].Settings.Group.Next() }},
 		{"clocks", "was2's clock is +1500 ms off was1's", func(hs []*HostReport) {

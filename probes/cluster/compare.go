@@ -20,6 +20,7 @@ var comparisons = []func(hosts []*HostReport) (Comparison, bool){
 	compareApplications,
 	compareContent,
 	compareRoutes,
+	compareReceivers,
 	compareClocks,
 }
 
@@ -351,6 +352,56 @@ func hostAt(hosts []*HostReport, addr string) *HostReport {
 		}
 	}
 	return nil
+}
+
+// compareReceivers: the Receiver address and port each node advertises in its heartbeats
+// (its own members report), connected to from every other node (theirs). A receiver a
+// peer cannot reach is a member that never replicates to it: loopback, a container's
+// bridge address, a firewall.
+func compareReceivers(hosts []*HostReport) (Comparison, bool) {
+	c := Comparison{What: "receivers", Values: map[string]string{}}
+	var why []string
+	for _, h := range hosts {
+		if h.Members == nil {
+			continue
+		}
+		var own string
+		for _, m := range h.Members.Members {
+			if m.Self {
+				own = fmt.Sprintf("%s:%d", m.Address, m.Port)
+			}
+		}
+		if own == "" {
+			continue
+		}
+		var seen []string
+		for _, o := range hosts {
+			if o == h || o.Members == nil {
+				continue
+			}
+			outcome := "not heard"
+			for _, m := range o.Members.Members {
+				if fmt.Sprintf("%s:%d", m.Address, m.Port) == own {
+					outcome = orNone(m.Receiver)
+				}
+			}
+			seen = append(seen, outcome+" from "+o.Name)
+			if outcome != "open" {
+				why = append(why, fmt.Sprintf("%s advertises %s, which %s finds %s", h.Name, own, o.Name, outcome))
+			}
+		}
+		sort.Strings(seen)
+		c.Values[h.Name] = own + " (" + strings.Join(seen, ", ") + ")"
+	}
+	if len(c.Values) < 2 {
+		return c, false
+	}
+	if len(why) > 0 {
+		sort.Strings(why)
+		c.Breaks = true
+		c.Why = strings.Join(why, "; ") + ": that node never gets the others' replication messages"
+	}
+	return c, true
 }
 
 // compareClocks: each WAS host's clock against the first's, as the mesh measured it

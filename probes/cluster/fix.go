@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/remote"
@@ -158,4 +159,21 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, " / ")
+}
+
+// RecoverySettle is how long to let Tomcat recover before diagnosing again after a route
+// fix. Tomcat's McastService, whose heartbeats failed for want of a route, stops its
+// membership and sends its shutdown packet, then starts it again every recoverySleepTime
+// (5 s by default) up to recoveryCounter (10) times: a diagnosis right after the fix still
+// sees the member gone. After those tries Tomcat gives up until it is restarted.
+const RecoverySettle = 6 * time.Second
+
+// Settle is how long to wait after the fixes applied before diagnosing again.
+func Settle(fixes []Fix) time.Duration {
+	for _, f := range fixes {
+		if f.Applied && len(f.Command) > 1 && f.Command[1] == "route" {
+			return RecoverySettle
+		}
+	}
+	return 0
 }

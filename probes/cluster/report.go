@@ -52,6 +52,9 @@ type HostReport struct {
 	SessionTest *replication.Report `json:"sessionTest,omitempty"`
 	// Problems are commands that could not run on the host, each in its own words.
 	Problems []string `json:"problems,omitempty"`
+	// TimingsMs are how long reaching the host ("connect") and each command took, seen
+	// from the seat (ssh and the login shell included).
+	TimingsMs map[string]int64 `json:"timingsMs,omitempty"`
 
 	preflight *probes.Report
 	mu        sync.Mutex // the commands of a run fill the report at once
