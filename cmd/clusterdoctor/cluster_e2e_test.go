@@ -154,6 +154,19 @@ func findingsOf(rep *cluster.Report) []string {
 	return out
 }
 
+// oneCause wants the run's findings to come down to one cause, on host, naming check,
+// with every other finding under it.
+func oneCause(t *testing.T, rep *cluster.Report, host, check string) {
+	t.Helper()
+	var got []string
+	for _, c := range rep.Causes {
+		got = append(got, c.Host+" "+c.Check)
+	}
+	if len(rep.Causes) != 1 || rep.Causes[0].Host != host || rep.Causes[0].Check != check || len(rep.Unexplained) > 0 {
+		t.Errorf("causes %q, want one: %s %s; unexplained %+v; causes in full %+v", got, host, check, rep.Unexplained, rep.Causes)
+	}
+}
+
 // TestClusterOverSSH diagnoses the lab's real cluster (two Tomcat 10.1 behind httpd with
 // mod_jk) from the web host over real sshd: healthy, then with one fault at a time on one
 // host, each finding on that host, and with hosts that cannot be reached.
@@ -164,8 +177,8 @@ func TestClusterOverSSH(t *testing.T) {
 
 	t.Run("healthy", func(t *testing.T) {
 		rep, r := c.run(t, "-i", ini, "--url", "http://10.99.0.10/")
-		if r.code != 0 {
-			t.Errorf("exit %d, want 0: %q\n%s", r.code, findingsOf(rep), c.text(t, "-i", ini, "--url", "http://10.99.0.10/"))
+		if r.code != 0 || len(rep.Causes) != 0 || len(rep.Unexplained) != 0 {
+			t.Errorf("exit %d, want 0, no cause: %q\n%s", r.code, findingsOf(rep), c.text(t, "-i", ini, "--url", "http://10.99.0.10/"))
 		}
 		for _, name := range []string{"was1", "was2", "web"} {
 			h := hostOf(t, rep, name)
@@ -227,6 +240,7 @@ func TestClusterOverSSH(t *testing.T) {
 		if r.code != 1 || cmp == nil || !cmp.Breaks || !strings.Contains(cmp.Why, "/shop is deployed on was1 but not on was2") {
 			t.Errorf("exit %d, applications %+v; findings %q", r.code, cmp, findingsOf(rep))
 		}
+		oneCause(t, rep, "was2", "applications")
 	})
 
 	t.Run("one jar different on one node", func(t *testing.T) {
@@ -245,6 +259,7 @@ func TestClusterOverSSH(t *testing.T) {
 		if r.code != 1 || cmp == nil || !cmp.Breaks || !strings.Contains(cmp.Why, "localhost/ differs between was1 and was2: WEB-INF/lib/shop-model.jar differs") {
 			t.Errorf("exit %d, application content %+v; findings %q", r.code, cmp, findingsOf(rep))
 		}
+		oneCause(t, rep, "was2", "application content")
 	})
 
 	// onlyOn wants check id failing on host and on no other host.
@@ -270,6 +285,7 @@ func TestClusterOverSSH(t *testing.T) {
 		if cmp := comparison(rep, "receivers"); cmp == nil || !cmp.Breaks || !strings.Contains(cmp.Why, "was2 advertises 10.99.0.2:4000, which was1 finds dropped") {
 			t.Errorf("receivers: %+v", cmp)
 		}
+		oneCause(t, rep, "was2", "firewall.ports")
 	})
 
 	t.Run("host name on loopback on was2", func(t *testing.T) {
@@ -284,6 +300,7 @@ func TestClusterOverSSH(t *testing.T) {
 		if r.code != 1 {
 			t.Errorf("exit %d", r.code)
 		}
+		oneCause(t, rep, "was2", "hosts.hostname")
 	})
 
 	t.Run("jvmRoute not the worker's", func(t *testing.T) {
@@ -294,6 +311,7 @@ func TestClusterOverSSH(t *testing.T) {
 		if r.code != 1 || cmp == nil || !cmp.Breaks || !strings.Contains(cmp.Why, "web's worker node2 (10.99.0.2:8009) expects route node2 but was2's jvmRoute is tomcat2") {
 			t.Errorf("exit %d, jvmRoutes %+v", r.code, cmp)
 		}
+		oneCause(t, rep, "was2", "jvmRoutes")
 	})
 
 	t.Run("hosts not reached", func(t *testing.T) {
@@ -304,6 +322,7 @@ func TestClusterOverSSH(t *testing.T) {
 			!was1.Reachable || len(was1.Checks) == 0 {
 			t.Errorf("sshd stopped on was2: exit %d, was2 %q, was1 reachable %v with %d checks", r.code, was2.Error, was1.Reachable, len(was1.Checks))
 		}
+		oneCause(t, rep, "was2", "ssh")
 		c.startSSHD("tomcat2", c.lab.SSHKey("another-key")+".pub")
 		rep, r = c.run(t, "-i", ini)
 		was2 = hostOf(t, rep, "was2")
@@ -351,6 +370,7 @@ func TestClusterOverSSH(t *testing.T) {
 				t.Errorf("%s's route.multicast fails: the fault is was2's", h.Name)
 			}
 		}
+		oneCause(t, rep, "was2", "route.multicast")
 	})
 
 	t.Run("fix", func(t *testing.T) {

@@ -146,6 +146,13 @@ func Run(ctx context.Context, cfg Config) *Report {
 	}
 	all.Wait()
 	rep.Comparisons = Compare(rep.Hosts)
+	rep.Causes, rep.Unexplained = rep.Reduce()
+	if rep.Causes == nil {
+		rep.Causes = []Cause{}
+	}
+	if rep.Unexplained == nil {
+		rep.Unexplained = []Finding{}
+	}
 	rep.DurationMs = time.Since(start).Milliseconds()
 	return rep
 }

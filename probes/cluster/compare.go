@@ -66,7 +66,7 @@ func compareVersions(hosts []*HostReport) (Comparison, bool) {
 		return c, false
 	}
 	if len(lines) > 1 {
-		c.Breaks = true
+		c.Breaks, c.Blame = true, minority(lines)
 		c.Why = "Tomcat " + describeGroups(lines) + ": sessions do not replicate between major versions (session classes, javax against jakarta); run one release line on every node"
 	}
 	return c, true
@@ -109,7 +109,7 @@ func compareSettings(hosts []*HostReport) (Comparison, bool) {
 		return c, false
 	}
 	if len(groups) > 1 {
-		c.Breaks = true
+		c.Breaks, c.Blame = true, minority(groups)
 		c.Why = describeGroups(groups) + ": members of another group or port never hear each other; give every <Membership> the same address and port"
 	}
 	return c, true
@@ -155,6 +155,7 @@ func compareApplications(hosts []*HostReport) (Comparison, bool) {
 			sort.Strings(with)
 			sort.Strings(without)
 			why = append(why, fmt.Sprintf("%s is deployed on %s but not on %s", a, strings.Join(with, ", "), strings.Join(without, ", ")))
+			c.Blame = appendNew(c.Blame, without...)
 		}
 	}
 	if len(why) > 0 {
@@ -211,6 +212,7 @@ func compareContent(hosts []*HostReport) (Comparison, bool) {
 		for _, n := range names[1:] {
 			if other := per[app][n]; other.Digest != ref.Digest {
 				why = append(why, fmt.Sprintf("%s differs between %s and %s: %s", app, names[0], n, contentDiff(ref, other)))
+				c.Blame = appendNew(c.Blame, n)
 			}
 		}
 	}
@@ -291,6 +293,7 @@ func compareRoutes(hosts []*HostReport) (Comparison, bool) {
 		if len(names) > 1 {
 			sort.Strings(names)
 			why = append(why, fmt.Sprintf("jvmRoute %s on %s: the balancer cannot tell their sessions apart", route, strings.Join(names, " and ")))
+			c.Blame = appendNew(c.Blame, names[1:]...)
 		}
 	}
 	for _, web := range hosts {
@@ -311,6 +314,7 @@ func compareRoutes(hosts []*HostReport) (Comparison, bool) {
 			}
 			if jr, known := routeOf[owner.Name]; known && jr != route {
 				why = append(why, fmt.Sprintf("%s's worker %s (%s) expects route %s but %s's jvmRoute is %s: that node's sessions do not stick", web.Name, name, addr, route, owner.Name, orNone(jr)))
+				c.Blame = appendNew(c.Blame, owner.Name)
 			}
 		}
 		if len(ws) > 0 {
@@ -388,6 +392,7 @@ func compareReceivers(hosts []*HostReport) (Comparison, bool) {
 			seen = append(seen, outcome+" from "+o.Name)
 			if outcome != "open" {
 				why = append(why, fmt.Sprintf("%s advertises %s, which %s finds %s", h.Name, own, o.Name, outcome))
+				c.Blame = appendNew(c.Blame, h.Name)
 			}
 		}
 		sort.Strings(seen)
@@ -432,6 +437,7 @@ func compareClocks(hosts []*HostReport) (Comparison, bool) {
 		c.Values[name] = fmt.Sprintf("%+.1f ms (±%.1f)", p.Clock.OffsetMs, p.Clock.ErrorMs)
 		if abs(p.Clock.OffsetMs)-p.Clock.ErrorMs > p.Clock.MaxSkewMs {
 			why = append(why, fmt.Sprintf("%s's clock is %+.0f ms off %s's (limit %.0f ms): session expiry and Tomcat's member timeouts go wrong", name, p.Clock.OffsetMs, ref.Name, p.Clock.MaxSkewMs))
+			c.Blame = appendNew(c.Blame, name)
 		}
 	}
 	if len(c.Values) < 2 {
@@ -476,4 +482,32 @@ func strList(v any) []string {
 		out = append(out, l...)
 	}
 	return out
+}
+
+// minority are the hosts outside the largest group (the first by name among equals).
+func minority(groups map[string][]string) []string {
+	keys := make([]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if len(groups[keys[i]]) != len(groups[keys[j]]) {
+			return len(groups[keys[i]]) > len(groups[keys[j]])
+		}
+		return keys[i] < keys[j]
+	})
+	var out []string
+	for _, k := range keys[1:] {
+		out = append(out, groups[k]...)
+	}
+	return out
+}
+
+func appendNew(list []string, add ...string) []string {
+	for _, a := range add {
+		if !slices.Contains(list, a) {
+			list = append(list, a)
+		}
+	}
+	return list
 }

@@ -26,6 +26,10 @@ type Report struct {
 	// them (this report is the run after).
 	Fixes  []Fix     `json:"fixes,omitempty"`
 	Before []Finding `json:"before,omitempty"`
+	// Causes are the faults the findings come down to, each on its host with the
+	// findings it explains; Unexplained the findings no cause accounts for.
+	Causes      []Cause   `json:"causes"`
+	Unexplained []Finding `json:"unexplained"`
 }
 
 // HostReport is what one host said, each command's report as that command writes it.
@@ -67,6 +71,9 @@ type Comparison struct {
 	Values map[string]string `json:"values"`
 	Breaks bool              `json:"breaks"`
 	Why    string            `json:"why,omitempty"`
+	// Blame are the hosts where the difference is to be fixed (the node that lacks the
+	// application, whose jvmRoute is not its worker's, whose clock is off), first first.
+	Blame []string `json:"blame,omitempty"`
 }
 
 // HasRole says whether the host has role.

@@ -40,7 +40,8 @@ func ClusterText(w io.Writer, rep *cluster.Report, opt Options) error {
 	head := fmt.Sprintf("cluster healthy: %s, %.1f s", hosts, float64(rep.DurationMs)/1000)
 	st := probes.Pass
 	if len(findings) > 0 {
-		head = fmt.Sprintf("cluster: %d %s on %s, %.1f s", len(findings), plural(len(findings), "problem", "problems"), hosts, float64(rep.DurationMs)/1000)
+		head = fmt.Sprintf("cluster: %d %s (%d %s) on %s, %.1f s", len(rep.Causes), plural(len(rep.Causes), "cause", "causes"),
+			len(findings), plural(len(findings), "problem", "problems"), hosts, float64(rep.DurationMs)/1000)
 		st = probes.Fail
 	}
 	fmt.Fprintln(bw, paint(st, head))
@@ -59,18 +60,23 @@ func ClusterText(w io.Writer, rep *cluster.Report, opt Options) error {
 			fmt.Fprintf(bw, "  fix  %s  clusterdoctor %s (for %s): %s\n", f.Host, strings.Join(f.Command, " "), strings.Join(f.For, ", "), outcome)
 		}
 	}
-	if len(findings) > 0 {
+	for _, c := range rep.Causes {
+		fmt.Fprintf(bw, "\n%s  %s  %s  %s\n", paint(probes.Fail, "CAUSE"), orDash(c.Host), c.Check, c.Summary)
+		if c.Fix != "" {
+			fmt.Fprintf(bw, "       fix: %s\n", c.Fix)
+		}
+		for _, x := range c.Explains {
+			fmt.Fprintf(bw, "       explains  %s %s: %s\n", orDash(x.Host), x.Check, x.Summary)
+		}
+	}
+	if len(rep.Unexplained) > 0 {
 		hw, ww := 2, 4
-		for _, f := range findings {
+		for _, f := range rep.Unexplained {
 			hw, ww = max(hw, len(f.Host)), max(ww, len(f.What))
 		}
 		fmt.Fprintln(bw)
-		for _, f := range findings {
-			host := f.Host
-			if host == "" {
-				host = "--"
-			}
-			fmt.Fprintf(bw, "%s  %-*s  %-*s  %s\n", paint(probes.Fail, "FAIL"), hw, host, ww, f.What, f.Summary)
+		for _, f := range rep.Unexplained {
+			fmt.Fprintf(bw, "%s  %-*s  %-*s  %s\n", paint(probes.Fail, "FAIL"), hw, orDash(f.Host), ww, f.What, f.Summary)
 			if f.Fix != "" {
 				fmt.Fprintf(bw, "      %-*s  %-*s  fix: %s\n", hw, "", ww, "", f.Fix)
 			}
@@ -160,4 +166,11 @@ func values(v map[string]string, order []string) string {
 		}
 	}
 	return strings.Join(parts, "; ")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "--"
+	}
+	return s
 }
