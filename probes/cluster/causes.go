@@ -40,7 +40,7 @@ type rule struct {
 // cause that explains it.
 var rules = []*rule{
 	{
-		name: "host not reached",
+		name:  "host not reached",
 		cause: func(_ *Report, f Finding) (string, bool) { return f.Host, f.What == "ssh" },
 		explains: func(r *Report, host string, f Finding) (string, bool) {
 			// Nothing ran there: the mesh on the others may wait for it in vain.
