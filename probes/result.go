@@ -35,7 +35,10 @@ type Result struct {
 	Detail      string         `json:"detail,omitempty"`
 	Remediation string         `json:"remediation,omitempty"`
 	Evidence    map[string]any `json:"evidence,omitempty"`
-	Duration    time.Duration  `json:"-"`
+	// ExplainedBy is the check of the same host whose failure this one follows from
+	// (tomcat.members failing because hosts.hostname does): fix that one first.
+	ExplainedBy string        `json:"explainedBy,omitempty"`
+	Duration    time.Duration `json:"-"`
 }
 
 // MarshalJSON adds durationMs, the wire form of Duration (whole milliseconds).

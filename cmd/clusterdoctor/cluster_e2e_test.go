@@ -301,6 +301,9 @@ func TestClusterOverSSH(t *testing.T) {
 			t.Errorf("exit %d", r.code)
 		}
 		oneCause(t, rep, "was2", "hosts.hostname")
+		if r := hostOf(t, rep, "was2").Check("tomcat.receiver"); r == nil || r.Status != probes.Fail || r.ExplainedBy != "hosts.hostname" {
+			t.Errorf("was2's preflight: tomcat.receiver %+v; want it failing, explained by hosts.hostname", r)
+		}
 	})
 
 	t.Run("jvmRoute not the worker's", func(t *testing.T) {

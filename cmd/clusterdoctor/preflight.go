@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/cluster"
 	"github.com/clusterdoctor/clusterdoctor/probes/preflight"
 	"github.com/clusterdoctor/clusterdoctor/probes/report"
 	"github.com/clusterdoctor/clusterdoctor/probes/tomcat"
@@ -111,6 +112,7 @@ func runPreflight(c *cobra.Command, f *preflightFlags) error {
 	if err := checkNodes(ctx, rep, found, f); err != nil {
 		return err
 	}
+	cluster.ExplainChecks(rep)
 	opt := report.Options{Verbose: f.verbose, Color: colorWanted(os.Stdout)}
 	if err := report.Render(os.Stdout, f.output, rep, opt); err != nil {
 		return incomplete(fmt.Errorf("write report: %w", err))

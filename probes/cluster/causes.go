@@ -3,6 +3,8 @@ package cluster
 import (
 	"regexp"
 	"strings"
+
+	"github.com/clusterdoctor/clusterdoctor/probes"
 )
 
 // Cause is one fault on one host with the findings it accounts for: what to fix first.
@@ -261,4 +263,27 @@ func (r *Report) Reduce() (causes []Cause, unexplained []Finding) {
 		}
 	}
 	return causes, unexplained
+}
+
+// ExplainChecks applies the rules to one host's preflight: a failed check that follows
+// from another failed check of the host is marked with it (ExplainedBy), so the report
+// shows it under its cause. The containers' reports are done the same way.
+func ExplainChecks(rep *probes.Report) {
+	h := &HostReport{Name: rep.Host, Reachable: true, Checks: rep.Checks, Settings: &rep.Settings}
+	r := &Report{Hosts: []*HostReport{h}}
+	causes, _ := r.Reduce()
+	for _, c := range causes {
+		for _, x := range c.Explains {
+			for i := range rep.Checks {
+				if rep.Checks[i].ID == x.Check && rep.Checks[i].Status == probes.Fail && x.Host == rep.Host {
+					rep.Checks[i].ExplainedBy = c.Check
+				}
+			}
+		}
+	}
+	for _, n := range rep.Nodes {
+		if n.Report != nil {
+			ExplainChecks(n.Report)
+		}
+	}
 }

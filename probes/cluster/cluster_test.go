@@ -282,3 +282,22 @@ func TestReduce(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainChecks: on one host, tomcat.receiver failing because the host name is on
+// loopback is marked as following from hosts.hostname; an unrelated failure is not.
+func TestExplainChecks(t *testing.T) {
+	rep := &probes.Report{Host: "was2", Checks: []probes.Result{
+		{ID: "hosts.hostname", Status: probes.Fail, Summary: "host name was2 resolves to loopback 127.0.1.1"},
+		{ID: "ntp.sync", Status: probes.Fail, Summary: "no NTP daemon answers"},
+		{ID: "tomcat.members", Status: probes.Fail, Summary: "this host's own Tomcat advertises loopback 127.0.1.1"},
+		{ID: "tomcat.receiver", Status: probes.Fail, Summary: "the Receiver address auto is 127.0.1.1"},
+	}}
+	ExplainChecks(rep)
+	got := map[string]string{}
+	for _, r := range rep.Checks {
+		got[r.ID] = r.ExplainedBy
+	}
+	if got["tomcat.receiver"] != "hosts.hostname" || got["tomcat.members"] != "hosts.hostname" || got["ntp.sync"] != "" || got["hosts.hostname"] != "" {
+		t.Errorf("%v", got)
+	}
+}

@@ -170,3 +170,21 @@ func TestNodesInTheTextReport(t *testing.T) {
 		t.Errorf("a node that could not be checked: exit %d; want 3", code)
 	}
 }
+
+// TestTextShowsAFailureUnderItsCause: a check explained by another of the host's is
+// printed under that one, once, and not in its own place.
+func TestTextShowsAFailureUnderItsCause(t *testing.T) {
+	rep := &probes.Report{Host: "was2", Checks: []probes.Result{
+		probes.FailResult("hosts.hostname", "host name was2 resolves to loopback 127.0.1.1"),
+		probes.PassResult("link.cluster", "cl0 is up"),
+		{ID: "tomcat.receiver", Status: probes.Fail, Summary: "the Receiver address auto is 127.0.1.1", ExplainedBy: "hosts.hostname"},
+	}}
+	rep.Summary = probes.Summarize(rep.Checks)
+	var b bytes.Buffer
+	Text(&b, rep, Options{})
+	lines := strings.Split(b.String(), "\n")
+	if !strings.HasPrefix(lines[0], "FAIL     hosts.hostname") || !strings.Contains(lines[1], "-> FAIL tomcat.receiver: the Receiver address auto is 127.0.1.1 (follows from hosts.hostname)") ||
+		strings.Count(b.String(), "tomcat.receiver") != 1 {
+		t.Errorf("tomcat.receiver is not under hosts.hostname:\n%s", b.String())
+	}
+}

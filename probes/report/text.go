@@ -39,8 +39,18 @@ func Text(w io.Writer, rep *probes.Report, opt Options) error {
 		}
 		return colors[s] + text + reset
 	}
+	// A check that fails because another of this host fails is shown under that one.
+	under := map[string][]probes.Result{}
+	for _, r := range rep.Checks {
+		if r.ExplainedBy != "" && hasCheck(rep.Checks, r.ExplainedBy) {
+			under[r.ExplainedBy] = append(under[r.ExplainedBy], r)
+		}
+	}
 	for i := 0; i < len(rep.Checks); i++ {
 		r := rep.Checks[i]
+		if r.ExplainedBy != "" && hasCheck(rep.Checks, r.ExplainedBy) {
+			continue
+		}
 		if n := sameSkips(rep.Checks[i:]); n >= 3 && !opt.Verbose {
 			// one line for an area that does not apply: "tomcat.* (9 checks)"
 			area := r.ID[:strings.IndexByte(r.ID, '.')+1] + "*"
@@ -56,6 +66,9 @@ func Text(w io.Writer, rep *probes.Report, opt Options) error {
 		}
 		if opt.Verbose && len(r.Evidence) > 0 {
 			fmt.Fprintf(bw, "%9s  %-*s  %s\n", "", width, "", evidence(r.Evidence))
+		}
+		for _, x := range under[r.ID] {
+			fmt.Fprintf(bw, "%9s  -> %s %s: %s (follows from %s)\n", "", paint(x.Status, strings.ToUpper(string(x.Status))), x.ID, x.Summary, r.ID)
 		}
 	}
 	var fixes []probes.Result
@@ -185,4 +198,13 @@ func evidence(ev map[string]any) string {
 		parts[i] = fmt.Sprintf("%s=%v", k, ev[k])
 	}
 	return strings.Join(parts, " ")
+}
+
+func hasCheck(rs []probes.Result, id string) bool {
+	for _, r := range rs {
+		if r.ID == id {
+			return true
+		}
+	}
+	return false
 }
