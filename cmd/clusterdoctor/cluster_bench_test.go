@@ -22,7 +22,9 @@ import (
 func BenchmarkCluster(b *testing.B) {
 	lab.RequireRoot(b)
 	lab.RequireCommands(b, "ansible-playbook", "ssh")
-	c := newClusterSeat(b)
+	lab.RequireTomcat(b)
+	lab.RequireWebServers(b)
+	c := newClusterSeat(b, newWebCluster(b))
 	ini := c.inventory("ini")
 	// The seat is a host of its own (an operator's laptop): every host is reached over
 	// ssh, and the seat's peak RSS is clusterdoctor's and its ssh clients', no host's.

@@ -207,6 +207,12 @@ func TestMembersSeeLoopback(t *testing.T) {
 	if got := check(t, pre, "tomcat.members"); got.Status != "fail" || !strings.Contains(got.Summary, "advertises loopback 127.0.1.1") {
 		t.Errorf("tomcat.members where Tomcat advertises loopback = %s: %s (%s)", got.Status, got.Summary, got.Detail)
 	}
+	// Both follow from the host name: shown under hosts.hostname, not beside it.
+	for _, id := range []string{"tomcat.members", "tomcat.receiver"} {
+		if got := check(t, pre, id); got.Status != "fail" || got.ExplainedBy != "hosts.hostname" || check(t, pre, "hosts.hostname").Status != "fail" {
+			t.Errorf("%s = %s, explained by %q; want a failure explained by hosts.hostname", id, got.Status, got.ExplainedBy)
+		}
+	}
 }
 
 // grepLines keeps the lines of s that contain sub.

@@ -331,6 +331,8 @@ func TestSessionTestThroughTheWebTier(t *testing.T) {
 			"upstream tomcats { server 10.99.0.1:8080; server 10.99.0.2:8080; }\n"+
 			"server {\n    listen 10.99.0.10:%d;\n    location / { proxy_pass http://$backend; }\n}\n", to1, to2, nginxPort)
 	}
+	t.Run("cluster over ssh", func(t *testing.T) { clusterOverSSH(t, newClusterSeat(t, c)) })
+
 	t.Run("nginx route map", func(t *testing.T) {
 		c.nginxConf(routeMap("tomcat1", "tomcat2"))
 		rep, _ := preflightJSON(t, c.web, c.tier.View(), "--iface", "cl0", "--skip", "ntp.sync")
