@@ -239,6 +239,18 @@ func clusterOverSSH(t *testing.T, c *clusterSeat) {
 		}
 	})
 
+	t.Run("hosts from the settings file", func(t *testing.T) {
+		conf := c.lab.WriteFile("clusterdoctor.yaml", "peers: [10.99.0.1, 10.99.0.2]\n")
+		rep, r := c.run(t, "--config", conf, "--ssh-option", "IdentityFile="+c.key, "--ssh-option", "User=root")
+		var names []string
+		for _, h := range rep.Hosts {
+			names = append(names, h.Name)
+		}
+		if r.code != 0 || strings.Join(names, " ") != "web 10.99.0.1 10.99.0.2" || !strings.HasPrefix(rep.Hosts[0].Binary, "this host") {
+			t.Errorf("exit %d, hosts %v (want this host, then the peers), findings %q", r.code, names, findingsOf(rep))
+		}
+	})
+
 	t.Run("application on one node only", func(t *testing.T) {
 		dir := filepath.Join(c.tc["tomcat1"].Base, "webapps", "shop", "WEB-INF")
 		if err := os.MkdirAll(dir, 0o755); err != nil {
