@@ -237,7 +237,7 @@ func clusterHosts(c *cobra.Command, f *clusterFlags, args []string) ([]cluster.H
 			return nil, usage(&probes.UsageError{Flag: "HOST", Problem: "name the cluster's hosts (cluster was1 was2 web), give an inventory (-i), or list peers in " + defaultConfig})
 		}
 		self, _ := os.Hostname()
-		hosts = []cluster.Host{{Target: remote.Target{Name: self, Local: true}}}
+		hosts = []cluster.Host{{Target: remote.Target{Name: self, Address: cluster.SelfAddress(s.Peers[0]), Local: true}}}
 		more, err := cluster.FromArgs(s.Peers)
 		if err != nil {
 			return nil, usage(&probes.UsageError{Flag: "--config", Problem: "peers: " + err.Error()})

@@ -159,3 +159,19 @@ func currentUser() string {
 	}
 	return ""
 }
+
+// SelfAddress is the address this host reaches peer from, as the kernel picks it (a UDP
+// socket connected to the peer: nothing is sent), so that the other hosts are given an
+// address of this one they can resolve; its host name where the peer does not resolve.
+// Equivalent: ip route get PEER (its src).
+func SelfAddress(peer string) string {
+	c, err := net.Dial("udp", net.JoinHostPort(peer, "9"))
+	if err == nil {
+		defer c.Close()
+		if a, ok := c.LocalAddr().(*net.UDPAddr); ok {
+			return a.IP.String()
+		}
+	}
+	name, _ := os.Hostname()
+	return name
+}
