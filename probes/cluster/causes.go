@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
@@ -16,7 +17,6 @@ type Cause struct {
 	Fix      string    `json:"fix,omitempty"`
 	Explains []Symptom `json:"explains"`
 	rule     *rule
-	finding  Finding
 }
 
 // Symptom is a finding a cause accounts for, and why in one line.
@@ -156,14 +156,8 @@ func onComparison(what string) func(*Report, Finding) (string, bool) {
 	}
 }
 
-func in(s string, list ...string) bool {
-	for _, x := range list {
-		if s == x {
-			return true
-		}
-	}
-	return false
-}
+// in says whether s is one of list.
+func in(s string, list ...string) bool { return slices.Contains(list, s) }
 
 // mentions says whether f speaks of host: its name, the address it was reached at, its
 // cluster addresses, or a balancer member (worker, jvmRoute) that is it.
@@ -252,7 +246,7 @@ func (r *Report) Reduce() (causes []Cause, unexplained []Finding) {
 			if host, ok := ru.cause(r, f); ok {
 				taken[i] = true
 				if !explain(f) {
-					causes = append(causes, Cause{Host: host, Check: f.What, Summary: f.Summary, Fix: f.Fix, rule: ru, finding: f, Explains: []Symptom{}})
+					causes = append(causes, Cause{Host: host, Check: f.What, Summary: f.Summary, Fix: f.Fix, rule: ru, Explains: []Symptom{}})
 				}
 			}
 		}

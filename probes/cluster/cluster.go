@@ -48,9 +48,8 @@ type Config struct {
 	// Client reaches the hosts.
 	Client  *remote.Client
 	Version string
-	// Args are given to every command on every host (--group, --receiver-ports, ...);
-	// PreflightArgs to preflight only (--skip, --ignore).
-	Args, PreflightArgs []string
+	// PreflightArgs are given to every host's preflight (--skip, --ignore).
+	PreflightArgs []string
 	// Timeout bounds each command on a host (preflight's own --timeout is inside it).
 	Timeout time.Duration
 }
@@ -204,7 +203,7 @@ func command(ctx context.Context, cfg Config, s *remote.Session, hr *HostReport,
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	began := time.Now()
-	out, errOut, code, err := s.Run(ctx, append(args, cfg.Args...)...)
+	out, errOut, code, err := s.Run(ctx, args...)
 	what := args[0]
 	hr.timing(what, began)
 	hr.mu.Lock()
@@ -259,7 +258,7 @@ func runPreflight(ctx context.Context, cfg Config, s *remote.Session, hr *HostRe
 	var r probes.Report
 	if command(ctx, cfg, s, hr, &r, args...) {
 		hr.mu.Lock()
-		hr.preflight, hr.Checks, hr.Settings, hr.Nodes = &r, r.Checks, &r.Settings, r.Nodes
+		hr.Checks, hr.Settings, hr.Nodes = r.Checks, &r.Settings, r.Nodes
 		hr.mu.Unlock()
 	}
 }

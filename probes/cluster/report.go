@@ -60,8 +60,7 @@ type HostReport struct {
 	// from the seat (ssh and the login shell included).
 	TimingsMs map[string]int64 `json:"timingsMs,omitempty"`
 
-	preflight *probes.Report
-	mu        sync.Mutex // the commands of a run fill the report at once
+	mu sync.Mutex // the commands of a run fill the report at once
 }
 
 // Comparison is one thing only the whole cluster shows: each host's value, and whether

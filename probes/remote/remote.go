@@ -116,5 +116,3 @@ func shellLine(argv []string) string {
 	}
 	return strings.Join(q, " ")
 }
-
-func runtimeArch() string { return runtime.GOARCH }

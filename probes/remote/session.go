@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -128,7 +129,7 @@ func (c *Client) Connect(ctx context.Context, t Target) (*Session, error) {
 	case info.bin != "" && (info.sum == sum || info.version == c.Self.Version && c.Self.Version != "dev"):
 		s.Bin = info.bin
 	case !sameArch(info.arch):
-		return nil, &Unreachable{Host: t.Name, Reason: fmt.Sprintf("the host is %s and has no clusterdoctor %s; this one is built for %s", info.arch, c.Self.Version, goarch(runtimeArch())),
+		return nil, &Unreachable{Host: t.Name, Reason: fmt.Sprintf("the host is %s and has no clusterdoctor %s; this one is built for %s", info.arch, c.Self.Version, runtime.GOARCH),
 			Hint: "install the clusterdoctor package there, or run cluster from a host of that architecture"}
 	default:
 		if err := s.stage(ctx, sum); err != nil {
