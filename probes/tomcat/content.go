@@ -12,6 +12,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
+	"syscall"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // Content is what an application's sessions are deserialised with on every node: its
@@ -98,19 +102,13 @@ func dirFingerprints(dir string, files map[string]string) (string, error) {
 				incomplete = fmt.Sprintf("more than %d files or %d bytes", maxContentFiles, int64(maxContentBytes))
 				return filepath.SkipAll
 			}
-			f, err := os.Open(p)
-			if err != nil {
-				return nil
-			}
-			defer f.Close()
-			h := crc32.NewIEEE()
-			n, err := io.Copy(h, f)
-			if err != nil {
+			fp, n, ok := fileFingerprint(p, d)
+			if !ok {
 				return nil
 			}
 			read += n
 			rel, _ := filepath.Rel(dir, p)
-			files[filepath.ToSlash(rel)] = fingerprint(h.Sum32(), uint64(n))
+			files[filepath.ToSlash(rel)] = fp
 			return nil
 		})
 		if err != nil {
@@ -118,6 +116,54 @@ func dirFingerprints(dir string, files map[string]string) (string, error) {
 		}
 	}
 	return incomplete, nil
+}
+
+// printed keeps each file's fingerprint with what identifies that version of it (inode,
+// size, mtime and ctime: any write changes ctime, which nobody can set), so that the
+// agent's preflight every interval reads only the files that changed, not every jar of
+// every application again. Bounded by entries, not by what the disk holds.
+var printed, _ = lru.New[string, filePrint](maxContentFiles)
+
+type filePrint struct {
+	ino, size    uint64
+	mtime, ctime int64
+	fingerprint  string
+}
+
+// fileReads counts the files read to fingerprint them (for the cache's test).
+var fileReads atomic.Int64
+
+// fileFingerprint is p's CRC-32 and size, from the cache while p is unchanged; n is the
+// bytes read for it (0 from the cache).
+func fileFingerprint(p string, d fs.DirEntry) (fp string, n int64, ok bool) {
+	info, err := d.Info()
+	if err != nil {
+		return "", 0, false
+	}
+	st, _ := info.Sys().(*syscall.Stat_t)
+	var key filePrint
+	if st != nil {
+		key = filePrint{ino: st.Ino, size: uint64(st.Size), mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano()}
+		if c, hit := printed.Get(p); hit && c.ino == key.ino && c.size == key.size && c.mtime == key.mtime && c.ctime == key.ctime {
+			return c.fingerprint, 0, true
+		}
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return "", 0, false
+	}
+	defer f.Close()
+	fileReads.Add(1)
+	h := crc32.NewIEEE()
+	if n, err = io.Copy(h, f); err != nil {
+		return "", 0, false
+	}
+	fp = fingerprint(h.Sum32(), uint64(n))
+	if st != nil {
+		key.fingerprint = fp
+		printed.Add(p, key)
+	}
+	return fp, n, true
 }
 
 func summarize(files map[string]string, incomplete string) *Content {

@@ -53,3 +53,32 @@ func TestContentSameForWARAndDirectory(t *testing.T) {
 		t.Errorf("changed: %+v\nwas %+v", c, a)
 	}
 }
+
+// TestContentReadsOnlyWhatChanged: a second fingerprint of an unchanged directory reads no
+// file (the agent runs preflight every interval); a file rewritten with the same size and
+// mtime is read again and its new fingerprint taken.
+func TestContentReadsOnlyWhatChanged(t *testing.T) {
+	dir := t.TempDir()
+	lib := filepath.Join(dir, "WEB-INF", "lib")
+	os.MkdirAll(lib, 0o755)
+	for _, name := range []string{"a.jar", "b.jar"} {
+		os.WriteFile(filepath.Join(lib, name), []byte("version 1 of "+name), 0o644)
+	}
+	first := map[string]string{}
+	dirFingerprints(dir, first)
+	before := fileReads.Load()
+	again := map[string]string{}
+	dirFingerprints(dir, again)
+	if fileReads.Load() != before || again["WEB-INF/lib/a.jar"] != first["WEB-INF/lib/a.jar"] {
+		t.Errorf("unchanged files read again (%d reads) or fingerprinted otherwise: %v, %v", fileReads.Load()-before, first, again)
+	}
+	p := filepath.Join(lib, "b.jar")
+	st, _ := os.Stat(p)
+	os.WriteFile(p, []byte("version 2 of b.jar"), 0o644)
+	os.Chtimes(p, st.ModTime(), st.ModTime()) // same size, same mtime: only ctime tells
+	changed := map[string]string{}
+	dirFingerprints(dir, changed)
+	if fileReads.Load() != before+1 || changed["WEB-INF/lib/b.jar"] == first["WEB-INF/lib/b.jar"] || changed["WEB-INF/lib/a.jar"] != first["WEB-INF/lib/a.jar"] {
+		t.Errorf("after b.jar changed: %d reads, %v (was %v)", fileReads.Load()-before, changed, first)
+	}
+}
