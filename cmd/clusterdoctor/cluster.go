@@ -87,7 +87,7 @@ func runCluster(c *cobra.Command, f *clusterFlags, args []string) error {
 		return usage(&probes.UsageError{Flag: "--output", Value: f.output, Problem: "want text or json"})
 	}
 	if f.url != "" {
-		if _, err := sessionURL(f.url); err != nil {
+		if _, err := sessionURL(nil, f.url); err != nil {
 			return usage(err)
 		}
 	}

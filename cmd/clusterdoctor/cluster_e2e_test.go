@@ -237,11 +237,27 @@ func clusterOverSSH(t *testing.T, c *clusterSeat) {
 				t.Errorf("%s: roles %v from %q, mesh %v; want %s, detected", name, h.Roles, h.RolesFrom, h.Mesh != nil, role)
 			}
 		}
+		// No --url, and the web host balances through httpd on / and through nginx on /:
+		// which page makes a session is for the operator to say, and not a finding.
+		if web := hostOf(t, rep, "10.99.0.10"); web.SessionTest != nil || len(web.Notes) != 1 || !strings.Contains(web.Notes[0], "the balancers serve 2 paths (JkMount /* lb") {
+			t.Errorf("session-test without --url, two balancers: %+v, notes %q; want not run, and why", web.SessionTest, web.Notes)
+		}
 	})
 
 	t.Run("hosts from the settings file", func(t *testing.T) {
+		// nginx balances nothing for now: httpd's JkMount /* is the one page served
+		c.nginxConf("server {\n    listen 10.99.0.10:81;\n    location / { return 404; }\n}\n")
+		defer func() {
+			c.tier.Nginx(nginxPort, nginxUpstream)
+			c.restartNginx()
+		}()
 		conf := c.lab.WriteFile("clusterdoctor.yaml", "peers: [10.99.0.1, 10.99.0.2]\n")
 		rep, r := c.run(t, "--config", conf, "--ssh-option", "IdentityFile="+c.key, "--ssh-option", "User=root")
+		// No --url: the web host's session-test goes through the one page its mod_jk
+		// balancer serves (JkMount /* lb), where httpd listens (Listen 10.99.0.10:80).
+		if web := rep.Hosts[0]; web.SessionTest == nil || web.SessionTest.URL != "http://10.99.0.10/" || !web.SessionTest.OK() {
+			t.Errorf("session-test without --url: %+v, notes %q, problems %q; want http://10.99.0.10/, replicated", web.SessionTest, web.Notes, web.Problems)
+		}
 		var names []string
 		for _, h := range rep.Hosts {
 			names = append(names, h.Name)

@@ -324,7 +324,11 @@ func TestUsageErrors(t *testing.T) {
 	tests = append(tests, struct {
 		args []string
 		says string
-	}{[]string{"fix", "route", "--iface", "img0", "--persist", "--dry-run", "--root", image}, `--iface "img0": the running kernel has no such interface, and a fix changes the running kernel`})
+	}{[]string{"fix", "route", "--iface", "img0", "--persist", "--dry-run", "--root", image}, `--iface "img0": the running kernel has no such interface, and a fix changes the running kernel`},
+		struct {
+			args []string
+			says string
+		}{[]string{"session-test", "--root", image}, `--url: not given, and this host's web server serves no one page to test: no balancer members`})
 	for _, tt := range tests {
 		r := execute(t, exec.Command(binary, tt.args...))
 		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")

@@ -49,6 +49,8 @@ const (
 	httpdPort, nginxPort = 80, 81
 	// tomcat1's AJP connector requires this secret; tomcat2's requires none.
 	ajpSecret = "s3cret"
+	// nginxUpstream is the body of nginx's upstream block: both Tomcats' HTTP connectors.
+	nginxUpstream = "ip_hash;\n    server 10.99.0.1:8080;\n    server 10.99.0.2:8080;"
 )
 
 func workersProperties(names [2]string, secret string) string {
@@ -86,7 +88,7 @@ func newWebCluster(t testing.TB) *webCluster {
 	}
 	c.tier = c.web.NewWebTier("web")
 	c.tier.ModJK(httpdPort, healthyWorkers, "JkMount /* lb")
-	c.tier.Nginx(nginxPort, "ip_hash;\n    server 10.99.0.1:8080;\n    server 10.99.0.2:8080;")
+	c.tier.Nginx(nginxPort, nginxUpstream)
 	c.httpd = c.tier.StartHTTPD(httpdPort)
 	c.nginx = c.tier.StartNginx(nginxPort)
 	return c
@@ -351,7 +353,7 @@ func TestSessionTestThroughTheWebTier(t *testing.T) {
 				t.Errorf("through a swapped route map: %s %s; want not-sticky", s.Member, s.Verdict)
 			}
 		}
-		c.tier.Nginx(nginxPort, "ip_hash;\n    server 10.99.0.1:8080;\n    server 10.99.0.2:8080;")
+		c.tier.Nginx(nginxPort, nginxUpstream)
 		c.restartNginx()
 	})
 

@@ -31,7 +31,7 @@ const requestTimeout = 5 * time.Second
 func newSessionTestCmd() *cobra.Command {
 	var f sessionTestFlags
 	c := &cobra.Command{
-		Use:   "session-test --url URL",
+		Use:   "session-test [--url URL]",
 		Short: "Prove that every Tomcat has the others' sessions, through the web tier, without stopping any",
 		Long: `Make a session through the web tier on a page that makes one (a login page, the seeds'
 counter JSP); its cookie's route says which Tomcat (X) made it. Then give that cookie,
@@ -47,19 +47,23 @@ The members are the balancer's, read from this host's httpd (mod_jk's JkWorkersF
 mod_proxy_balancer) or nginx (upstream blocks and route maps behind proxy_pass)
 configuration: the one the URL reaches, as httpd's virtual hosts or nginx's server blocks
 and locations route it (a URL that reaches none is told where it goes instead); or given
-with --member. Nothing is changed but the sessions the test makes; the number of requests
+with --member. Without --url, the page is the one path the one balancer of this host is
+mounted on (JkMount /app/*, ProxyPass /app/, location /app/), asked for on localhost (or
+its virtual host's name) and the port its server takes it on; where the configuration
+names no one page, --url is asked for. Nothing is changed but the sessions the test makes; the number of requests
 is bounded.
 
 Exit codes: 0 every direction replicates and sessions stick, 1 one does not (or a member
 cannot be tested), 2 usage error, 3 the test could not run (the URL is not reached, or the
 page makes no session).`,
-		Example: `  clusterdoctor session-test --url http://localhost/
+		Example: `  clusterdoctor session-test
+  clusterdoctor session-test --url http://localhost/
   clusterdoctor session-test --url http://web/app/login.jsp --member ajp://was1:8009 --member ajp://was2:8009 -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runSessionTest(c.Context(), &f) },
 	}
 	fs := c.Flags()
-	fs.StringVar(&f.url, "url", "", "a page through the web tier that makes a session (required)")
+	fs.StringVar(&f.url, "url", "", "a page through the web tier that makes a session (default: the one page this host's balancer serves)")
 	fs.StringArrayVar(&f.members, "member", nil, "a member reached directly, ajp://HOST:PORT or http://HOST:PORT (repeatable; default: the balancer's, from this host's configuration)")
 	fs.StringVar(&f.cookie, "cookie", "JSESSIONID", "the session cookie's name")
 	fs.DurationVar(&f.wait, "wait", 2*time.Second, "how long a replica may take to show on a member")
@@ -71,10 +75,6 @@ page makes no session).`,
 }
 
 func runSessionTest(ctx context.Context, f *sessionTestFlags) error {
-	u, err := sessionURL(f.url)
-	if err != nil {
-		return usage(err)
-	}
 	switch {
 	case f.output != "text" && f.output != "json":
 		return usage(&probes.UsageError{Flag: "--output", Value: f.output, Problem: "want text or json"})
@@ -90,6 +90,10 @@ func runSessionTest(ctx context.Context, f *sessionTestFlags) error {
 		return usage(&probes.UsageError{Flag: "--root", Value: f.root, Problem: err.Error()})
 	}
 	defer env.Close()
+	u, err := sessionURL(env, f.url)
+	if err != nil {
+		return usage(err)
+	}
 	members, err := sessionMembers(env, u, f.members)
 	if err != nil {
 		return usage(err)
@@ -106,10 +110,15 @@ func runSessionTest(ctx context.Context, f *sessionTestFlags) error {
 		func(w io.Writer, o report.Options) error { return report.SessionTestText(w, rep, o) }, rep.OK())
 }
 
-// sessionURL is --url: an http URL with a host.
-func sessionURL(s string) (*url.URL, error) {
+// sessionURL is --url: an http URL with a host; without it, the one page this host's
+// balancer serves.
+func sessionURL(env *probes.Env, s string) (*url.URL, error) {
 	if s == "" {
-		return nil, &probes.UsageError{Flag: "--url", Problem: "required: a page through the web tier that makes a session, such as http://localhost/"}
+		u, err := web.ServedURL(web.Balancers(env))
+		if err != nil {
+			return nil, &probes.UsageError{Flag: "--url", Problem: "not given, and this host's web server serves no one page to test: " + err.Error()}
+		}
+		return u, nil
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {

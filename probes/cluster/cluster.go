@@ -13,7 +13,7 @@
 //	ssh HOST clusterdoctor preflight -o json --peer ...
 //	ssh WAS  clusterdoctor mcast-test -o json --peer OTHER-WAS...   (all at once)
 //	ssh WAS  clusterdoctor members -o json
-//	ssh WEB  clusterdoctor session-test -o json --url URL
+//	ssh WEB  clusterdoctor session-test -o json [--url URL]
 package cluster
 
 import (
@@ -43,7 +43,8 @@ type Host struct {
 // Config is one cluster run.
 type Config struct {
 	Hosts []Host
-	// URL is the page session-test goes through from the web hosts; empty: no session-test.
+	// URL is the page session-test goes through from the web hosts; empty: the one page
+	// each web host's balancer serves, where it serves one.
 	URL string
 	// Client reaches the hosts.
 	Client  *remote.Client
@@ -136,11 +137,9 @@ func Run(ctx context.Context, cfg Config) *Report {
 		}
 		all.Go(func() { runMembers(ctx, cfg, s, hr) })
 	}
-	if cfg.URL != "" {
-		for i, hr := range rep.Hosts {
-			if hr.Reachable && hr.HasRole(probes.RoleWeb) {
-				all.Go(func() { runSessionTest(ctx, cfg, sessions[i], hr) })
-			}
+	for i, hr := range rep.Hosts {
+		if hr.Reachable && hr.HasRole(probes.RoleWeb) {
+			all.Go(func() { runSessionTest(ctx, cfg, sessions[i], hr) })
 		}
 	}
 	all.Wait()
@@ -212,6 +211,10 @@ func command(ctx context.Context, cfg Config, s *remote.Session, hr *HostReport,
 	case err != nil:
 		hr.Problems = append(hr.Problems, what+": "+err.Error())
 		return false
+	case code == probes.ExitUsage && what == "session-test" && cfg.URL == "":
+		// no --url, and the host's web server serves no one page: not a fault of the host
+		hr.Notes = append(hr.Notes, "session-test not run: "+oneLine(errOut, out))
+		return false
 	case code != 0 && code != 1:
 		hr.Problems = append(hr.Problems, fmt.Sprintf("%s exited %d: %s", what, code, oneLine(errOut, out)))
 		return false
@@ -282,8 +285,12 @@ func runMembers(ctx context.Context, cfg Config, s *remote.Session, hr *HostRepo
 }
 
 func runSessionTest(ctx context.Context, cfg Config, s *remote.Session, hr *HostReport) {
+	args := []string{"session-test", "-o", "json"}
+	if cfg.URL != "" {
+		args = append(args, "--url", cfg.URL)
+	}
 	var r replication.Report
-	if command(ctx, cfg, s, hr, &r, "session-test", "-o", "json", "--url", cfg.URL) {
+	if command(ctx, cfg, s, hr, &r, args...) {
 		hr.mu.Lock()
 		hr.SessionTest = &r
 		hr.mu.Unlock()

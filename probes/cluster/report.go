@@ -50,12 +50,15 @@ type HostReport struct {
 	Settings *probes.Settings    `json:"settings,omitempty"`
 	Nodes    []probes.NodeReport `json:"nodes,omitempty"`
 	// Mesh is mcast-test's report (WAS hosts), Members members' (WAS hosts), SessionTest
-	// session-test's (web hosts, with a URL).
+	// session-test's (web hosts, through --url or the page the host's balancer serves).
 	Mesh        *mcast.Report       `json:"mesh,omitempty"`
 	Members     *members.Report     `json:"members,omitempty"`
 	SessionTest *replication.Report `json:"sessionTest,omitempty"`
-	// Problems are commands that could not run on the host, each in its own words.
+	// Problems are commands that could not run on the host, each in its own words; Notes
+	// what was not run and why, though nothing is wrong (session-test without --url on
+	// a web host whose balancers serve no one page).
 	Problems []string `json:"problems,omitempty"`
+	Notes    []string `json:"notes,omitempty"`
 	// TimingsMs are how long reaching the host ("connect") and each command took, seen
 	// from the seat (ssh and the login shell included).
 	TimingsMs map[string]int64 `json:"timingsMs,omitempty"`

@@ -139,11 +139,12 @@ func hostLine(h *cluster.HostReport) string {
 	}
 	if st := h.SessionTest; st != nil {
 		if st.OK() {
-			parts = append(parts, "session-test replicated and sticky")
+			parts = append(parts, "session-test "+st.URL+" replicated and sticky")
 		} else {
-			parts = append(parts, "session-test failed")
+			parts = append(parts, "session-test "+st.URL+" failed")
 		}
 	}
+	parts = append(parts, h.Notes...)
 	if h.Binary != "" {
 		parts = append(parts, "clusterdoctor "+h.Binary)
 	}

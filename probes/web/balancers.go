@@ -36,6 +36,9 @@ type Balancer struct {
 	names  func(servers []*VHost) []string
 	// nginx are nginx's server blocks, to tell which location a request reaches.
 	nginx []nginxServer
+	// listenIPs are the addresses the server listens on, by port ("" for all of the
+	// host's): httpd's Listen directives.
+	listenIPs map[int]string
 }
 
 // servedPath is a URL pattern a balancer is mounted on, and where it applies.
@@ -85,7 +88,8 @@ func jkBalancers(env *probes.Env) []Balancer {
 func modProxyBalancers(conf *HTTPDConfig) []Balancer {
 	var out []Balancer
 	for _, pb := range proxyBalancers(conf) {
-		b := Balancer{Name: "balancer://" + pb.name, Server: "mod_proxy", Where: pb.where, Mounts: pb.patterns(), route: conf.serverFor, names: conf.names}
+		b := Balancer{Name: "balancer://" + pb.name, Server: "mod_proxy", Where: pb.where, Mounts: pb.patterns(), route: conf.serverFor, names: conf.names,
+			listenIPs: conf.listenIPs()}
 		for _, p := range pb.paths {
 			b.serve(p)
 		}
@@ -124,7 +128,7 @@ func modJKBalancers(env *probes.Env, conf *HTTPDConfig) []Balancer {
 		if w.Type() != "lb" {
 			continue
 		}
-		bal := Balancer{Name: n, Server: "mod_jk", Where: path, route: conf.serverFor, names: conf.names}
+		bal := Balancer{Name: n, Server: "mod_jk", Where: path, route: conf.serverFor, names: conf.names, listenIPs: conf.listenIPs()}
 		if v, ok := w.Get("balance_workers"); ok {
 			bal.Where = path + ":" + strconv.Itoa(v.Line)
 		}

@@ -40,6 +40,18 @@ func (c *HTTPDConfig) listens() []listen {
 	return out
 }
 
+// listenIPs are the addresses httpd listens on, by port: "" where one Listen of the port
+// takes every address.
+func (c *HTTPDConfig) listenIPs() map[int]string {
+	out := map[int]string{}
+	for _, l := range c.listens() {
+		if ip, seen := out[l.port]; !seen || ip != "" {
+			out[l.port] = l.ip
+		}
+	}
+	return out
+}
+
 // splitAddr splits a Listen or <VirtualHost> address into an IP ("" for any: *,
 // _default_, 0.0.0.0, [::] or no address) and a port (0 for any: none written, or *).
 func splitAddr(a string) (ip string, port int) {
