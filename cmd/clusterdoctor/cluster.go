@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -38,7 +39,8 @@ func newClusterCmd() *cobra.Command {
 		Long: `Reach every cluster host with the system's ssh (your ~/.ssh/config, agent, ProxyJump and
 known_hosts, never a prompt) and, on all of them at once: preflight with every other host as
 its peers; on the WAS hosts the mcast-test mesh and members; from the web hosts session-test
-through --url. Then compare what only the whole cluster shows. A host that is this one runs
+through --url (without it, through the one page the host's balancer serves). Then compare
+what only the whole cluster shows, and reduce every finding to its cause on its host. A host that is this one runs
 without ssh. Where a host lacks this clusterdoctor, it is copied to a private temporary
 directory there for the run and removed after it.
 
@@ -54,18 +56,23 @@ ask), applied host by host (each fix rolls back what it changed when it fails), 
 cluster is diagnosed again: the report is the one after, with the fixes and the problems
 before.
 
+-o html writes one self-contained page (no script, nothing fetched): the causes and what to
+run, a picture of the cluster (the balancer's paths to each Tomcat, the heartbeats and the
+replication between them, each with its outcome and cause), then each host's checks.
+
 Exit codes: 0 healthy, 1 a problem (a host not reached counts), 2 usage error, 3 no host
 could be reached.`,
 		Example: `  clusterdoctor cluster was1 was2 web --url http://web/
   clusterdoctor cluster -i inventory.ini --fix
   clusterdoctor cluster -i inventory.ini --url http://web/app/ -o json
+  clusterdoctor cluster -i inventory.ini -o html > cluster.html
   clusterdoctor cluster -i hosts.yml --user deploy --become --ssh-option ProxyJump=bastion`,
 		RunE: func(c *cobra.Command, args []string) error { return runCluster(c, &f, args) },
 	}
 	fs := c.Flags()
 	fs.StringVarP(&f.inventory, "inventory", "i", "", "Ansible inventory (INI or YAML) naming the hosts")
 	fs.StringVar(&f.url, "url", "", "a page through the web tier that makes a session: session-test from the web hosts")
-	fs.StringVarP(&f.output, "output", "o", "text", "output format: text, json")
+	fs.StringVarP(&f.output, "output", "o", "text", "output format: text, json, or html (one self-contained page with a picture of the cluster)")
 	fs.StringArrayVar(&f.sshOptions, "ssh-option", nil, "an ssh option for every host, as ssh -o takes it (repeatable)")
 	fs.StringVar(&f.user, "user", "", "log in as this user where the inventory does not say (default: ssh's)")
 	fs.BoolVar(&f.become, "become", false, "run clusterdoctor through sudo -n where the inventory does not say (login user not root)")
@@ -83,8 +90,8 @@ could be reached.`,
 }
 
 func runCluster(c *cobra.Command, f *clusterFlags, args []string) error {
-	if f.output != "text" && f.output != "json" {
-		return usage(&probes.UsageError{Flag: "--output", Value: f.output, Problem: "want text or json"})
+	if f.output != "text" && f.output != "json" && f.output != "html" {
+		return usage(&probes.UsageError{Flag: "--output", Value: f.output, Problem: "want text, json or html"})
 	}
 	if f.url != "" {
 		if _, err := sessionURL(nil, f.url); err != nil {
@@ -140,11 +147,20 @@ func runCluster(c *cobra.Command, f *clusterFlags, args []string) error {
 	if f.fix {
 		rep = fixCluster(ctx, cfg, rep, f.yes)
 	}
+	// the whole report is rendered before a byte of it is written: a page cut short
+	// by an error would look complete
+	var out bytes.Buffer
 	var werr error
-	if f.output == "json" {
-		werr = report.ClusterJSON(os.Stdout, rep)
-	} else {
-		werr = report.ClusterText(os.Stdout, rep, report.Options{Color: colorWanted(os.Stdout), Verbose: f.verbose})
+	switch f.output {
+	case "json":
+		werr = report.ClusterJSON(&out, rep)
+	case "html":
+		werr = report.ClusterHTML(&out, rep)
+	default:
+		werr = report.ClusterText(&out, rep, report.Options{Color: colorWanted(os.Stdout), Verbose: f.verbose})
+	}
+	if werr == nil {
+		_, werr = out.WriteTo(os.Stdout)
 	}
 	if werr != nil {
 		return incomplete(fmt.Errorf("write report: %w", werr))

@@ -125,6 +125,18 @@ func (c *clusterSeat) text(t testing.TB, args ...string) string {
 	return r.stdout + r.stderr
 }
 
+// page runs cluster -o html and returns the page, wanting the exit code given.
+func (c *clusterSeat) page(t *testing.T, code int, args ...string) []byte {
+	t.Helper()
+	argv := append([]string{"cluster", "-o", "html", "--skip", "ntp.sync", "--ssh-option", "StrictHostKeyChecking=no",
+		"--ssh-option", "UserKnownHostsFile=/dev/null", "--ssh-option", "LogLevel=ERROR"}, args...)
+	r := execute(t, c.web.Command(c.tier.View(), binary, argv...))
+	if r.code != code || !strings.HasPrefix(r.stdout, "<!DOCTYPE html>") {
+		t.Fatalf("cluster -o html: exit %d, want %d\n%.300s\n%s", r.code, code, r.stdout, r.stderr)
+	}
+	return []byte(r.stdout)
+}
+
 func hostOf(t *testing.T, rep *cluster.Report, name string) *cluster.HostReport {
 	t.Helper()
 	for _, h := range rep.Hosts {
@@ -223,6 +235,14 @@ func clusterOverSSH(t *testing.T, c *clusterSeat) {
 		}
 		if leftovers, _ := filepath.Glob("/tmp/clusterdoctor-ssh-*"); len(leftovers) > 0 {
 			t.Errorf("the seat left its control directory: %v", leftovers)
+		}
+		// The picture: every host, both AJP paths, the heartbeats and replication, all ok.
+		dom := renderInChromium(t, c.page(t, 0, "-i", ini, "--url", "http://10.99.0.10/"), "cluster-healthy")
+		wantPicture(t, dom, rep, nil)
+		for _, want := range []string{"Cluster healthy", `id="edge-ajp-web-was1"`, `id="edge-ajp-web-was2"`, `id="edge-multicast-was1-was2"`, `id="edge-replication-was1-was2"`} {
+			if !strings.Contains(dom, want) {
+				t.Errorf("the healthy cluster's page has no %s", want)
+			}
 		}
 	})
 
@@ -327,6 +347,8 @@ func clusterOverSSH(t *testing.T, c *clusterSeat) {
 			t.Errorf("receivers: %+v", cmp)
 		}
 		oneCause(t, rep, "was2", "firewall.ports")
+		dom := renderInChromium(t, clusterPage(t, rep), "cluster-receiver-range-dropped")
+		wantPicture(t, dom, rep, map[string]string{"replication-was1-was2": "was2 firewall.ports"})
 	})
 
 	t.Run("host name on loopback on was2", func(t *testing.T) {
@@ -354,6 +376,8 @@ func clusterOverSSH(t *testing.T, c *clusterSeat) {
 			t.Errorf("exit %d, jvmRoutes %+v", r.code, cmp)
 		}
 		oneCause(t, rep, "was2", "jvmRoutes")
+		dom := renderInChromium(t, clusterPage(t, rep), "cluster-jvmroute-not-the-workers")
+		wantPicture(t, dom, rep, map[string]string{"ajp-web-was2": "was2 jvmRoutes"})
 	})
 
 	t.Run("hosts not reached", func(t *testing.T) {

@@ -310,7 +310,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"mcast-test", "--peer", "x", "--rate", "100"}, "--rate: goes with --send"},
 		{[]string{"mcast-test", "--send", "--ttl", "300"}, `--ttl "300": must be between 1 and 255`},
 		{[]string{"mcast-test", "--send", "--size", "100000"}, `--size "100000"`},
-		{[]string{"cluster", "-o", "html"}, `--output "html": want text or json`},
+		{[]string{"cluster", "-o", "yaml"}, `--output "yaml": want text, json or html`},
 		{[]string{"cluster", "was1", "--ssh-option", "-oProxyCommand=x"}, `--ssh-option "-oProxyCommand=x": want KEY=VALUE`},
 		{[]string{"cluster", "-i", "/nonexistent/inventory"}, `--inventory "/nonexistent/inventory": no such file or directory`},
 		{[]string{"cluster", "was1", "--url", "ftp://x/"}, `--url "ftp://x/"`},

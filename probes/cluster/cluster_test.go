@@ -219,11 +219,15 @@ func TestFixesFor(t *testing.T) {
 // lab2 is a healthy two-node report (was1 10.0.0.1 tomcat1, was2 10.0.0.2 tomcat2, web
 // with workers tomcat1 and node2) to inject recorded findings into.
 func lab2() *Report {
-	return &Report{Hosts: []*HostReport{
+	r := &Report{Hosts: []*HostReport{
 		was("was1", "10.0.0.1", "10.1.60", "tomcat1", "localhost/"),
 		was("was2", "10.0.0.2", "10.1.60", "tomcat2", "localhost/"),
 		web(worker("tomcat1", "10.0.0.1:8009", "tomcat1"), worker("node2", "10.0.0.2:8009", "node2")),
 	}}
+	for i, peer := range []string{"10.0.0.2", "10.0.0.1"} {
+		r.Hosts[i].Mesh = &mcast.Report{Peers: []mcast.PeerResult{{Peer: peer, Address: peer, Verdict: mcast.VerdictOK}}}
+	}
+	return r
 }
 
 func fail(h *HostReport, id, summary string) {
@@ -234,42 +238,7 @@ func fail(h *HostReport, id, summary string) {
 // cause on the right host, explaining every other finding; two faults at once give two
 // causes with their own symptoms.
 func TestReduce(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		inject func(r *Report)
-		want   []string // "host check (n explained)"
-	}{
-		{"healthy", func(r *Report) {}, nil},
-		{"multicast route missing on was2", func(r *Report) {
-			fail(r.Hosts[1], "route.multicast", "no route for 228.0.0.4")
-			fail(r.Hosts[1], "tomcat.members", "this host's own Tomcat is not heard on cl0")
-			fail(r.Hosts[0], "tomcat.members", "/opt/tomcat (pid 42): peer 10.0.0.2 (10.0.0.2) is not heard: its Tomcat does not run")
-			r.Hosts[0].Mesh = &mcast.Report{Peers: []mcast.PeerResult{{Peer: "10.0.0.2", Address: "10.0.0.2", Verdict: "multicast-blocked", Reason: "no multicast from 10.0.0.2"}}}
-			r.Hosts[1].Mesh = &mcast.Report{Peers: []mcast.PeerResult{{Peer: "10.0.0.1", Address: "10.0.0.1", Verdict: "one-way", Reason: "multicast does not leave"}}}
-		}, []string{"was2 route.multicast (4 explained)"}},
-		{"host name on loopback on was2", func(r *Report) {
-			fail(r.Hosts[1], "hosts.hostname", "host name was2 resolves to loopback 127.0.1.1")
-			fail(r.Hosts[1], "tomcat.receiver", "the Receiver address auto is 127.0.1.1")
-			r.Hosts[0].Members = &members.Report{Members: []members.Member{{Address: "127.0.1.1", Port: 4000, Status: "problem", Problems: []string{"advertises loopback 127.0.1.1"}}}}
-		}, []string{"was2 hosts.hostname (2 explained)"}},
-		{"receiver range dropped on was2", func(r *Report) {
-			fail(r.Hosts[1], "firewall.ports", "nftables table fault drops 4000-4100/tcp")
-			r.Hosts[0].Mesh = &mcast.Report{Peers: []mcast.PeerResult{{Peer: "10.0.0.2", Address: "10.0.0.2", Verdict: "ok", Problems: []string{"TCP to 10.0.0.2:4000 dropped"}}}}
-			r.Comparisons = []Comparison{{What: "receivers", Breaks: true, Blame: []string{"was2"}, Why: "was2 advertises 10.0.0.2:4000, which was1 finds dropped"}}
-		}, []string{"was2 firewall.ports (2 explained)"}},
-		{"jvmRoute not the worker's", func(r *Report) {
-			fail(r.Hosts[2], "ajp.workers", "worker node2 expects route \"node2\", but the Tomcat at 10.0.0.2 has jvmRoute \"tomcat2\"")
-			r.Hosts[2].SessionTest = &replication.Report{Pairs: []replication.Pair{{From: "tomcat1", To: "node2", Verdict: "replicated"}},
-				Stickiness: []replication.Stickiness{{Member: "node2", Route: "node2", Verdict: replication.NotSticky, Reason: "lands on tomcat1"}}}
-			r.Comparisons = []Comparison{{What: "jvmRoutes", Breaks: true, Blame: []string{"was2"}, Why: "web's worker node2 (10.0.0.2:8009) expects route node2 but was2's jvmRoute is tomcat2"}}
-		}, []string{"was2 jvmRoutes (2 explained)"}},
-		{"two faults at once", func(r *Report) {
-			fail(r.Hosts[1], "route.multicast", "no route for 228.0.0.4")
-			fail(r.Hosts[0], "tomcat.members", "peer 10.0.0.2 (10.0.0.2) is not heard")
-			fail(r.Hosts[0], "hosts.hostname", "host name was1 resolves to loopback 127.0.1.1")
-			fail(r.Hosts[0], "tomcat.receiver", "the Receiver address auto is 127.0.1.1")
-		}, []string{"was1 hosts.hostname (1 explained)", "was2 route.multicast (1 explained)"}},
-	} {
+	for _, tc := range recordedFaults {
 		r := lab2()
 		tc.inject(r)
 		causes, unexplained := r.Reduce()
@@ -277,10 +246,52 @@ func TestReduce(t *testing.T) {
 		for _, c := range causes {
 			got = append(got, fmt.Sprintf("%s %s (%d explained)", c.Host, c.Check, len(c.Explains)))
 		}
-		if strings.Join(got, "; ") != strings.Join(tc.want, "; ") || len(unexplained) > 0 {
-			t.Errorf("%s: causes %q, unexplained %+v; want %q", tc.name, got, unexplained, tc.want)
+		if strings.Join(got, "; ") != strings.Join(tc.causes, "; ") || len(unexplained) > 0 {
+			t.Errorf("%s: causes %q, unexplained %+v; want %q", tc.name, got, unexplained, tc.causes)
 		}
 	}
+}
+
+// recordedFaults are the lab's faults as its runs recorded them, injected into lab2: the
+// causes they come down to ("host check (n explained)"), and the paths of the cluster's
+// picture that fail ("kind from-to: causes").
+var recordedFaults = []struct {
+	name   string
+	inject func(r *Report)
+	causes []string
+	edges  []string
+}{
+	{"healthy", func(r *Report) {}, nil, nil},
+	{"multicast route missing on was2", func(r *Report) {
+		fail(r.Hosts[1], "route.multicast", "no route for 228.0.0.4")
+		fail(r.Hosts[1], "tomcat.members", "this host's own Tomcat is not heard on cl0")
+		fail(r.Hosts[0], "tomcat.members", "/opt/tomcat (pid 42): peer 10.0.0.2 (10.0.0.2) is not heard: its Tomcat does not run")
+		r.Hosts[0].Mesh = &mcast.Report{Peers: []mcast.PeerResult{{Peer: "10.0.0.2", Address: "10.0.0.2", Verdict: "multicast-blocked", Reason: "no multicast from 10.0.0.2"}}}
+		r.Hosts[1].Mesh = &mcast.Report{Peers: []mcast.PeerResult{{Peer: "10.0.0.1", Address: "10.0.0.1", Verdict: "one-way", Reason: "multicast does not leave"}}}
+	}, []string{"was2 route.multicast (4 explained)"}, []string{"multicast was1-was2: was2 route.multicast"}},
+	{"host name on loopback on was2", func(r *Report) {
+		fail(r.Hosts[1], "hosts.hostname", "host name was2 resolves to loopback 127.0.1.1")
+		fail(r.Hosts[1], "tomcat.receiver", "the Receiver address auto is 127.0.1.1")
+		r.Hosts[0].Members = &members.Report{Members: []members.Member{{Address: "127.0.1.1", Port: 4000, Status: "problem", Problems: []string{"advertises loopback 127.0.1.1"}}}}
+	}, []string{"was2 hosts.hostname (2 explained)"}, []string{"replication was1-was2: was2 hosts.hostname"}},
+	{"receiver range dropped on was2", func(r *Report) {
+		fail(r.Hosts[1], "firewall.ports", "nftables table fault drops 4000-4100/tcp")
+		r.Hosts[0].Mesh = &mcast.Report{Peers: []mcast.PeerResult{{Peer: "10.0.0.2", Address: "10.0.0.2", Verdict: "ok", Problems: []string{"TCP to 10.0.0.2:4000 dropped"}}}}
+		r.Comparisons = []Comparison{{What: "receivers", Breaks: true, Blame: []string{"was2"}, Why: "was2 advertises 10.0.0.2:4000, which was1 finds dropped"}}
+	}, []string{"was2 firewall.ports (2 explained)"}, []string{"replication was1-was2: was2 firewall.ports"}},
+	{"jvmRoute not the worker's", func(r *Report) {
+		fail(r.Hosts[2], "ajp.workers", "worker node2 expects route \"node2\", but the Tomcat at 10.0.0.2 has jvmRoute \"tomcat2\"")
+		r.Hosts[2].SessionTest = &replication.Report{Pairs: []replication.Pair{{From: "tomcat1", To: "node2", Verdict: "replicated"}},
+			Stickiness: []replication.Stickiness{{Member: "node2", Route: "node2", Verdict: replication.NotSticky, Reason: "lands on tomcat1"}}}
+		r.Comparisons = []Comparison{{What: "jvmRoutes", Breaks: true, Blame: []string{"was2"}, Why: "web's worker node2 (10.0.0.2:8009) expects route node2 but was2's jvmRoute is tomcat2"}}
+	}, []string{"was2 jvmRoutes (2 explained)"}, []string{"ajp web-was2: was2 jvmRoutes"}},
+	{"two faults at once", func(r *Report) {
+		fail(r.Hosts[1], "route.multicast", "no route for 228.0.0.4")
+		fail(r.Hosts[0], "tomcat.members", "peer 10.0.0.2 (10.0.0.2) is not heard")
+		fail(r.Hosts[0], "hosts.hostname", "host name was1 resolves to loopback 127.0.1.1")
+		fail(r.Hosts[0], "tomcat.receiver", "the Receiver address auto is 127.0.1.1")
+	}, []string{"was1 hosts.hostname (1 explained)", "was2 route.multicast (1 explained)"},
+		[]string{"multicast was1-was2: was2 route.multicast"}},
 }
 
 // TestExplainChecks: on one host, tomcat.receiver failing because the host name is on
@@ -299,5 +310,28 @@ func TestExplainChecks(t *testing.T) {
 	}
 	if got["tomcat.receiver"] != "hosts.hostname" || got["tomcat.members"] != "hosts.hostname" || got["ntp.sync"] != "" || got["hosts.hostname"] != "" {
 		t.Errorf("%v", got)
+	}
+}
+
+// TestPicture: each recorded fault fails exactly the paths it breaks, each labelled with
+// its cause; the others are ok, and every host is drawn in its row.
+func TestPicture(t *testing.T) {
+	for _, tc := range recordedFaults {
+		r := lab2()
+		tc.inject(r)
+		r.Causes, r.Unexplained = r.Reduce()
+		p := r.Picture()
+		var failed []string
+		for _, e := range p.Edges {
+			if e.Outcome == "fail" {
+				failed = append(failed, fmt.Sprintf("%s %s-%s: %s", e.Kind, e.From, e.To, strings.Join(e.Causes, ", ")))
+			} else if e.Outcome != "ok" {
+				t.Errorf("%s: %s %s-%s is %s", tc.name, e.Kind, e.From, e.To, e.Outcome)
+			}
+		}
+		if strings.Join(failed, "; ") != strings.Join(tc.edges, "; ") || len(p.Edges) != 4 || len(p.Web) != 1 || len(p.WAS) != 2 {
+			t.Errorf("%s: failed paths %q of %d, hosts %d web %d was; want %q of 4 (ajp to each node, heartbeats and replication)",
+				tc.name, failed, len(p.Edges), len(p.Web), len(p.WAS), tc.edges)
+		}
 	}
 }
