@@ -157,7 +157,12 @@ func runCluster(c *cobra.Command, f *clusterFlags, args []string) error {
 	case "html":
 		werr = report.ClusterHTML(&out, rep)
 	default:
-		werr = report.ClusterText(&out, rep, report.Options{Color: colorWanted(os.Stdout), Verbose: f.verbose})
+		opt := report.Options{Color: colorWanted(os.Stdout), Verbose: f.verbose, Width: textWidth(os.Stdout)}
+		if werr = report.ClusterText(&out, rep, opt); werr == nil {
+			text := report.Wrap(out.String(), opt.Width)
+			out.Reset()
+			out.WriteString(text)
+		}
 	}
 	if werr == nil {
 		_, werr = out.WriteTo(os.Stdout)

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -53,11 +54,17 @@ func incomplete(err error) error { return &exitError{code: probes.ExitIncomplete
 // writeReport writes a command's report as -o asks (json, else text, coloured on a
 // terminal) and makes a report with problems exit 1.
 func writeReport(output string, asJSON func(io.Writer) error, asText func(io.Writer, report.Options) error, ok bool) error {
+	var out bytes.Buffer
 	var err error
 	if output == "json" {
-		err = asJSON(os.Stdout)
+		if err = asJSON(&out); err == nil {
+			_, err = out.WriteTo(os.Stdout)
+		}
 	} else {
-		err = asText(os.Stdout, report.Options{Color: colorWanted(os.Stdout)})
+		opt := report.Options{Color: colorWanted(os.Stdout), Width: textWidth(os.Stdout)}
+		if err = asText(&out, opt); err == nil {
+			_, err = io.WriteString(os.Stdout, report.Wrap(out.String(), opt.Width))
+		}
 	}
 	if err != nil {
 		return incomplete(fmt.Errorf("write report: %w", err))

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -113,8 +116,15 @@ func runPreflight(c *cobra.Command, f *preflightFlags) error {
 		return err
 	}
 	cluster.ExplainChecks(rep)
-	opt := report.Options{Verbose: f.verbose, Color: colorWanted(os.Stdout)}
-	if err := report.Render(os.Stdout, f.output, rep, opt); err != nil {
+	opt := report.Options{Verbose: f.verbose, Color: colorWanted(os.Stdout), Width: textWidth(os.Stdout)}
+	var out bytes.Buffer
+	err = report.Render(&out, f.output, rep, opt)
+	if err == nil && f.output == "text" {
+		_, err = io.WriteString(os.Stdout, report.Wrap(out.String(), opt.Width))
+	} else if err == nil {
+		_, err = out.WriteTo(os.Stdout)
+	}
+	if err != nil {
 		return incomplete(fmt.Errorf("write report: %w", err))
 	}
 	if f.textfile != "" {
@@ -141,6 +151,18 @@ func validFormat(f string) error {
 		}
 	}
 	return &probes.UsageError{Flag: "--output", Value: f, Problem: fmt.Sprintf("unknown format (want one of %v)", report.Formats)}
+}
+
+// textWidth is the width text reports are wrapped at: $COLUMNS where set (as shells export
+// it), else the terminal's, else 80.
+func textWidth(f *os.File) int {
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n >= 40 {
+		return n
+	}
+	if w, _, err := term.GetSize(int(f.Fd())); err == nil && w >= 40 {
+		return w
+	}
+	return 80
 }
 
 // colorWanted follows the convention of https://no-color.org and colours only terminals.

@@ -36,12 +36,21 @@ func ClusterText(w io.Writer, rep *cluster.Report, opt Options) error {
 	for _, h := range rep.Hosts {
 		names = append(names, h.Name)
 	}
-	hosts := fmt.Sprintf("%d %s (%s)", len(rep.Hosts), plural(len(rep.Hosts), "host", "hosts"), strings.Join(names, ", "))
-	head := fmt.Sprintf("cluster healthy: %s, %.1f s", hosts, float64(rep.DurationMs)/1000)
+	// the verdict is one line: the hosts' names where they fit
+	verdict := func(hosts string) string {
+		if len(findings) == 0 {
+			return fmt.Sprintf("cluster healthy: %s, %.1f s", hosts, float64(rep.DurationMs)/1000)
+		}
+		return fmt.Sprintf("cluster: %d %s (%d %s) on %s, %.1f s", len(rep.Causes), plural(len(rep.Causes), "cause", "causes"),
+			len(findings), plural(len(findings), "problem", "problems"), hosts, float64(rep.DurationMs)/1000)
+	}
+	count := fmt.Sprintf("%d %s", len(rep.Hosts), plural(len(rep.Hosts), "host", "hosts"))
+	head := verdict(count + " (" + strings.Join(names, ", ") + ")")
+	if opt.Width > 0 && len(head) > opt.Width {
+		head = verdict(count)
+	}
 	st := probes.Pass
 	if len(findings) > 0 {
-		head = fmt.Sprintf("cluster: %d %s (%d %s) on %s, %.1f s", len(rep.Causes), plural(len(rep.Causes), "cause", "causes"),
-			len(findings), plural(len(findings), "problem", "problems"), hosts, float64(rep.DurationMs)/1000)
 		st = probes.Fail
 	}
 	fmt.Fprintln(bw, paint(st, head))
@@ -63,7 +72,7 @@ func ClusterText(w io.Writer, rep *cluster.Report, opt Options) error {
 	for _, c := range rep.Causes {
 		fmt.Fprintf(bw, "\n%s  %s  %s  %s\n", paint(probes.Fail, "CAUSE"), orDash(c.Host), c.Check, c.Summary)
 		if c.Fix != "" {
-			fmt.Fprintf(bw, "       fix: %s\n", c.Fix)
+			fmt.Fprintf(bw, "       fix:  %s\n", c.Fix)
 		}
 		for _, x := range c.Explains {
 			fmt.Fprintf(bw, "       explains  %s %s: %s\n", orDash(x.Host), x.Check, x.Summary)
@@ -78,7 +87,7 @@ func ClusterText(w io.Writer, rep *cluster.Report, opt Options) error {
 		for _, f := range rep.Unexplained {
 			fmt.Fprintf(bw, "%s  %-*s  %-*s  %s\n", paint(probes.Fail, "FAIL"), hw, orDash(f.Host), ww, f.What, f.Summary)
 			if f.Fix != "" {
-				fmt.Fprintf(bw, "      %-*s  %-*s  fix: %s\n", hw, "", ww, "", f.Fix)
+				fmt.Fprintf(bw, "      %-*s  %-*s  fix:  %s\n", hw, "", ww, "", f.Fix)
 			}
 		}
 	}
@@ -89,7 +98,14 @@ func ClusterText(w io.Writer, rep *cluster.Report, opt Options) error {
 			if c.Breaks {
 				mark = paint(probes.Fail, "DIFF")
 			}
-			fmt.Fprintf(bw, "  %s  %s: %s\n", mark, c.What, values(c.Values, names))
+			if v, same := oneValue(c.Values); same {
+				fmt.Fprintf(bw, "  %s  %s: %s (%s)\n", mark, c.What, v, strings.Join(hostsOf(c.Values, names), ", "))
+				continue
+			}
+			fmt.Fprintf(bw, "  %s  %s:\n", mark, c.What)
+			for _, n := range hostsOf(c.Values, names) {
+				fmt.Fprintf(bw, "          %s  %s\n", n, c.Values[n])
+			}
 		}
 	}
 	for _, h := range rep.Hosts {
@@ -158,15 +174,27 @@ func prefixed(p string, list []string) []string {
 	return []string{p + strings.Join(list, " ")}
 }
 
-// values lists a comparison's values in the hosts' order.
-func values(v map[string]string, order []string) string {
-	var parts []string
+// hostsOf are the hosts that have a value, in the run's order.
+func hostsOf(v map[string]string, order []string) []string {
+	var out []string
 	for _, n := range order {
-		if x, ok := v[n]; ok {
-			parts = append(parts, n+": "+x)
+		if _, ok := v[n]; ok {
+			out = append(out, n)
 		}
 	}
-	return strings.Join(parts, "; ")
+	return out
+}
+
+// oneValue is the value every host has, where they all have the same.
+func oneValue(v map[string]string) (string, bool) {
+	first, n := "", 0
+	for _, x := range v {
+		if n > 0 && x != first {
+			return "", false
+		}
+		first, n = x, n+1
+	}
+	return first, n > 0
 }
 
 func orDash(s string) string {

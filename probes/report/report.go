@@ -19,6 +19,9 @@ type Options struct {
 	Color bool
 	// Verbose shows passing checks' details and evidence.
 	Verbose bool
+	// Width is the terminal's: a summary line is made to fit it (Wrap fits the rest);
+	// 0 for no limit.
+	Width int
 }
 
 // Render writes rep in format.
