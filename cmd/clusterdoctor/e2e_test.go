@@ -319,6 +319,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"cluster", "was1", "--skip", "nosuch.check"}, `--skip "nosuch.check": unknown check id`},
 		{[]string{"cluster", "was1", "--fix"}, `--fix: asks before it changes anything, and there is no terminal to ask on: add --yes`},
 		{[]string{"cluster", "was1", "--yes"}, `--yes: goes with --fix`},
+		{[]string{"explain", "route.multicas"}, `CHECK-ID "route.multicas": unknown check id (want one of link.cluster, `},
+		{[]string{"explain"}, `accepts 1 arg(s), received 0`},
 	}
 	image := t.TempDir() // an image under --root whose interface this kernel lacks
 	tests = append(tests, struct {
@@ -337,6 +339,21 @@ func TestUsageErrors(t *testing.T) {
 		}
 		if strings.Contains(r.stderr, "goroutine") || strings.Contains(r.stderr, "panic") {
 			t.Errorf("clusterdoctor %v crashed: %s", tt.args, r.stderr)
+		}
+	}
+}
+
+// TestExplain: explain prints the check's section of docs/checks.md, fitted to $COLUMNS.
+func TestExplain(t *testing.T) {
+	cmd := exec.Command(binary, "explain", "firewall.ports")
+	cmd.Env = append(os.Environ(), "COLUMNS=72")
+	r := execute(t, cmd)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "firewall.ports\n\nThe firewall lets in 45564/udp") || !strings.Contains(r.stdout, "- **firewalld running**") {
+		t.Errorf("explain firewall.ports: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if len([]rune(l)) > 72 {
+			t.Errorf("explain at 72 columns: a line of %d: %q", len([]rune(l)), l)
 		}
 	}
 }

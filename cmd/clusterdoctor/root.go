@@ -33,7 +33,7 @@ names, the clock and the replication ports. Run "clusterdoctor preflight" on eve
 		SilenceUsage:  true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usage(plainFlagError(err)) })
-	root.AddCommand(newPreflightCmd(), newMcastTestCmd(), newMembersCmd(), newSessionTestCmd(), newClusterCmd(), newFixCmd(), newAgentCmd(), newManCmd(), newVersionCmd())
+	root.AddCommand(newPreflightCmd(), newMcastTestCmd(), newMembersCmd(), newSessionTestCmd(), newClusterCmd(), newFixCmd(), newAgentCmd(), newExplainCmd(), newManCmd(), newVersionCmd())
 	return root
 }
 
