@@ -455,6 +455,41 @@ func clusterOverSSH(t *testing.T, c *clusterSeat) {
 		oneCause(t, rep, "was2", "route.multicast")
 	})
 
+	// A real firewalld on was2 (its default zone, public, lets in ssh and nothing of the
+	// cluster): --fix opens the ports through its D-Bus API, runtime and permanent, and
+	// the cluster is healthy after.
+	t.Run("fix firewall", func(t *testing.T) {
+		was2 := c.was["tomcat2"]
+		bus := was2.StartSystemBus()
+		fw := was2.StartFirewalld(bus, nil)
+		defer fw.Stop()
+		// nginx balances over the HTTP connector, which is no cluster port: opened as
+		// the site's own rule
+		fw.Cmd("--add-port=8080/tcp")
+		fw.Cmd("--permanent", "--add-port=8080/tcp")
+		env := c.env["tomcat2"]
+		c.env["tomcat2"] = append(slices.Clone(env), "DBUS_SYSTEM_BUS_ADDRESS="+bus) // what was2's sessions see
+		was2.Stop(c.sshd["tomcat2"])
+		c.startSSHD("tomcat2", c.key+".pub")
+		defer func() {
+			c.env["tomcat2"] = env
+			was2.Stop(c.sshd["tomcat2"])
+			c.startSSHD("tomcat2", c.key+".pub")
+		}()
+		rep, r := c.run(t, "-i", ini, "--fix", "--yes")
+		if !slices.ContainsFunc(rep.Before, func(f cluster.Finding) bool { return f.Host == "was2" && f.What == "firewall.ports" }) {
+			t.Errorf("the findings before the fix lack was2's firewall.ports: %+v", rep.Before)
+		}
+		ports := hostOf(t, rep, "was2").Check("firewall.ports")
+		if r.code != 0 || len(rep.Fixes) != 1 || !rep.Fixes[0].Applied || strings.Join(rep.Fixes[0].Command, " ") != "fix firewall --iface cl0" ||
+			ports == nil || ports.Status != probes.Pass {
+			t.Errorf("exit %d, fixes %+v, was2's firewall.ports after %+v; findings after %q\n%s", r.code, rep.Fixes, ports, findingsOf(rep), r.stderr)
+		}
+		if got := fw.Cmd("--permanent", "--zone=public", "--list-ports"); !strings.Contains(got, "45564/udp") {
+			t.Errorf("firewalld's permanent public zone after the fix: %s", got)
+		}
+	})
+
 	t.Run("fix", func(t *testing.T) {
 		c.was["tomcat2"].DelMulticastRoute()
 		defer func() {

@@ -61,3 +61,11 @@ func (fw *Firewalld) Cmd(args ...string) string {
 	fw.h.lab.must(err, "firewall-cmd %s: %s", strings.Join(args, " "), out)
 	return strings.TrimSpace(string(out))
 }
+
+// Stop ends firewalld before the lab does, and removes what it leaves in the host's
+// kernel (its nftables table, which it flushes itself when it exits cleanly), so that the
+// rest of a shared lab runs without it.
+func (fw *Firewalld) Stop() {
+	stop(fw.cmd)
+	_ = fw.h.Command(Private{}, "nft", "delete", "table", "inet", "firewalld").Run()
+}
