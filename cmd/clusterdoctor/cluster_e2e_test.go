@@ -334,6 +334,37 @@ func clusterOverSSH(t *testing.T, c *clusterSeat) {
 		}
 	}
 
+	// notDistributable takes <distributable/> out of a node's ROOT until the returned
+	// function puts it back, its mtime kept so that Tomcat does not redeploy it under the
+	// cases after.
+	notDistributable := func(t *testing.T, route string) (restore func()) {
+		webXML := filepath.Join(c.tc[route].Base, "webapps", "ROOT", "WEB-INF", "web.xml")
+		st, err := os.Stat(webXML)
+		if err != nil {
+			t.Fatal(err)
+		}
+		write := func(content string) {
+			if err := os.WriteFile(webXML, []byte(content), 0o644); err != nil {
+				t.Error(err)
+			}
+			if err := os.Chtimes(webXML, st.ModTime(), st.ModTime()); err != nil {
+				t.Error(err)
+			}
+		}
+		write(plainWebXML)
+		return func() { write(distributableWebXML) }
+	}
+
+	t.Run("distributable missing on was2", func(t *testing.T) {
+		defer notDistributable(t, "tomcat2")()
+		rep, r := c.run(t, "-i", ini)
+		onlyOn(t, rep, "was2", "tomcat.distributable")
+		if r.code != 1 {
+			t.Errorf("exit %d", r.code)
+		}
+		oneCause(t, rep, "was2", "tomcat.distributable")
+	})
+
 	t.Run("receiver range dropped on was2", func(t *testing.T) {
 		c.was["tomcat2"].Nft("table inet fault {\n chain input {\n  type filter hook input priority 0;\n  tcp dport 4000-4100 drop\n }\n}\n")
 		defer c.was["tomcat2"].Nft("delete table inet fault\n")
@@ -349,6 +380,26 @@ func clusterOverSSH(t *testing.T, c *clusterSeat) {
 		oneCause(t, rep, "was2", "firewall.ports")
 		dom := renderInChromium(t, clusterPage(t, rep), "cluster-receiver-range-dropped")
 		wantPicture(t, dom, rep, map[string]string{"replication-was1-was2": "was2 firewall.ports"})
+	})
+
+	t.Run("two faults at once", func(t *testing.T) {
+		c.was["tomcat2"].Nft("table inet fault {\n chain input {\n  type filter hook input priority 0;\n  tcp dport 4000-4100 drop\n }\n}\n")
+		defer c.was["tomcat2"].Nft("delete table inet fault\n")
+		defer notDistributable(t, "tomcat1")()
+		rep, _ := c.run(t, "-i", ini)
+		got := map[string]cluster.Cause{}
+		for _, cs := range rep.Causes {
+			got[cs.Host+" "+cs.Check] = cs
+		}
+		ports, dist := got["was2 firewall.ports"], got["was1 tomcat.distributable"]
+		if len(rep.Causes) != 2 || len(ports.Explains) == 0 || len(rep.Unexplained) > 0 {
+			t.Errorf("causes %+v, unexplained %+v; want was2 firewall.ports with its symptoms and was1 tomcat.distributable", rep.Causes, rep.Unexplained)
+		}
+		for _, x := range dist.Explains {
+			if x.Check != "session-test" {
+				t.Errorf("was1's distributable explains %s %s: %s, a symptom of the firewall", x.Host, x.Check, x.Summary)
+			}
+		}
 	})
 
 	t.Run("host name on loopback on was2", func(t *testing.T) {
