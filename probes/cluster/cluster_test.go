@@ -285,6 +285,10 @@ var recordedFaults = []struct {
 			Stickiness: []replication.Stickiness{{Member: "node2", Route: "node2", Verdict: replication.NotSticky, Reason: "lands on tomcat1"}}}
 		r.Comparisons = []Comparison{{What: "jvmRoutes", Breaks: true, Blame: []string{"was2"}, Why: "web's worker node2 (10.0.0.2:8009) expects route node2 but was2's jvmRoute is tomcat2"}}
 	}, []string{"was2 jvmRoutes (2 explained)"}, []string{"ajp web-was2: was2 jvmRoutes"}},
+	{"AJP on loopback on was2", func(r *Report) {
+		fail(r.Hosts[1], "tomcat.ajp", "the AJP connector listens on 127.0.0.1:8009, loopback only: the web tier cannot reach it")
+		fail(r.Hosts[2], "ajp.workers", "worker node2 (10.0.0.2:8009): TCP refused: the clusterdoctor there says Tomcat /opt/tomcat's AJP connector listens on 127.0.0.1:8009, loopback only")
+	}, []string{"was2 tomcat.ajp (1 explained)"}, []string{"ajp web-was2: was2 tomcat.ajp"}},
 	{"two faults at once", func(r *Report) {
 		fail(r.Hosts[1], "route.multicast", "no route for 228.0.0.4")
 		fail(r.Hosts[0], "tomcat.members", "peer 10.0.0.2 (10.0.0.2) is not heard")
