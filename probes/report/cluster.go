@@ -113,9 +113,16 @@ func ClusterText(w io.Writer, rep *cluster.Report, opt Options) error {
 		if !h.Reachable {
 			continue
 		}
+		shown := func(c probes.Result) bool { return c.Status == probes.Warn || c.Status == probes.Unknown || opt.Verbose }
+		idw := 0
 		for _, c := range h.Checks {
-			if c.Status == probes.Warn || c.Status == probes.Unknown || opt.Verbose {
-				fmt.Fprintf(bw, "  %s  %s  %s\n", paint(c.Status, fmt.Sprintf("%-7s", strings.ToUpper(string(c.Status)))), c.ID, c.Summary)
+			if shown(c) {
+				idw = max(idw, len(c.ID))
+			}
+		}
+		for _, c := range h.Checks {
+			if shown(c) {
+				fmt.Fprintf(bw, "  %s  %-*s  %s\n", paint(c.Status, fmt.Sprintf("%-7s", strings.ToUpper(string(c.Status)))), idw, c.ID, c.Summary)
 			}
 		}
 	}
