@@ -50,6 +50,10 @@ type Env struct {
 	// the kernel's threads are not in its /proc), where the host's firewall and network
 	// configuration cannot be seen: the checks of those say unknown, and why.
 	InContainer bool
+	// WebConfigs are web server configurations named on the command line (--httpd-conf,
+	// --nginx-conf, --haproxy-conf): read in place of the running servers' and the
+	// distributions'.
+	WebConfigs []WebConfig
 	// memo holds what is found once per run and asked for by several checks (see Once);
 	// shared by copies of the Env. nil computes every time.
 	memo *sync.Map
@@ -195,4 +199,11 @@ func (e *Env) ParentPID(pid int) int {
 	}
 	ppid, _ := strconv.Atoi(f[1])
 	return ppid
+}
+
+// WebConfig is a web server's main configuration file given by its operator: Kind is
+// "httpd", "nginx" or "haproxy"; Path is where it is under Root.
+type WebConfig struct {
+	Kind string `json:"kind" yaml:"kind"`
+	Path string `json:"path" yaml:"path"`
 }

@@ -63,6 +63,9 @@ type Settings struct {
 	// HOST}): the jvmRoute of the Tomcat at HOST, for ajp.workers where no clusterdoctor
 	// answers there.
 	Routes map[string]string `json:"routes,omitempty" yaml:"routes"`
+	// WebConfigs are the web servers' configuration files to read (--httpd-conf,
+	// --nginx-conf, --haproxy-conf, config webConfigs), in place of discovery.
+	WebConfigs []WebConfig `json:"webConfigs,omitempty" yaml:"webConfigs"`
 	// Roles are what this host is in the cluster: "was" (a Tomcat host), "web" (a web
 	// server balancing over the Tomcats), or both. Empty means detect them (preflight):
 	// web where httpd or nginx balances, was where a Tomcat is found or nothing balances.

@@ -321,6 +321,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"cluster", "was1", "--yes"}, `--yes: goes with --fix`},
 		{[]string{"explain", "route.multicas"}, `CHECK-ID "route.multicas": unknown check id (want one of link.cluster, `},
 		{[]string{"explain"}, `accepts 1 arg(s), received 0`},
+		{[]string{"preflight", "--httpd-conf", "/nonexistent/httpd.conf"}, `--httpd-conf "/nonexistent/httpd.conf": no such file or directory`},
+		{[]string{"session-test", "--nginx-conf", "/nonexistent/nginx.conf"}, `--nginx-conf "/nonexistent/nginx.conf": no such file or directory`},
 	}
 	image := t.TempDir() // an image under --root whose interface this kernel lacks
 	tests = append(tests, struct {

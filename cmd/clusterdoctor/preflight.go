@@ -30,6 +30,7 @@ type preflightFlags struct {
 	skip, ignore []string
 	routes       []string
 	containers   []string
+	web          webConfigFlags
 }
 
 func newPreflightCmd() *cobra.Command {
@@ -70,6 +71,7 @@ failed, 2 usage or input error, 3 the run could not complete. With -o nagios: 0 
 	fs.StringArrayVar(&f.routes, "route", nil, "web host: the Tomcat at HOST has jvmRoute NAME, as NAME=HOST (repeatable; where no clusterdoctor answers there)")
 	fs.StringSliceVar(&f.ignore, "ignore", nil, "check IDs whose failure is only a warning, or all")
 	fs.StringArrayVar(&f.containers, "container", nil, "check only this container's or network namespace's Tomcat: name, id, ip netns name or PID (repeatable)")
+	f.web.register(fs)
 	fs.IntVar(&f.node, "node", 0, "internal: check the node whose namespaces this run was started in (its JVM's PID)")
 	fs.MarkHidden("node")
 	completeIDs := func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -90,6 +92,11 @@ func runPreflight(c *cobra.Command, f *preflightFlags) error {
 	}
 	if err := addRoutes(&s, f.routes); err != nil {
 		return usage(err)
+	}
+	if given, err := f.web.configs(s.Root); err != nil {
+		return usage(err)
+	} else if len(given) > 0 {
+		s.WebConfigs = given
 	}
 	if err := validFormat(f.output); err != nil {
 		return usage(err)
@@ -215,6 +222,7 @@ func newEnv(s probes.Settings) (*probes.Env, error) {
 		if err != nil {
 			return nil, incomplete(err)
 		}
+		env.WebConfigs = s.WebConfigs
 		return env, nil
 	}
 	env, err := probes.NewNodeEnv(s.Node)

@@ -20,6 +20,7 @@ import (
 
 type sessionTestFlags struct {
 	url, cookie, output, root string
+	web                       webConfigFlags
 	members                   []string
 	wait, timeout             time.Duration
 	insecure                  bool
@@ -70,6 +71,7 @@ page makes no session).`,
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "overall deadline")
 	fs.BoolVarP(&f.insecure, "insecure", "k", false, "accept any certificate of an https:// URL, as curl -k does")
 	fs.StringVar(&f.root, "root", "/", "read the web server's configuration under this directory")
+	f.web.register(fs)
 	fs.StringVarP(&f.output, "output", "o", "text", "output format: text, json")
 	return c
 }
@@ -90,6 +92,9 @@ func runSessionTest(ctx context.Context, f *sessionTestFlags) error {
 		return usage(&probes.UsageError{Flag: "--root", Value: f.root, Problem: err.Error()})
 	}
 	defer env.Close()
+	if env.WebConfigs, err = f.web.configs(f.root); err != nil {
+		return usage(err)
+	}
 	u, err := sessionURL(env, f.url)
 	if err != nil {
 		return usage(err)

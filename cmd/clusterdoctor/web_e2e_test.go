@@ -305,18 +305,29 @@ JkMount /* nosuchworker
 `, run, lab.HTTPDModules),
 		"conf/workers.properties": workers + jkStatusWorker,
 	})
-	w.Start(lab.Private{}, "own-httpd", "apache2", "-d", dir, "-f", "conf/httpd.conf", "-DFOREGROUND", "-DCLUSTER")
 	ndir := l.Path("own-nginx")
 	writeTree(t, ndir, map[string]string{
 		"conf/nginx.conf":     fmt.Sprintf("pid %[1]s/nginx.pid;\nerror_log %[1]s/nginx-error.log;\nevents {\n    worker_connections 64;\n}\nhttp {\n    access_log off;\n    include upstreams.conf;\n}\n", ndir),
 		"conf/upstreams.conf": "upstream tomcats {\n    ip_hash;\n    server 10.99.0.1:8080;\n    server 10.99.0.2:8080;\n}\nserver {\n    listen 10.99.0.10:8091;\n    location / {\n        proxy_pass http://tomcats;\n    }\n}\n",
 	})
+	// Named before they run: read as `apache2 -f FILE` and `nginx -c FILE` would read them,
+	// and nothing else (not Debian's stock files in /etc). Without -DCLUSTER, httpd mounts
+	// everything on a worker that does not exist.
+	rep, r := preflightJSON(t, w, lab.Private{}, "--iface", "cl0", "--skip", "ntp.sync",
+		"--httpd-conf", filepath.Join(dir, "conf/httpd.conf"), "--nginx-conf", filepath.Join(ndir, "conf/nginx.conf"))
+	if got := check(t, rep, "ajp.workers"); got.Status != probes.Fail || !strings.Contains(got.Summary+got.Detail, "nosuchworker") {
+		t.Errorf("ajp.workers with --httpd-conf %s (no -DCLUSTER): %s %q (%s); want fail naming nosuchworker (exit %d)", dir, got.Status, got.Summary, got.Detail, r.code)
+	}
+	if up := check(t, rep, "web.upstreams"); up.Status != probes.Pass || !strings.Contains(up.Summary, "2 upstream members answer HTTP") {
+		t.Errorf("web.upstreams with --nginx-conf %s: %s %q (%s); want pass from that file", ndir, up.Status, up.Summary, up.Detail)
+	}
+	w.Start(lab.Private{}, "own-httpd", "apache2", "-d", dir, "-f", "conf/httpd.conf", "-DFOREGROUND", "-DCLUSTER")
 	w.Start(lab.Private{}, "own-nginx", "nginx", "-p", ndir, "-c", "conf/nginx.conf", "-g", "daemon off;")
 	for _, port := range []string{"8090", "8091"} {
 		w.WaitListening(t, "10.99.0.10:"+port)
 	}
 
-	rep, r := preflightJSON(t, w, lab.Private{}, "--iface", "cl0", "--skip", "ntp.sync")
+	rep, r = preflightJSON(t, w, lab.Private{}, "--iface", "cl0", "--skip", "ntp.sync")
 	got := check(t, rep, "ajp.workers")
 	if got.Status != probes.Pass || !strings.Contains(got.Summary, "tomcat1 10.99.0.1:8009") || strings.Contains(got.Detail, "status worker") {
 		t.Errorf("ajp.workers with a running httpd -d %s: %s %q (%s); want pass from its own workers.properties, its status worker read (exit %d)", dir, got.Status, got.Summary, got.Detail, r.code)

@@ -52,7 +52,7 @@ func loadHAProxy(env *probes.Env) []*haproxyConfig {
 		c.pid = p.pid
 		out = append(out, c)
 	}
-	if len(out) == 0 {
+	if len(out) == 0 && len(env.WebConfigs) == 0 {
 		if _, err := env.ReadFile(haproxyMain, haproxy.MaxSize); err == nil {
 			out = append(out, readHAProxy(env, []string{haproxyMain}))
 		}

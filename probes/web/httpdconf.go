@@ -82,11 +82,12 @@ func HTTPDs(env *probes.Env) []*HTTPDConfig {
 			continue
 		}
 		seen[key] = true
-		c := loadHTTPD(viewOf(env, p.pid), file, root, append([]string{}, defines...)) // none given: none defined
+		// as httpd started without -D has none defined (a file named by --httpd-conf too)
+		c := loadHTTPD(viewOf(env, p.pid), file, root, append([]string{}, defines...))
 		c.PID = p.pid
 		out = append(out, c)
 	}
-	if len(out) == 0 {
+	if len(out) == 0 && len(env.WebConfigs) == 0 {
 		if c := LoadHTTPD(env); c != nil {
 			out = append(out, c)
 		}

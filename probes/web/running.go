@@ -35,7 +35,33 @@ const maxProcs = 1 << 16
 // parents only (httpd's children and nginx's workers repeat their parent), in PID order;
 // once per run.
 func runningServers(env *probes.Env) []serverProc {
+	if len(env.WebConfigs) > 0 {
+		return givenServers(env.WebConfigs)
+	}
 	return probes.Once(env, "web.runningServers", func() []serverProc { return findServers(env) })
+}
+
+// givenServers are the configurations the operator named, as if a server had been
+// started on each (pid 0: none runs): httpd -d ROOT -f FILE, its ServerRoot the file's
+// directory, or the one above a conf/ directory (/etc/apache2, /usr/local/apache2; a
+// ServerRoot directive in the file wins, as it does for httpd); nginx -c FILE; haproxy -f.
+func givenServers(given []probes.WebConfig) []serverProc {
+	var out []serverProc
+	for _, g := range given {
+		switch g.Kind {
+		case "httpd":
+			root := filepath.Dir(g.Path)
+			if filepath.Base(root) == "conf" {
+				root = filepath.Dir(root)
+			}
+			out = append(out, serverProc{kind: "httpd", args: []string{"httpd", "-d", root, "-f", g.Path}})
+		case "nginx":
+			out = append(out, serverProc{kind: "nginx", args: []string{"nginx", "-c", g.Path}})
+		case "haproxy":
+			out = append(out, serverProc{kind: "haproxy", args: []string{"haproxy", "-f", g.Path}})
+		}
+	}
+	return out
 }
 
 func findServers(env *probes.Env) []serverProc {

@@ -176,12 +176,15 @@ func loadNginx(env *probes.Env) (ds []located, files int, problems []string) {
 		}
 		seen[main] = true
 		d, n, probs := loadNginxAt(viewOf(env, p.pid), main)
-		if n == 0 {
+		switch {
+		case n == 0 && p.pid == 0:
+			probs = append(probs, main+": cannot be read")
+		case n == 0:
 			probs = append(probs, fmt.Sprintf("%s: nginx (pid %d) reads it, but it cannot be read here", main, p.pid))
 		}
 		ds, files, problems = append(ds, d...), files+n, append(problems, probs...)
 	}
-	if len(seen) == 0 {
+	if len(seen) == 0 && len(env.WebConfigs) == 0 {
 		return loadNginxAt(env, nginxMain)
 	}
 	return ds, files, problems

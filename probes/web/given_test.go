@@ -1,0 +1,49 @@
+package web
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/clusterdoctor/clusterdoctor/probes"
+)
+
+// TestGivenConfigs: a configuration named with --httpd-conf (or --nginx-conf) is read in
+// place of every other: the distribution's files beside it are not, whatever kind they
+// are, and its relative paths are its ServerRoot's (the directory above conf/).
+func TestGivenConfigs(t *testing.T) {
+	root := t.TempDir()
+	for p, text := range map[string]string{
+		"opt/apache2/conf/httpd.conf":         "Listen 8090\nJkWorkersFile conf/workers.properties\nJkMount /shop/* own\n",
+		"opt/apache2/conf/workers.properties": "worker.list=own\nworker.own.type=lb\nworker.own.balance_workers=a,b\nworker.a.host=10.0.0.1\nworker.b.host=10.0.0.2\n",
+		"etc/apache2/apache2.conf":            "Listen 80\nJkWorkersFile /etc/apache2/workers.properties\nJkMount /* stock\n",
+		"etc/apache2/workers.properties":      "worker.list=stock\nworker.stock.type=lb\nworker.stock.balance_workers=c\nworker.c.host=10.0.0.3\n",
+		"etc/nginx/nginx.conf":                "http {\nupstream ups { server 10.0.0.9:8080; }\nserver { location / { proxy_pass http://ups; } }\n}\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, p), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := func(env *probes.Env) []string {
+		var out []string
+		for _, b := range Balancers(env) {
+			out = append(out, b.Server+" "+b.Name)
+		}
+		return out
+	}
+	if got := names(&probes.Env{Root: root}); !slices.Contains(got, "mod_jk stock") || !slices.Contains(got, "nginx ups") {
+		t.Errorf("without a given configuration: %q; want the distribution's", got)
+	}
+	env := &probes.Env{Root: root, WebConfigs: []probes.WebConfig{{Kind: "httpd", Path: "/opt/apache2/conf/httpd.conf"}}}
+	got := names(env)
+	if !slices.Equal(got, []string{"mod_jk own"}) {
+		t.Errorf("--httpd-conf /opt/apache2/conf/httpd.conf: balancers %q; want only its own", got)
+	}
+	if u, err := ServedURL(Balancers(env)); err != nil || u.String() != "http://localhost:8090/shop/" {
+		t.Errorf("ServedURL = %v, %v", u, err)
+	}
+}
