@@ -113,7 +113,9 @@ func ClusterText(w io.Writer, rep *cluster.Report, opt Options) error {
 		if !h.Reachable {
 			continue
 		}
-		shown := func(c probes.Result) bool { return c.Status == probes.Warn || c.Status == probes.Unknown || opt.Verbose }
+		shown := func(c probes.Result) bool {
+			return c.Status == probes.Warn || c.Status == probes.Unknown || opt.Verbose
+		}
 		idw := 0
 		for _, c := range h.Checks {
 			if shown(c) {
