@@ -258,8 +258,9 @@ func TestNginxSyntaxAsNginxReadsIt(t *testing.T) {
 	}
 }
 
-// runningServersRead: httpd started as `apache2 -d DIR -f conf/httpd.conf -DCLUSTER` and
-// nginx as `nginx -p DIR -c conf/nginx.conf`, both outside /etc, while Debian's stock
+// runningServersRead: httpd started as `apache2 -d DIR -f conf/httpd.conf -C 'Define
+// CLUSTER'` and nginx as `nginx -p DIR -c conf/nginx.conf -g 'include http.conf;'`, both
+// outside /etc, while Debian's stock
 // apache2, mod_jk and nginx files are in /etc: preflight (no flag) reads the running
 // servers' configurations as they do (the ServerRoot, the relative paths, <IfDefine> by
 // -D), a fault injected there fails, and session-test finds the members without --member.
@@ -307,22 +308,27 @@ JkMount /* nosuchworker
 	})
 	ndir := l.Path("own-nginx")
 	writeTree(t, ndir, map[string]string{
-		"conf/nginx.conf":     fmt.Sprintf("pid %[1]s/nginx.pid;\nerror_log %[1]s/nginx-error.log;\nevents {\n    worker_connections 64;\n}\nhttp {\n    access_log off;\n    include upstreams.conf;\n}\n", ndir),
+		// the running nginx gets its http block from -g; nginx-all.conf is the whole in one
+		"conf/nginx.conf":     fmt.Sprintf("pid %[1]s/nginx.pid;\nerror_log %[1]s/nginx-error.log;\nevents {\n    worker_connections 64;\n}\n", ndir),
+		"conf/http.conf":      "http {\n    access_log off;\n    include upstreams.conf;\n}\n",
+		"conf/nginx-all.conf": fmt.Sprintf("pid %[1]s/nginx.pid;\nerror_log %[1]s/nginx-error.log;\nevents {\n    worker_connections 64;\n}\ninclude http.conf;\n", ndir),
 		"conf/upstreams.conf": "upstream tomcats {\n    ip_hash;\n    server 10.99.0.1:8080;\n    server 10.99.0.2:8080;\n}\nserver {\n    listen 10.99.0.10:8091;\n    location / {\n        proxy_pass http://tomcats;\n    }\n}\n",
 	})
 	// Named before they run: read as `apache2 -f FILE` and `nginx -c FILE` would read them,
 	// and nothing else (not Debian's stock files in /etc). Without -DCLUSTER, httpd mounts
 	// everything on a worker that does not exist.
 	rep, r := preflightJSON(t, w, lab.Private{}, "--iface", "cl0", "--skip", "ntp.sync",
-		"--httpd-conf", filepath.Join(dir, "conf/httpd.conf"), "--nginx-conf", filepath.Join(ndir, "conf/nginx.conf"))
+		"--httpd-conf", filepath.Join(dir, "conf/httpd.conf"), "--nginx-conf", filepath.Join(ndir, "conf/nginx-all.conf"))
 	if got := check(t, rep, "ajp.workers"); got.Status != probes.Fail || !strings.Contains(got.Summary+got.Detail, "nosuchworker") {
 		t.Errorf("ajp.workers with --httpd-conf %s (no -DCLUSTER): %s %q (%s); want fail naming nosuchworker (exit %d)", dir, got.Status, got.Summary, got.Detail, r.code)
 	}
 	if up := check(t, rep, "web.upstreams"); up.Status != probes.Pass || !strings.Contains(up.Summary, "2 upstream members answer HTTP") {
 		t.Errorf("web.upstreams with --nginx-conf %s: %s %q (%s); want pass from that file", ndir, up.Status, up.Summary, up.Detail)
 	}
-	w.Start(lab.Private{}, "own-httpd", "apache2", "-d", dir, "-f", "conf/httpd.conf", "-DFOREGROUND", "-DCLUSTER")
-	w.Start(lab.Private{}, "own-nginx", "nginx", "-p", ndir, "-c", "conf/nginx.conf", "-g", "daemon off;")
+	// CLUSTER is defined by a -C directive, and nginx's http block comes from -g: both read
+	// as the servers read them, or ajp.workers fails and web.upstreams finds nothing.
+	w.Start(lab.Private{}, "own-httpd", "apache2", "-d", dir, "-f", "conf/httpd.conf", "-DFOREGROUND", "-C", "Define CLUSTER")
+	w.Start(lab.Private{}, "own-nginx", "nginx", "-p", ndir, "-c", "conf/nginx.conf", "-g", "daemon off; include http.conf;")
 	for _, port := range []string{"8090", "8091"} {
 		w.WaitListening(t, "10.99.0.10:"+port)
 	}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
@@ -45,5 +46,54 @@ func TestGivenConfigs(t *testing.T) {
 	}
 	if u, err := ServedURL(Balancers(env)); err != nil || u.String() != "http://localhost:8090/shop/" {
 		t.Errorf("ServedURL = %v, %v", u, err)
+	}
+}
+
+func TestNginxGlobal(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"nginx", "-g", "daemon off;"}, "daemon off;"},
+		{[]string{"nginx", "-p", "/srv", "-g", "daemon", "off;", "pid", "/x;", "-c", "conf/nginx.conf"}, "daemon off; pid /x;"}, // a master's title
+		{[]string{"nginx", "-gdaemon off;"}, "daemon off;"},
+		{[]string{"nginx", "-c", "x"}, ""},
+	} {
+		if got := nginxGlobal(c.args); got != c.want {
+			t.Errorf("nginxGlobal(%q) = %q; want %q", c.args, got, c.want)
+		}
+	}
+}
+
+// TestCommandLineDirectives: httpd's -C directives come before its main file and -c after
+// it (a JkMount given with -c mounts), nginx's -g is read in the main context (an include
+// given there brings its upstreams).
+func TestCommandLineDirectives(t *testing.T) {
+	root := t.TempDir()
+	for p, text := range map[string]string{
+		"srv/httpd/conf/httpd.conf":         "Listen 8090\nJkWorkersFile conf/workers.properties\n",
+		"srv/httpd/conf/workers.properties": "worker.list=lb\nworker.lb.type=lb\nworker.lb.balance_workers=a,b\nworker.a.host=10.0.0.1\nworker.b.host=10.0.0.2\n",
+		"srv/nginx/nginx.conf":              "events {}\n",
+		"srv/nginx/extra.conf":              "http {\nupstream ups { server 10.0.0.9:8080; }\nserver { listen 8091; location / { proxy_pass http://ups; } }\n}\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, p), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := loadHTTPDWith(&probes.Env{Root: root}, "/srv/httpd/conf/httpd.conf", "/srv/httpd", []string{}, []string{"Define X"}, []string{"JkMount /app/* lb"})
+	var mounts []string
+	for _, d := range c.All("JkMount") {
+		mounts = append(mounts, d.File+": "+strings.Join(d.Args, " "))
+	}
+	if strings.Join(mounts, ";") != "-c: /app/* lb" || !c.defined["X"] {
+		t.Errorf("httpd -C 'Define X' -c 'JkMount /app/* lb': mounts %q, X defined %v", mounts, c.defined["X"])
+	}
+	ds, _, problems := loadNginxWith(&probes.Env{Root: root}, "/srv/nginx/nginx.conf", "include extra.conf;")
+	ups, _ := upstreamsOf(ds)
+	if len(ups) != 1 || ups[0].name != "ups" || len(problems) > 0 {
+		t.Errorf("nginx -g 'include extra.conf;': upstreams %+v, problems %q", ups, problems)
 	}
 }

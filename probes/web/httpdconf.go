@@ -77,13 +77,14 @@ func HTTPDs(env *probes.Env) []*HTTPDConfig {
 			continue
 		}
 		root, file, defines := httpdMain(env, p)
-		key := fmt.Sprint(root, "\x00", file, "\x00", defines)
+		opts := options(p.args, "Cc") // directives before and after the main file
+		key := fmt.Sprint(root, "\x00", file, "\x00", defines, "\x00", opts)
 		if file == "" || seen[key] {
 			continue
 		}
 		seen[key] = true
 		// as httpd started without -D has none defined (a file named by --httpd-conf too)
-		c := loadHTTPD(viewOf(env, p.pid), file, root, append([]string{}, defines...))
+		c := loadHTTPDWith(viewOf(env, p.pid), file, root, append([]string{}, defines...), opts['C'], opts['c'])
 		c.PID = p.pid
 		out = append(out, c)
 	}
@@ -109,6 +110,12 @@ func LoadHTTPD(env *probes.Env) *HTTPDConfig {
 // loadHTTPD reads main and what it includes, ServerRoot root, as an httpd started with
 // the -D parameters defines reads it (defines nil: not known).
 func loadHTTPD(env *probes.Env, main, root string, defines []string) *HTTPDConfig {
+	return loadHTTPDWith(env, main, root, defines, nil, nil)
+}
+
+// loadHTTPDWith reads main as loadHTTPD does, with the directives of httpd's -C before it
+// and of -c after it, as httpd takes them.
+func loadHTTPDWith(env *probes.Env, main, root string, defines, before, after []string) *HTTPDConfig {
 	c := &HTTPDConfig{Main: main, ServerRoot: root, loaded: map[string]bool{}, env: env}
 	for _, name := range compiledIn {
 		c.loaded[name] = true
@@ -119,7 +126,14 @@ func loadHTTPD(env *probes.Env, main, root string, defines []string) *HTTPDConfi
 			c.defined[d] = true
 		}
 	}
-	c.read(env, main, 0, map[string]bool{}, nil)
+	seen := map[string]bool{}
+	if len(before) > 0 {
+		c.readText(env, "-C", []byte(strings.Join(before, "\n")), 0, seen, nil)
+	}
+	c.read(env, main, 0, seen, nil)
+	if len(after) > 0 {
+		c.readText(env, "-c", []byte(strings.Join(after, "\n")), 0, seen, nil)
+	}
 	return c
 }
 
@@ -138,6 +152,11 @@ func (c *HTTPDConfig) read(env *probes.Env, file string, depth int, seen map[str
 		c.Problems = append(c.Problems, fmt.Sprintf("%s: %v", file, err))
 		return
 	}
+	c.readText(env, file, b, depth, seen, vh)
+}
+
+// readText reads the directives of one file's text (or of httpd's -C and -c, named so).
+func (c *HTTPDConfig) readText(env *probes.Env, file string, b []byte, depth int, seen map[string]bool, vh *VHost) {
 	f, err := httpd.Parse(bytes.NewReader(b))
 	if err != nil {
 		c.Problems = append(c.Problems, fmt.Sprintf("%s: %v", file, err))

@@ -275,3 +275,24 @@ func nginxMainOf(env *probes.Env, p serverProc) string {
 	}
 	return filepath.Clean(conf)
 }
+
+// nginxGlobal is the value of nginx's -g: directives for the main context. A master's
+// command line is read from its process title, split at spaces, so the value runs up to
+// the next option of nginx's.
+func nginxGlobal(args []string) string {
+	var out []string
+	in := false
+	for _, a := range args[1:] {
+		switch {
+		case a == "-g":
+			in = true
+		case strings.HasPrefix(a, "-g"):
+			in, out = true, append(out, a[2:])
+		case len(a) == 2 && a[0] == '-' && strings.ContainsRune("cpeqstTvV?", rune(a[1])):
+			in = false
+		case in:
+			out = append(out, a)
+		}
+	}
+	return strings.Join(out, " ")
+}

@@ -175,7 +175,7 @@ func loadNginx(env *probes.Env) (ds []located, files int, problems []string) {
 			continue
 		}
 		seen[main] = true
-		d, n, probs := loadNginxAt(viewOf(env, p.pid), main)
+		d, n, probs := loadNginxWith(viewOf(env, p.pid), main, nginxGlobal(p.args))
 		switch {
 		case n == 0 && p.pid == 0:
 			probs = append(probs, main+": cannot be read")
@@ -193,9 +193,30 @@ func loadNginx(env *probes.Env) (ds []located, files int, problems []string) {
 // loadNginxAt reads one main file with its includes (relative to its directory, as
 // nginx's conf prefix), bounded.
 func loadNginxAt(env *probes.Env, main string) (ds []located, files int, problems []string) {
+	return loadNginxWith(env, main, "")
+}
+
+// loadNginxWith reads main as loadNginxAt does, then global: the directives of nginx's -g,
+// which nginx adds to the main context.
+func loadNginxWith(env *probes.Env, main, global string) (ds []located, files int, problems []string) {
 	prefix := filepath.Dir(main)
 	seen := map[string]bool{}
 	var read func(file string, depth int) []located
+	var include func(depth int) func(pattern string) []located
+	include = func(depth int) func(string) []located {
+		return func(pattern string) []located {
+			if !filepath.IsAbs(pattern) {
+				pattern = filepath.Join(prefix, pattern)
+			}
+			matches, _ := filepath.Glob(env.Path(pattern))
+			sort.Strings(matches)
+			var out []located
+			for _, m := range matches {
+				out = append(out, read(hostPath(env, m), depth+1)...)
+			}
+			return out
+		}
+	}
 	read = func(file string, depth int) []located {
 		if depth > maxDepth || len(seen) >= maxConfFiles || seen[file] {
 			return nil
@@ -214,20 +235,18 @@ func loadNginxAt(env *probes.Env, main string) (ds []located, files int, problem
 			return nil
 		}
 		files++
-		return expand(f.Directives, file, func(pattern string) []located {
-			if !filepath.IsAbs(pattern) {
-				pattern = filepath.Join(prefix, pattern)
-			}
-			matches, _ := filepath.Glob(env.Path(pattern))
-			sort.Strings(matches)
-			var out []located
-			for _, m := range matches {
-				out = append(out, read(hostPath(env, m), depth+1)...)
-			}
-			return out
-		})
+		return expand(f.Directives, file, include(depth))
 	}
-	return read(main, 0), files, problems
+	ds = read(main, 0)
+	if strings.TrimSpace(global) != "" {
+		f, err := nginx.Parse(strings.NewReader(global))
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("-g %q: %v (nginx refuses it)", global, err))
+		} else {
+			ds = append(ds, expand(f.Directives, "-g", include(0))...)
+		}
+	}
+	return ds, files, problems
 }
 
 // located is a directive with its file, its includes expanded in place.
