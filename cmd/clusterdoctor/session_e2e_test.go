@@ -391,6 +391,29 @@ func TestSessionTestThroughTheWebTier(t *testing.T) {
 		c.workers(healthyWorkers)
 	})
 
+	// A third node the operator took out of the balancer (activation=stopped): the two
+	// others are proven, and every direction to and from the third is named as not tested,
+	// which is no failure.
+	t.Run("a member out of the balancer", func(t *testing.T) {
+		c.workers(strings.Replace(healthyWorkers, "balance_workers=tomcat1,tomcat2", "balance_workers=tomcat1,tomcat2,tomcat3", 1) +
+			"worker.tomcat3.type=ajp13\nworker.tomcat3.host=10.99.0.3\nworker.tomcat3.port=8009\nworker.tomcat3.activation=stopped\n")
+		defer c.workers(healthyWorkers)
+		rep, r := c.sessionTest(httpdURL)
+		var dirs []string
+		for _, p := range rep.Untested {
+			dirs = append(dirs, p.From+">"+p.To)
+			if !strings.Contains(p.Reason, "tomcat3 is out of the balancer") {
+				t.Errorf("%s > %s: %q", p.From, p.To, p.Reason)
+			}
+		}
+		if r.code != 0 || !rep.OK() || strings.Join(dirs, " ") != "tomcat1>tomcat3 tomcat3>tomcat1 tomcat2>tomcat3 tomcat3>tomcat2" {
+			t.Errorf("session-test with tomcat3 stopped in the balancer: exit %d, untested %q, pairs %+v; want 0 and its four directions named", r.code, dirs, rep.Pairs)
+		}
+		if text := c.sessionTestText(httpdURL); !strings.Contains(text, "not tested: tomcat1 > tomcat3, tomcat3 > tomcat1") {
+			t.Errorf("the text does not name the untested directions:\n%s", text)
+		}
+	})
+
 	t.Run("jvmRoute is not the worker's name", func(t *testing.T) {
 		c.workers(workersProperties([2]string{"was1", "was2"}, ajpSecret))
 		if got := c.ajpWorkers("--route", "tomcat1=10.99.0.1"); got.Status != probes.Fail || !strings.Contains(got.Summary, `worker was1 expects route "was1"`) || !strings.Contains(got.Summary, `jvmRoute "tomcat1"`) {

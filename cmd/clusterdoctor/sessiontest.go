@@ -105,7 +105,11 @@ func runSessionTest(ctx context.Context, f *sessionTestFlags) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	rep, err := replication.Run(ctx, replication.Config{URL: u, Cookie: f.cookie, Members: members, Wait: f.wait, Timeout: requestTimeout, Insecure: f.insecure,
+	var out []web.Member
+	if len(f.members) == 0 {
+		out = web.OutFor(web.Balancers(env), u)
+	}
+	rep, err := replication.Run(ctx, replication.Config{URL: u, Cookie: f.cookie, Members: members, Out: out, Wait: f.wait, Timeout: requestTimeout, Insecure: f.insecure,
 		Resolve: func(ctx context.Context, host string) (netip.Addr, error) { return web.ResolveHost(ctx, env, host) }})
 	if err != nil {
 		return incomplete(err)

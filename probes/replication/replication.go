@@ -37,8 +37,10 @@ type Config struct {
 	URL *url.URL
 	// Cookie is the session cookie's name (JSESSIONID unless the context renames it).
 	Cookie string
-	// Members are the balancer's members, reached directly.
+	// Members are the balancer's members, reached directly; Out those its configuration
+	// sends nothing, whose directions are named as not tested.
 	Members []web.Member
+	Out     []web.Member
 	// Wait is how long a replica may take to show on a member (replication is
 	// asynchronous with channelSendOptions="8").
 	Wait time.Duration
@@ -85,6 +87,9 @@ type Report struct {
 	// have made a session.
 	Requests int      `json:"requests"`
 	Problems []string `json:"problems,omitempty"`
+	// Untested are the directions to and from the members the balancer sends nothing
+	// (taken out of it by its operator): not a fault, but not proven either.
+	Untested []Pair `json:"untested,omitempty"`
 }
 
 // Member is one member of the balancer as the test found it.
@@ -192,6 +197,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	pools, sticky := t.viaBalancer(ctx, first)
 	t.pairs(ctx, pools)
 	t.stickiness(ctx, sticky)
+	for _, o := range cfg.Out {
+		why := fmt.Sprintf("%s is out of the balancer (%s): no session reaches it through the balancer", o.Name, o.Where)
+		for _, m := range cfg.Members {
+			rep.Untested = append(rep.Untested, Pair{From: m.Name, To: o.Name, Verdict: NotTested, Reason: why},
+				Pair{From: o.Name, To: m.Name, Verdict: NotTested, Reason: why})
+		}
+	}
 	rep.DurationMs = time.Since(start).Milliseconds()
 	return rep, nil
 }

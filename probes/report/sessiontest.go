@@ -55,6 +55,14 @@ func SessionTestText(w io.Writer, rep *replication.Report, opt Options) error {
 	for _, p := range rep.Problems {
 		reasons = append(reasons, "problem: "+p)
 	}
+	for i := 0; i < len(rep.Untested); {
+		j, dirs := i, []string{}
+		for ; j < len(rep.Untested) && rep.Untested[j].Reason == rep.Untested[i].Reason; j++ {
+			dirs = append(dirs, rep.Untested[j].From+" > "+rep.Untested[j].To)
+		}
+		reasons = append(reasons, fmt.Sprintf("not tested: %s: %s", strings.Join(dirs, ", "), rep.Untested[i].Reason))
+		i = j
+	}
 	if len(reasons) > 0 {
 		fmt.Fprintf(bw, "%s\n\n", strings.Join(reasons, "\n"))
 	}

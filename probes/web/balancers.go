@@ -288,6 +288,41 @@ var ErrNoMembers = errors.New("no balancer members: run session-test on the web 
 // the server block it chooses) proxies to. Members the balancer sends
 // nothing are left out. None serving is ErrNoMembers; two serving is an error naming them.
 func MembersFor(bals []Balancer, u *url.URL) ([]Member, error) {
+	b, err := servingFor(bals, u)
+	if err != nil {
+		return nil, err
+	}
+	var out []Member
+	for _, m := range b.Members {
+		if !m.Disabled {
+			out = append(out, m)
+		}
+	}
+	if len(out) < 2 {
+		return nil, fmt.Errorf("balancer %s (%s) has %d members the balancer sends to: replication needs two", b.Name, b.Where, len(out))
+	}
+	return out, nil
+}
+
+// OutFor are the members of the balancer that serves the URL that its configuration
+// sends nothing (mod_jk activation=stopped, nginx down): no session reaches them through
+// it, so the directions to and from them cannot be tested.
+func OutFor(bals []Balancer, u *url.URL) []Member {
+	b, err := servingFor(bals, u)
+	if err != nil {
+		return nil
+	}
+	var out []Member
+	for _, m := range b.Members {
+		if m.Disabled {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// servingFor is the one balancer that serves the URL.
+func servingFor(bals []Balancer, u *url.URL) (*Balancer, error) {
 	port, path := URLPort(u), u.Path
 	if path == "" {
 		path = "/"
@@ -315,16 +350,7 @@ func MembersFor(bals []Balancer, u *url.URL) ([]Member, error) {
 		}
 		return nil, fmt.Errorf("%s could be served by %s: name the members with --member", u, strings.Join(names, " or "))
 	}
-	var out []Member
-	for _, m := range serving[0].Members {
-		if !m.Disabled {
-			out = append(out, m)
-		}
-	}
-	if len(out) < 2 {
-		return nil, fmt.Errorf("balancer %s (%s) has %d members the balancer sends to: replication needs two", serving[0].Name, serving[0].Where, len(out))
-	}
-	return out, nil
+	return &serving[0], nil
 }
 
 // URLPort is the port a browser connects to for the URL.
