@@ -202,8 +202,7 @@ func loadNginxWith(env *probes.Env, main, global string) (ds []located, files in
 	prefix := filepath.Dir(main)
 	seen := map[string]bool{}
 	var read func(file string, depth int) []located
-	var include func(depth int) func(pattern string) []located
-	include = func(depth int) func(string) []located {
+	include := func(depth int) func(string) []located {
 		return func(pattern string) []located {
 			if !filepath.IsAbs(pattern) {
 				pattern = filepath.Join(prefix, pattern)
