@@ -431,6 +431,30 @@ func clusterOverSSH(t *testing.T, c *clusterSeat) {
 		wantPicture(t, dom, rep, map[string]string{"ajp-web-was2": "was2 jvmRoutes"})
 	})
 
+	// tomcat2 restarted with its AJP connector on loopback (Tomcat's default since 9.0.31):
+	// the balancer's worker is refused, and that is was2's tomcat.ajp alone.
+	t.Run("AJP on loopback on was2", func(t *testing.T) {
+		healthy := c.specs["tomcat2"]
+		loopback := healthy
+		loopback.Files = maps.Clone(healthy.Files)
+		loopback.Files["conf/server.xml"] = tcConf{JvmRoute: "tomcat2", AJP: `<Connector protocol="AJP/1.3" address="127.0.0.1" port="8009" secretRequired="false"/>`}.serverXML()
+		c.tc["tomcat2"].Stop()
+		c.specs["tomcat2"] = loopback
+		c.restart("tomcat2", "tomcat2")
+		defer func() {
+			c.tc["tomcat2"].Stop()
+			c.specs["tomcat2"] = healthy
+			c.restart("tomcat2", "tomcat2")
+		}()
+		rep, r := c.run(t, "-i", ini)
+		if ajp := hostOf(t, rep, "was2").Check("tomcat.ajp"); r.code != 1 || ajp == nil || ajp.Status != probes.Fail {
+			t.Errorf("exit %d, was2's tomcat.ajp %+v", r.code, ajp)
+		}
+		oneCause(t, rep, "was2", "tomcat.ajp")
+		dom := renderInChromium(t, clusterPage(t, rep), "cluster-ajp-on-loopback")
+		wantPicture(t, dom, rep, map[string]string{"ajp-web-was2": "was2 tomcat.ajp"})
+	})
+
 	t.Run("hosts not reached", func(t *testing.T) {
 		c.was["tomcat2"].Stop(c.sshd["tomcat2"])
 		rep, r := c.run(t, "-i", ini)
