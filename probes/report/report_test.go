@@ -188,3 +188,19 @@ func TestTextShowsAFailureUnderItsCause(t *testing.T) {
 		t.Errorf("tomcat.receiver is not under hosts.hostname:\n%s", b.String())
 	}
 }
+
+// TestDetailLines: a detail that speaks of several ports is printed one port a line; any
+// other stays as it is.
+func TestDetailLines(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"45564/udp (membership): runtime: open; permanent: closed (zone public; target default); 4000-4099/tcp: runtime: open; 8009/tcp (AJP): open",
+			"- 45564/udp (membership): runtime: open; permanent: closed (zone public; target default)|- 4000-4099/tcp: runtime: open|- 8009/tcp (AJP): open"},
+		{"45564/udp: runtime: open; permanent: closed", "45564/udp: runtime: open; permanent: closed"},
+		{"chronyd: not running; ntpd: not running; timedated: not found", "chronyd: not running; ntpd: not running; timedated: not found"},
+		{"", ""},
+	} {
+		if got := strings.Join(detailLines(c.in), "|"); got != c.want {
+			t.Errorf("detailLines(%q) =\n%q; want\n%q", c.in, got, c.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -60,8 +61,8 @@ func Text(w io.Writer, rep *probes.Report, opt Options) error {
 		}
 		fmt.Fprintf(bw, "%s  %-*s  %s\n", paint(r.Status, fmt.Sprintf("%-7s", strings.ToUpper(string(r.Status)))), width, r.ID, r.Summary)
 		if opt.Verbose || r.Status == probes.Fail || r.Status == probes.Warn {
-			if r.Detail != "" {
-				fmt.Fprintf(bw, "%9s  %-*s  %s\n", "", width, "", r.Detail)
+			for _, line := range detailLines(r.Detail) {
+				fmt.Fprintf(bw, "%9s  %-*s  %s\n", "", width, "", line)
 			}
 		}
 		if opt.Verbose && len(r.Evidence) > 0 {
@@ -207,4 +208,50 @@ func hasCheck(rs []probes.Result, id string) bool {
 		}
 	}
 	return false
+}
+
+// portItem starts what a detail says of one port ("45564/udp (membership multicast) from
+// was2: runtime: ...", "4000-4099/tcp ...", "igmp ...").
+var portItem = regexp.MustCompile(`^(\d+(-\d+)?/(tcp|udp)|igmp)\b`)
+
+// detailLines are a check's detail as it is printed: as it is, or, where it says
+// something of each of several ports (firewall.ports), one "- " line per port.
+func detailLines(detail string) []string {
+	if detail == "" {
+		return nil
+	}
+	var items []string
+	for _, part := range splitTopLevel(detail, "; ") {
+		if len(items) == 0 || portItem.MatchString(part) {
+			items = append(items, part)
+		} else {
+			items[len(items)-1] += "; " + part
+		}
+	}
+	if len(items) < 2 || !portItem.MatchString(items[0]) {
+		return []string{detail}
+	}
+	for i := range items {
+		items[i] = "- " + items[i]
+	}
+	return items
+}
+
+// splitTopLevel splits s at sep where sep is outside parentheses.
+func splitTopLevel(s, sep string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '(':
+			depth++
+		case s[i] == ')' && depth > 0:
+			depth--
+		case depth == 0 && strings.HasPrefix(s[i:], sep):
+			out = append(out, s[start:i])
+			start = i + len(sep)
+			i += len(sep) - 1
+		}
+	}
+	return append(out, s[start:])
 }
