@@ -15,20 +15,13 @@ import (
 // are, and its relative paths are its ServerRoot's (the directory above conf/).
 func TestGivenConfigs(t *testing.T) {
 	root := t.TempDir()
-	for p, text := range map[string]string{
+	writeFiles(t, root, map[string]string{
 		"opt/apache2/conf/httpd.conf":         "Listen 8090\nJkWorkersFile conf/workers.properties\nJkMount /shop/* own\n",
 		"opt/apache2/conf/workers.properties": "worker.list=own\nworker.own.type=lb\nworker.own.balance_workers=a,b\nworker.a.host=10.0.0.1\nworker.b.host=10.0.0.2\n",
 		"etc/apache2/apache2.conf":            "Listen 80\nJkWorkersFile /etc/apache2/workers.properties\nJkMount /* stock\n",
 		"etc/apache2/workers.properties":      "worker.list=stock\nworker.stock.type=lb\nworker.stock.balance_workers=c\nworker.c.host=10.0.0.3\n",
 		"etc/nginx/nginx.conf":                "http {\nupstream ups { server 10.0.0.9:8080; }\nserver { location / { proxy_pass http://ups; } }\n}\n",
-	} {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(root, p), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	names := func(env *probes.Env) []string {
 		var out []string
 		for _, b := range Balancers(env) {
@@ -70,19 +63,12 @@ func TestNginxGlobal(t *testing.T) {
 // given there brings its upstreams).
 func TestCommandLineDirectives(t *testing.T) {
 	root := t.TempDir()
-	for p, text := range map[string]string{
+	writeFiles(t, root, map[string]string{
 		"srv/httpd/conf/httpd.conf":         "Listen 8090\nJkWorkersFile conf/workers.properties\n",
 		"srv/httpd/conf/workers.properties": "worker.list=lb\nworker.lb.type=lb\nworker.lb.balance_workers=a,b\nworker.a.host=10.0.0.1\nworker.b.host=10.0.0.2\n",
 		"srv/nginx/nginx.conf":              "events {}\n",
 		"srv/nginx/extra.conf":              "http {\nupstream ups { server 10.0.0.9:8080; }\nserver { listen 8091; location / { proxy_pass http://ups; } }\n}\n",
-	} {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(root, p), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	c := loadHTTPDWith(&probes.Env{Root: root}, "/srv/httpd/conf/httpd.conf", "/srv/httpd", []string{}, []string{"Define X"}, []string{"JkMount /app/* lb"})
 	var mounts []string
 	for _, d := range c.All("JkMount") {
@@ -95,5 +81,18 @@ func TestCommandLineDirectives(t *testing.T) {
 	ups, _ := upstreamsOf(ds)
 	if len(ups) != 1 || ups[0].name != "ups" || len(problems) > 0 {
 		t.Errorf("nginx -g 'include extra.conf;': upstreams %+v, problems %q", ups, problems)
+	}
+}
+
+// writeFiles writes each file (its path under root) with its text.
+func writeFiles(t *testing.T, root string, files map[string]string) {
+	t.Helper()
+	for p, text := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, p), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -49,12 +47,7 @@ func TestServedURLNginx(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			root := t.TempDir()
 			conf := "events {}\nhttp {\n" + ups + "server {\n" + c.server + "\n}\n}\n"
-			if err := os.MkdirAll(filepath.Join(root, "etc/nginx"), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(root, "etc/nginx/nginx.conf"), []byte(conf), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			writeFiles(t, root, map[string]string{"etc/nginx/nginx.conf": conf})
 			checkServedURL(t, Balancers(&probes.Env{Root: root}), c.want, c.err)
 		})
 	}

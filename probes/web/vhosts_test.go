@@ -74,17 +74,10 @@ Listen 8080
 func webTree(t *testing.T, conf string) (*probes.Env, *HTTPDConfig) {
 	t.Helper()
 	root := t.TempDir()
-	for p, text := range map[string]string{
+	writeFiles(t, root, map[string]string{
 		"etc/httpd/conf/httpd.conf":         "JkWorkersFile conf/workers.properties\n" + conf,
 		"etc/httpd/conf/workers.properties": "worker.list=lb\nworker.t1.host=127.0.0.1\nworker.t2.host=127.0.0.1\nworker.lb.type=lb\nworker.lb.balance_workers=t1,t2\nworker.lb.sticky_session=true\n",
-	} {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(root, p), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	env := &probes.Env{Root: root}
 	return env, LoadHTTPD(env)
 }
