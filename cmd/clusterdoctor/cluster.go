@@ -2,10 +2,10 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -94,7 +94,7 @@ func runCluster(c *cobra.Command, f *clusterFlags, args []string) error {
 		return usage(&probes.UsageError{Flag: "--output", Value: f.output, Problem: "want text, json or html"})
 	}
 	if f.url != "" {
-		if _, err := sessionURL(nil, f.url); err != nil {
+		if _, err := sessionURL(f.url, nil); err != nil {
 			return usage(err)
 		}
 	}
@@ -147,28 +147,17 @@ func runCluster(c *cobra.Command, f *clusterFlags, args []string) error {
 	if f.fix {
 		rep = fixCluster(ctx, cfg, rep, f.yes)
 	}
-	// the whole report is rendered before a byte of it is written: a page cut short
-	// by an error would look complete
-	var out bytes.Buffer
-	var werr error
 	switch f.output {
 	case "json":
-		werr = report.ClusterJSON(&out, rep)
+		err = writeWhole(func(w io.Writer) error { return report.ClusterJSON(w, rep) }, 0)
 	case "html":
-		werr = report.ClusterHTML(&out, rep)
+		err = writeWhole(func(w io.Writer) error { return report.ClusterHTML(w, rep) }, 0)
 	default:
 		opt := report.Options{Color: colorWanted(os.Stdout), Verbose: f.verbose, Width: textWidth(os.Stdout)}
-		if werr = report.ClusterText(&out, rep, opt); werr == nil {
-			text := report.Wrap(out.String(), opt.Width)
-			out.Reset()
-			out.WriteString(text)
-		}
+		err = writeWhole(func(w io.Writer) error { return report.ClusterText(w, rep, opt) }, opt.Width)
 	}
-	if werr == nil {
-		_, werr = out.WriteTo(os.Stdout)
-	}
-	if werr != nil {
-		return incomplete(fmt.Errorf("write report: %w", werr))
+	if err != nil {
+		return err
 	}
 	if code := rep.ExitCode(); code != probes.ExitOK {
 		return &exitError{code: code}

@@ -11,7 +11,6 @@ import (
 	"github.com/clusterdoctor/clusterdoctor/docs"
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/preflight"
-	"github.com/clusterdoctor/clusterdoctor/probes/report"
 )
 
 // newExplainCmd prints a check's section of docs/checks.md, which is built into the
@@ -30,8 +29,10 @@ statuses mean, from the check reference built into this binary (docs/checks.md).
 			if !ok {
 				return usage(&probes.UsageError{Flag: "CHECK-ID", Value: args[0], Problem: "unknown check id (want one of " + strings.Join(preflight.IDs(), ", ") + ")"})
 			}
-			_, err := io.WriteString(os.Stdout, report.Wrap(fmt.Sprintf("%s\n\n%s", args[0], text), textWidth(os.Stdout)))
-			return err
+			return writeWhole(func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "%s\n\n%s", args[0], text)
+				return err
+			}, textWidth(os.Stdout))
 		},
 	}
 }

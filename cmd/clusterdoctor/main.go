@@ -54,23 +54,36 @@ func incomplete(err error) error { return &exitError{code: probes.ExitIncomplete
 // writeReport writes a command's report as -o asks (json, else text, coloured on a
 // terminal) and makes a report with problems exit 1.
 func writeReport(output string, asJSON func(io.Writer) error, asText func(io.Writer, report.Options) error, ok bool) error {
-	var out bytes.Buffer
 	var err error
 	if output == "json" {
-		if err = asJSON(&out); err == nil {
-			_, err = out.WriteTo(os.Stdout)
-		}
+		err = writeWhole(asJSON, 0)
 	} else {
 		opt := report.Options{Color: colorWanted(os.Stdout), Width: textWidth(os.Stdout)}
-		if err = asText(&out, opt); err == nil {
-			_, err = io.WriteString(os.Stdout, report.Wrap(out.String(), opt.Width))
-		}
+		err = writeWhole(func(w io.Writer) error { return asText(w, opt) }, opt.Width)
 	}
 	if err != nil {
-		return incomplete(fmt.Errorf("write report: %w", err))
+		return err
 	}
 	if !ok {
 		return &exitError{code: probes.ExitFailed}
+	}
+	return nil
+}
+
+// writeWhole renders a report and writes it to stdout only once it is whole (a report cut
+// short by an error would look complete), fitted to width columns where width is not 0
+// (text). An error is the run's own: exit 3.
+func writeWhole(render func(io.Writer) error, width int) error {
+	var out bytes.Buffer
+	if err := render(&out); err != nil {
+		return incomplete(fmt.Errorf("write report: %w", err))
+	}
+	text := out.String()
+	if width > 0 {
+		text = report.Wrap(text, width)
+	}
+	if _, err := io.WriteString(os.Stdout, text); err != nil {
+		return incomplete(fmt.Errorf("write report: %w", err))
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -124,15 +123,12 @@ func runPreflight(c *cobra.Command, f *preflightFlags) error {
 	}
 	cluster.ExplainChecks(rep)
 	opt := report.Options{Verbose: f.verbose, Color: colorWanted(os.Stdout), Width: textWidth(os.Stdout)}
-	var out bytes.Buffer
-	err = report.Render(&out, f.output, rep, opt)
-	if err == nil && f.output == "text" {
-		_, err = io.WriteString(os.Stdout, report.Wrap(out.String(), opt.Width))
-	} else if err == nil {
-		_, err = out.WriteTo(os.Stdout)
+	width := 0
+	if f.output == "text" {
+		width = opt.Width
 	}
-	if err != nil {
-		return incomplete(fmt.Errorf("write report: %w", err))
+	if err := writeWhole(func(w io.Writer) error { return report.Render(w, f.output, rep, opt) }, width); err != nil {
+		return err
 	}
 	if f.textfile != "" {
 		if err := report.Textfile(f.textfile, rep); err != nil {

@@ -95,11 +95,12 @@ func runSessionTest(ctx context.Context, f *sessionTestFlags) error {
 	if env.WebConfigs, err = f.web.configs(f.root); err != nil {
 		return usage(err)
 	}
-	u, err := sessionURL(env, f.url)
+	bals := web.Balancers(env) // the configuration read once, for the URL and the members
+	u, err := sessionURL(f.url, bals)
 	if err != nil {
 		return usage(err)
 	}
-	members, err := sessionMembers(env, u, f.members)
+	members, err := sessionMembers(bals, u, f.members)
 	if err != nil {
 		return usage(err)
 	}
@@ -107,7 +108,7 @@ func runSessionTest(ctx context.Context, f *sessionTestFlags) error {
 	defer cancel()
 	var out []web.Member
 	if len(f.members) == 0 {
-		out = web.OutFor(web.Balancers(env), u)
+		out = web.OutFor(bals, u)
 	}
 	rep, err := replication.Run(ctx, replication.Config{URL: u, Cookie: f.cookie, Members: members, Out: out, Wait: f.wait, Timeout: requestTimeout, Insecure: f.insecure,
 		Resolve: func(ctx context.Context, host string) (netip.Addr, error) { return web.ResolveHost(ctx, env, host) }})
@@ -120,10 +121,10 @@ func runSessionTest(ctx context.Context, f *sessionTestFlags) error {
 }
 
 // sessionURL is --url: an http URL with a host; without it, the one page this host's
-// balancer serves.
-func sessionURL(env *probes.Env, s string) (*url.URL, error) {
+// balancers serve.
+func sessionURL(s string, bals []web.Balancer) (*url.URL, error) {
 	if s == "" {
-		u, err := web.ServedURL(web.Balancers(env))
+		u, err := web.ServedURL(bals)
 		if err != nil {
 			return nil, &probes.UsageError{Flag: "--url", Problem: "not given, and this host's web server serves no one page to test: " + err.Error()}
 		}
@@ -138,8 +139,7 @@ func sessionURL(env *probes.Env, s string) (*url.URL, error) {
 
 // sessionMembers are the --member URLs, each with the secret and route the configuration
 // gives the same address; else the members of the one balancer that serves the URL.
-func sessionMembers(env *probes.Env, u *url.URL, given []string) ([]web.Member, error) {
-	bals := web.Balancers(env)
+func sessionMembers(bals []web.Balancer, u *url.URL, given []string) ([]web.Member, error) {
 	if len(given) > 0 {
 		var out []web.Member
 		for _, g := range given {

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/clusterdoctor/clusterdoctor/probes"
 )
 
 // Picture is the cluster as a drawing shows it: the hosts, and the paths between them
@@ -43,6 +45,7 @@ type Edge struct {
 // Tomcat host the lower.
 func (r *Report) Picture() Picture {
 	var p Picture
+	findings := r.Findings()
 	for _, h := range r.Hosts {
 		ph := PictureHost{HostReport: h, Outcome: "ok"}
 		for _, c := range r.Causes {
@@ -55,24 +58,23 @@ func (r *Report) Picture() Picture {
 			ph.Outcome = "unreached"
 		case len(ph.Causes) > 0:
 			ph.Outcome = "cause"
-		case slices.ContainsFunc(r.Findings(), func(f Finding) bool { return f.Host == h.Name }):
+		case slices.ContainsFunc(findings, func(f Finding) bool { return f.Host == h.Name }):
 			ph.Outcome = "symptom"
 		}
-		if h.HasRole("was") || !h.HasRole("web") {
+		if h.HasRole(probes.RoleWAS) || !h.HasRole(probes.RoleWeb) {
 			p.WAS = append(p.WAS, ph)
 		} else {
 			p.Web = append(p.Web, ph)
 		}
 	}
-	findings := r.Findings()
 	for _, web := range r.Hosts {
-		if web.HasRole("web") {
+		if web.HasRole(probes.RoleWeb) {
 			p.Edges = append(p.Edges, r.balancerEdges(web, findings)...)
 		}
 	}
 	var was []*HostReport
 	for _, h := range r.Hosts {
-		if h.HasRole("was") {
+		if h.HasRole(probes.RoleWAS) {
 			was = append(was, h)
 		}
 	}

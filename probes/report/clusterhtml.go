@@ -30,18 +30,13 @@ var clusterTemplate = template.Must(template.New("cluster").Funcs(template.FuncM
 // every path and each host's checks.
 func ClusterHTML(w io.Writer, rep *cluster.Report) error {
 	pic := rep.Picture()
-	page := clusterView{Report: rep, Findings: len(rep.Findings()), Drawing: layout(pic)}
-	for _, e := range page.Drawing.Edges {
-		page.Paths = append(page.Paths, e.Edge)
-	}
-	return clusterTemplate.Execute(w, page)
+	return clusterTemplate.Execute(w, clusterView{Report: rep, Findings: len(rep.Findings()), Drawing: layout(pic)})
 }
 
 type clusterView struct {
 	*cluster.Report
 	Findings int
 	Drawing  drawing
-	Paths    []cluster.Edge
 }
 
 // drawing is the picture with coordinates, in SVG user units.
