@@ -171,10 +171,25 @@ func verdict(rep *probes.Report, opt Options) string {
 	if s.Skip > 0 {
 		extra = append(extra, fmt.Sprintf("%d skipped", s.Skip))
 	}
-	if len(extra) > 0 {
-		head += ", " + strings.Join(extra, ", ")
+	// one terminal line: what is least telling (the skipped, then the host and time) goes
+	// first where it does not fit
+	line := ""
+	for drop := 0; drop <= 2; drop++ {
+		parts := extra
+		if drop > 0 && s.Skip > 0 {
+			parts = extra[:len(extra)-1]
+		}
+		line = head
+		if len(parts) > 0 {
+			line += ", " + strings.Join(parts, ", ")
+		}
+		if drop < 2 {
+			line += fmt.Sprintf(" (host %s, %d ms)", rep.Host, rep.DurationMs)
+		}
+		if opt.Width == 0 || len(line) <= opt.Width {
+			break
+		}
 	}
-	line := fmt.Sprintf("%s (host %s, %d ms)", head, rep.Host, rep.DurationMs)
 	if opt.Color {
 		return colors[st] + line + reset
 	}

@@ -88,6 +88,10 @@ func TestTextAtWidths(t *testing.T) {
 			if err := render(&b); err != nil {
 				t.Fatal(err)
 			}
+			lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+			if v := lines[len(lines)-1]; name == "preflight" && visibleWidth(v) > width {
+				t.Errorf("preflight's verdict at %d is %d wide: %q", width, visibleWidth(v), v)
+			}
 			got := Wrap(b.String(), width)
 			for i, l := range strings.Split(got, "\n") {
 				if visibleWidth(l) > width {
