@@ -137,7 +137,7 @@ func modJKBalancers(env *probes.Env, conf *HTTPDConfig) []Balancer {
 				bal.Mounts = append(bal.Mounts, m.path)
 				servers := conf.mountServers(m)
 				bal.serve(servedPath{pattern: m.path, what: fmt.Sprintf("%s %s %s (%s)", m.directive, m.path, m.worker, m.where),
-					servers: servers, ports: conf.portsOf(servers), lost: conf.lostMount(m)})
+					servers: servers, ports: conf.portsOf(servers), lost: conf.lostMount(m, ms)})
 			}
 		}
 		for _, name := range w.BalanceWorkers() {

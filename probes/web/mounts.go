@@ -90,18 +90,26 @@ func (c *HTTPDConfig) mountServers(m mount) []*VHost {
 func (c *HTTPDConfig) mountPorts(m mount) []int { return c.portsOf(c.mountServers(m)) }
 
 // lostMount says, by port, why a main server's mount does not apply there: a virtual
-// host takes every request on the port and mod_jk does not copy the mount into it.
-func (c *HTTPDConfig) lostMount(m mount) map[int]string {
+// host takes every request on the port, mod_jk does not copy the mount into it, and none
+// of the virtual host's own mounts (among all) covers its path. A virtual host with its
+// own identical JkMount is the common way to write it, and mod_jk serves it there.
+func (c *HTTPDConfig) lostMount(m mount, all []mount) map[int]string {
 	if m.vhost != nil {
 		return nil
 	}
 	applied := c.mountPorts(m)
 	out := map[int]string{}
 	for _, pc := range c.catchers() {
-		if !slices.Contains(applied, pc.port) {
+		if !slices.Contains(applied, pc.port) && !ownMount(all, pc.vhost, m.path) {
 			out[pc.port] = fmt.Sprintf("%s %s %s (%s) is the main server's, and <VirtualHost %s> (%s) takes every request on port %d: mod_jk applies the main server's mounts in a virtual host only with JkMountCopy On inside it (or JkMountCopy All in the main server), so httpd serves %s there itself",
 				m.directive, m.path, m.worker, m.where, strings.Join(pc.vhost.Addrs, " "), pc.vhost.Where, pc.port, m.path)
 		}
 	}
 	return out
+}
+
+// ownMount reports whether one of virtual host v's own mounts covers path (a mount
+// pattern itself: /app/* is covered by /app/* and by /*).
+func ownMount(all []mount, v *VHost, path string) bool {
+	return slices.ContainsFunc(all, func(o mount) bool { return o.vhost == v && Serves(o.path, path) })
 }

@@ -233,7 +233,7 @@ func (c *collected) modJK(env *probes.Env, conf *HTTPDConfig) (skip string, earl
 // lost names a main server's mount that a virtual host keeps from its requests: a
 // failure where it applies on none of httpd's ports, a warning where on some.
 func (c *collected) lost(conf *HTTPDConfig, m mount) {
-	lost := conf.lostMount(m)
+	lost := conf.lostMount(m, c.ms)
 	if len(lost) == 0 {
 		return
 	}
