@@ -48,6 +48,9 @@ func (c tcConf) serverXML() string {
 	if !strings.Contains(recv, "port=") {
 		recv += ` port="4000"`
 	}
+	if !strings.Contains(recv, "autoBind=") {
+		recv += ` autoBind="100"`
+	}
 	var icpt strings.Builder
 	for _, i := range c.Interceptors {
 		fmt.Fprintf(&icpt, "            <Interceptor className=%q/>\n", i)
@@ -59,7 +62,7 @@ func (c tcConf) serverXML() string {
           <Channel className="org.apache.catalina.tribes.group.GroupChannel">
             %s
             <Receiver className="org.apache.catalina.tribes.transport.nio.NioReceiver"
-                     %s autoBind="100" selectorTimeout="5000" maxThreads="6"/>
+                     %s selectorTimeout="5000" maxThreads="6"/>
             <Sender className="org.apache.catalina.tribes.transport.ReplicationTransmitter">
               <Transport className="org.apache.catalina.tribes.transport.nio.PooledParallelSender"/>
             </Sender>

@@ -14,7 +14,8 @@ import (
 // ReceiverCheck is tomcat.receiver: the address Tomcat's NioReceiver binds and advertises
 // is this host's address on the cluster interface (address="auto" resolved exactly as
 // Java's InetAddress.getLocalHost(), as hosts.hostname does), its port range
-// (port .. port+autoBind-1) does not overlap another instance's, and a running Tomcat
+// (port .. port+autoBind-1) leaves every instance of this host a port whatever order they
+// start in, and a running Tomcat
 // really bound it there (the kernel's socket table says where).
 type ReceiverCheck struct {
 	Found *Found
@@ -35,7 +36,7 @@ func (p ReceiverCheck) Run(ctx context.Context, env *probes.Env) probes.Result {
 	if p.Found == nil || len(p.Found.Instances) == 0 {
 		return noTomcat(p.ID(), p.Found)
 	}
-	if r := overlapping(p.Found); r != nil {
+	if r := receiverCollision(p.Found); r != nil {
 		return *r
 	}
 	local, err := env.InterfaceAddrs()
@@ -47,39 +48,13 @@ func (p ReceiverCheck) Run(ctx context.Context, env *probes.Env) probes.Result {
 		return probes.UnknownResult(p.ID(), err.Error())
 	}
 	return merge(p.ID(), each(p.ID(), p.Found, func(in *Instance) probes.Result {
-		return p.judge(ctx, env, in, res, local)
+		return p.judge(ctx, env, in, res, local, sharesRange(p.Found, in))
 	}))
 }
 
-// overlapping fails when two instances' receivers would contend for ports on one address.
-func overlapping(f *Found) *probes.Result {
-	type span struct {
-		in *Instance
-		r  receiver
-	}
-	var spans []span
-	for _, in := range f.Instances {
-		if c, _ := in.Cluster(); c != nil {
-			spans = append(spans, span{in, receiverOf(in, c)})
-		}
-	}
-	for i := range spans {
-		for j := i + 1; j < len(spans); j++ {
-			a, b := spans[i], spans[j]
-			if a.r.Port <= b.r.Last() && b.r.Port <= a.r.Last() && (a.r.Address == b.r.Address || a.r.Address == "auto" || b.r.Address == "auto") {
-				r := probes.FailResult("tomcat.receiver", fmt.Sprintf("two instances use receiver ports %d-%d and %d-%d: %s and %s",
-					a.r.Port, a.r.Last(), b.r.Port, b.r.Last(), a.in.pos(a.r.El), b.in.pos(b.r.El))).
-					With("the one that starts second moves to the next free port (autoBind), which its peers and the firewall do not expect; Tomcat's own advice is a unique Receiver port per instance",
-						fmt.Sprintf("give %s a Receiver port outside %d-%d (and open it in the firewall)", b.in.pos(b.r.El), a.r.Port, a.r.Last()),
-						map[string]any{"instances": []string{a.in.Base, b.in.Base}})
-				return &r
-			}
-		}
-	}
-	return nil
-}
-
-func (p ReceiverCheck) judge(ctx context.Context, env *probes.Env, in *Instance, res *resolve.Resolver, local []probes.IfaceAddr) probes.Result {
+// judge checks one instance; shared says another instance's Receiver range overlaps its
+// own, so a port past the configured one is autoBind doing its job.
+func (p ReceiverCheck) judge(ctx context.Context, env *probes.Env, in *Instance, res *resolve.Resolver, local []probes.IfaceAddr, shared bool) probes.Result {
 	const id = "tomcat.receiver"
 	c, _ := in.Cluster()
 	r := receiverOf(in, c)
@@ -122,6 +97,9 @@ func (p ReceiverCheck) judge(ctx context.Context, env *probes.Env, in *Instance,
 			With("peers must reach "+addr.String()+" for replication; fine only if that network is the cluster's", fix, ev)
 	}
 	if bound.IsValid() {
+		if int(bound.Port()) != r.Port && shared {
+			return probes.PassResult(id, fmt.Sprintf("%s: the Receiver is bound to %s on %s (%s; autoBind moved it past another instance's, and heartbeats advertise it)", in.Label(), bound, holder, how)).With("", "", ev)
+		}
 		if int(bound.Port()) != r.Port {
 			return probes.WarnResult(id, fmt.Sprintf("%s: the Receiver is bound to %s, not port %d: autoBind moved it past a port in use", in.Label(), bound, r.Port)).
 				With("peers learn the port from heartbeats, but a firewall opened only for the configured port blocks it", "free port "+fmt.Sprint(r.Port)+" or give this instance its own Receiver port", ev)
