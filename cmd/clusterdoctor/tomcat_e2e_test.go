@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -431,5 +432,78 @@ func TestTomcatMcastBind(t *testing.T) {
 	got := check(t, rep, "tomcat.membership")
 	if got.Status != probes.Fail || !strings.Contains(got.Summary, "bind=\"10.99.0.1\"") || !strings.Contains(got.Detail, "Invalid argument") {
 		t.Errorf("tomcat.membership = %s %q (%s); want fail: Tomcat with bind does not start", got.Status, got.Summary, got.Detail)
+	}
+}
+
+// TestJvmRouteByTheBalancerInFront: a missing jvmRoute is judged by the balancer of this
+// host, each one started for real on its configuration (so httpd and nginx accept it):
+// one that routes by the session id's suffix needs it, one that sticks by its own cookie
+// or a hash of the whole id does not, and without a balancer the warning is conditional.
+func TestJvmRouteByTheBalancerInFront(t *testing.T) {
+	lab.RequireTomcat(t)
+	lab.RequireWebServers(t)
+	lab.RequireCommands(t, "haproxy")
+	l := lab.New(t)
+	h := l.AddHost("was1", 1)
+	base := t.TempDir()
+	writeTree(t, base, tcConf{}.files())
+	jkWorkers := "worker.list=lb\nworker.lb.type=lb\nworker.lb.balance_workers=tomcat1\n" +
+		"worker.tomcat1.type=ajp13\nworker.tomcat1.host=10.99.0.1\nworker.tomcat1.port=8009\n"
+	proxy := func(sticky string) string {
+		return "LoadModule headers_module " + lab.HTTPDModules + "/mod_headers.so\n" +
+			"Header add Set-Cookie \"ROUTEID=.%{BALANCER_WORKER_ROUTE}e; path=/\" env=BALANCER_ROUTE_CHANGED\n" +
+			"<Proxy balancer://c>\n    BalancerMember http://10.99.0.1:8080 route=t1\n    ProxySet stickysession=" + sticky + "\n</Proxy>\n" +
+			"ProxyPass / balancer://c/\n"
+	}
+	cases := []struct {
+		name   string
+		setup  func(w *lab.WebTier) *exec.Cmd
+		status probes.Status
+		says   string
+	}{
+		{"no balancer here", nil, probes.Warn, "if your balancer routes by the session id's suffix"},
+		{"mod_jk with sticky_session", func(w *lab.WebTier) *exec.Cmd {
+			w.ModJK(8081, jkWorkers, "JkMount /* lb")
+			return w.StartHTTPD(8081)
+		}, probes.Warn, "mod_jk balancer lb (sticky_session"},
+		{"mod_proxy on JSESSIONID", func(w *lab.WebTier) *exec.Cmd {
+			w.ModProxy(8081, proxy("JSESSIONID|jsessionid"))
+			return w.StartHTTPD(8081)
+		}, probes.Warn, "balancer://c (stickysession=JSESSIONID|jsessionid"},
+		{"mod_proxy on its own ROUTEID cookie", func(w *lab.WebTier) *exec.Cmd {
+			w.ModProxy(8081, proxy("ROUTEID"))
+			return w.StartHTTPD(8081)
+		}, probes.Pass, "none is needed: balancer://c (stickysession=ROUTEID"},
+		{"nginx hash of the whole session id", func(w *lab.WebTier) *exec.Cmd {
+			w.Nginx(8081, "hash $cookie_JSESSIONID consistent;\n    server 10.99.0.1:8080;")
+			return w.StartNginx(8081)
+		}, probes.Pass, "nginx upstream tomcats (hash"},
+		{"an nginx map on the route", func(w *lab.WebTier) *exec.Cmd {
+			w.Nginx(8081, "server 10.99.0.1:8080;")
+			w.Write("etc/nginx/conf.d/cluster.conf", "upstream tomcats { server 10.99.0.1:8080; }\nupstream tomcat1 { server 10.99.0.1:8080; }\n"+
+				"map $cookie_JSESSIONID $node {\n    ~\\.tomcat1$ tomcat1;\n    default tomcats;\n}\n"+
+				"server {\n    listen 10.99.0.1:8081;\n    location / { proxy_pass http://$node; }\n}\n")
+			return w.StartNginx(8081)
+		}, probes.Warn, "nginx map $node"},
+		{"HAProxy's own cookie", func(w *lab.WebTier) *exec.Cmd {
+			file := l.WriteFile("haproxy-front.cfg", "global\n    maxconn 64\ndefaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n"+
+				"frontend www\n    bind 10.99.0.1:8092\n    default_backend tomcats\nbackend tomcats\n    cookie SERVERID insert indirect nocache\n    server tomcat1 10.99.0.1:8080 cookie t1\n")
+			hp := h.Start(lab.Private{}, "haproxy-front", "haproxy", "-db", "-f", file)
+			h.WaitListening(t, "10.99.0.1:8092")
+			return hp
+		}, probes.Pass, "HAProxy backend tomcats (cookie SERVERID insert"},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := h.NewWebTier(fmt.Sprintf("front%d", i))
+			if c.setup != nil {
+				defer w.Stop(c.setup(w))
+			}
+			rep, _ := preflightJSON(t, h, w.View(), "--skip", "ntp.sync", "--tomcat", base, "--tomcat-home", lab.TomcatHome)
+			got := check(t, rep, "tomcat.jvmroute")
+			if got.Status != c.status || !strings.Contains(got.Summary, c.says) {
+				t.Errorf("tomcat.jvmroute = %s %q; want %s saying %q", got.Status, got.Summary, c.status, c.says)
+			}
+		})
 	}
 }

@@ -63,7 +63,7 @@ func checks(s probes.Settings, choice Choice, found *tomcat.Found) []probes.Prob
 		tomcat.Cluster{Found: found},
 		tomcat.Classes{Found: found},
 		tomcat.Distributable{Found: found},
-		tomcat.JvmRoute{Found: found},
+		tomcat.JvmRoute{Found: found, Front: frontStickiness},
 		tomcat.ReceiverCheck{Found: found, Iface: s.Iface},
 		tomcat.MembershipCheck{Found: found, Iface: s.Iface},
 		tomcat.AJP{Found: found, LocalTargets: web.AJPTargets},
@@ -150,4 +150,10 @@ func IDs() []string {
 		out = append(out, p.ID())
 	}
 	return out
+}
+
+// frontStickiness is how this host's balancers keep sessions, for tomcat.jvmroute.
+func frontStickiness(env *probes.Env) (bySuffix, own []string) {
+	s := web.StickinessOf(env)
+	return s.BySuffix, s.Own
 }

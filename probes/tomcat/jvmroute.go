@@ -15,6 +15,10 @@ import (
 // between this host's instances, and can be matched by the route maps nginx setups use.
 type JvmRoute struct {
 	Found *Found
+	// Front says how the balancers of this host keep sessions (web.StickinessOf): the ones
+	// that route by the session id's suffix, and the ones that stick without it. Nil, or
+	// both empty, where no balancer runs here (a WAS host).
+	Front func(*probes.Env) (bySuffix, own []string)
 }
 
 // ID implements probes.Probe.
@@ -31,6 +35,10 @@ func (p JvmRoute) Run(ctx context.Context, env *probes.Env) probes.Result {
 	if p.Found == nil || len(p.Found.Instances) == 0 {
 		return noTomcat(p.ID(), p.Found)
 	}
+	var bySuffix, own []string
+	if p.Front != nil {
+		bySuffix, own = p.Front(env)
+	}
 	seen := map[string]string{} // jvmRoute -> where, across instances
 	var dups []string
 	rs := each(p.ID(), p.Found, func(in *Instance) probes.Result {
@@ -43,7 +51,7 @@ func (p JvmRoute) Run(ctx context.Context, env *probes.Env) probes.Result {
 				seen[r] = where
 			}
 		}
-		return judgeJvmRoute(in)
+		return judgeJvmRoute(in, bySuffix, own)
 	})
 	if len(dups) > 0 {
 		return probes.FailResult(p.ID(), "two instances on this host share a jvmRoute: "+dups[0]).
@@ -53,8 +61,11 @@ func (p JvmRoute) Run(ctx context.Context, env *probes.Env) probes.Result {
 	return merge(p.ID(), rs)
 }
 
-// judgeJvmRoute judges the first <Engine>: Tomcat's Service runs one.
-func judgeJvmRoute(in *Instance) probes.Result {
+// judgeJvmRoute judges the first <Engine>: Tomcat's Service runs one. A missing jvmRoute
+// matters only to a balancer that routes by the session id's suffix: it is a warning
+// naming the balancer where one of this host does, a pass where this host's balancers
+// stick by their own cookie, and a conditional warning where no balancer is known.
+func judgeJvmRoute(in *Instance, bySuffix, own []string) probes.Result {
 	const id = "tomcat.jvmroute"
 	engines := in.Engines()
 	if len(engines) == 0 {
@@ -64,10 +75,19 @@ func judgeJvmRoute(in *Instance) probes.Result {
 	route := e.JvmRoute
 	ev := map[string]any{"base": in.Base, "jvmRoute": route, "file": in.pos(e.El)}
 	switch {
+	case route == "" && len(bySuffix) == 0 && len(own) > 0:
+		ev["balancers"] = own
+		return probes.PassResult(id, fmt.Sprintf("%s: no jvmRoute on <Engine name=%q> (%s), and none is needed: %s sticks without it", in.Label(), e.Name, in.pos(e.El), strings.Join(own, "; "))).With("", "", ev)
 	case route == "":
-		return probes.WarnResult(id, fmt.Sprintf("%s: <Engine name=%q> at %s has no jvmRoute: sticky sessions cannot work", in.Label(), e.Name, in.pos(e.El))).
-			With("mod_jk and nginx route maps send a session back to its node by the suffix jvmRoute adds to the session id; without it every request may land on another node",
-				fmt.Sprintf("set jvmRoute on <Engine> at %s to the name of this node's worker in workers.properties (tomcat1, tomcat2, ...)", in.pos(e.El)), ev)
+		fix := fmt.Sprintf("set jvmRoute on <Engine> at %s to the name of this node's worker in workers.properties (tomcat1, tomcat2, ...)", in.pos(e.El))
+		if len(bySuffix) > 0 {
+			ev["balancers"] = bySuffix
+			return probes.WarnResult(id, fmt.Sprintf("%s: <Engine name=%q> at %s has no jvmRoute, and %s routes by it: sticky sessions cannot work", in.Label(), e.Name, in.pos(e.El), strings.Join(bySuffix, "; "))).
+				With("it sends a session back to its node by the route jvmRoute adds after the session id's dot; without it every request may land on another node", fix, ev)
+		}
+		return probes.WarnResult(id, fmt.Sprintf("%s: <Engine name=%q> at %s has no jvmRoute: if your balancer routes by the session id's suffix (mod_jk, mod_proxy stickysession=JSESSIONID, an nginx map), sticky sessions cannot work", in.Label(), e.Name, in.pos(e.El))).
+			With("those balancers send a session back to its node by the route jvmRoute adds after the session id's dot; one that sticks by a cookie of its own (HAProxy cookie insert, mod_proxy stickysession=ROUTEID) or a hash of the whole id does not need it",
+				fix+", if the balancer routes by it", ev)
 	case strings.Contains(route, "."):
 		return probes.WarnResult(id, fmt.Sprintf("%s: jvmRoute %q contains a dot", in.Label(), route)).
 			With("balancers take the route from the session id after the dot; a dot inside the route makes them read only part of it",

@@ -39,6 +39,9 @@ type Balancer struct {
 	// listenIPs are the addresses the server listens on, by port ("" for all of the
 	// host's): httpd's Listen directives.
 	listenIPs map[int]string
+	// bySuffix is set where it keeps a session on its node by the route after the session
+	// id's dot, which Tomcat's jvmRoute puts there (mod_jk with sticky_session).
+	bySuffix bool
 }
 
 // servedPath is a URL pattern a balancer is mounted on, and where it applies.
@@ -129,6 +132,9 @@ func modJKBalancers(env *probes.Env, conf *HTTPDConfig) []Balancer {
 			continue
 		}
 		bal := Balancer{Name: n, Server: "mod_jk", Where: path, route: conf.serverFor, names: conf.names, listenIPs: conf.listenIPs()}
+		if sticky, ok := w.Sticky(); ok && sticky {
+			bal.bySuffix = true
+		}
 		if v, ok := w.Get("balance_workers"); ok {
 			bal.Where = path + ":" + strconv.Itoa(v.Line)
 		}
