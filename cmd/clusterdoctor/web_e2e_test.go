@@ -293,7 +293,8 @@ StartServers 1
 ServerLimit 1
 ThreadsPerChild 8
 MaxRequestWorkers 8
-JkWorkersFile conf/workers.properties
+Define JKCONF conf
+JkWorkersFile ${JKCONF}/${JK_WORKERS_NAME}
 JkShmFile %[1]s/jk.shm
 JkLogFile %[1]s/jk.log
 <IfDefine CLUSTER>
@@ -305,6 +306,8 @@ JkMount /* nosuchworker
 </IfDefine>
 `, run, lab.HTTPDModules),
 		"conf/workers.properties": workers + jkStatusWorker,
+		// what apache2ctl would source; the running httpd below gets it in its environment
+		"envvars": "export JK_WORKERS_NAME=workers.properties\n",
 	})
 	ndir := l.Path("own-nginx")
 	writeTree(t, ndir, map[string]string{
@@ -327,7 +330,8 @@ JkMount /* nosuchworker
 	}
 	// CLUSTER is defined by a -C directive, and nginx's http block comes from -g: both read
 	// as the servers read them, or ajp.workers fails and web.upstreams finds nothing.
-	w.Start(lab.Private{}, "own-httpd", "apache2", "-d", dir, "-f", "conf/httpd.conf", "-DFOREGROUND", "-C", "Define CLUSTER")
+	// JkWorkersFile is ${JKCONF}/${JK_WORKERS_NAME}: a Define and httpd's environment.
+	w.Start(lab.Private{Env: []string{"JK_WORKERS_NAME=workers.properties"}}, "own-httpd", "apache2", "-d", dir, "-f", "conf/httpd.conf", "-DFOREGROUND", "-C", "Define CLUSTER")
 	w.Start(lab.Private{}, "own-nginx", "nginx", "-p", ndir, "-c", "conf/nginx.conf", "-g", "daemon off; include http.conf;")
 	for _, port := range []string{"8090", "8091"} {
 		w.WaitListening(t, "10.99.0.10:"+port)

@@ -69,7 +69,7 @@ func TestCommandLineDirectives(t *testing.T) {
 		"srv/nginx/nginx.conf":              "events {}\n",
 		"srv/nginx/extra.conf":              "http {\nupstream ups { server 10.0.0.9:8080; }\nserver { listen 8091; location / { proxy_pass http://ups; } }\n}\n",
 	})
-	c := loadHTTPDWith(&probes.Env{Root: root}, "/srv/httpd/conf/httpd.conf", "/srv/httpd", []string{}, []string{"Define X"}, []string{"JkMount /app/* lb"})
+	c := loadHTTPDWith(&probes.Env{Root: root}, "/srv/httpd/conf/httpd.conf", "/srv/httpd", []string{}, []string{"Define X"}, []string{"JkMount /app/* lb"}, nil)
 	var mounts []string
 	for _, d := range c.All("JkMount") {
 		mounts = append(mounts, d.File+": "+strings.Join(d.Args, " "))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -55,6 +56,9 @@ type HTTPDConfig struct {
 	// defined are the parameters <IfDefine> tests (-D and Define so far); nil when no
 	// running httpd says, and every <IfDefine> is then read as holding.
 	defined map[string]bool
+	// vars are the variables Define NAME VALUE has set so far; environ is httpd's
+	// environment (httpdEnviron). ${NAME} is expanded from them, in that order.
+	vars, environ map[string]string
 	// env reads the files as the httpd process sees them (its mount namespace).
 	env *probes.Env
 }
@@ -84,7 +88,7 @@ func HTTPDs(env *probes.Env) []*HTTPDConfig {
 		}
 		seen[key] = true
 		// as httpd started without -D has none defined (a file named by --httpd-conf too)
-		c := loadHTTPDWith(viewOf(env, p.pid), file, root, append([]string{}, defines...), opts['C'], opts['c'])
+		c := loadHTTPDWith(viewOf(env, p.pid), file, root, append([]string{}, defines...), opts['C'], opts['c'], httpdEnviron(env, p.pid, root))
 		c.PID = p.pid
 		out = append(out, c)
 	}
@@ -110,13 +114,14 @@ func LoadHTTPD(env *probes.Env) *HTTPDConfig {
 // loadHTTPD reads main and what it includes, ServerRoot root, as an httpd started with
 // the -D parameters defines reads it (defines nil: not known).
 func loadHTTPD(env *probes.Env, main, root string, defines []string) *HTTPDConfig {
-	return loadHTTPDWith(env, main, root, defines, nil, nil)
+	return loadHTTPDWith(env, main, root, defines, nil, nil, httpdEnviron(env, 0, root))
 }
 
 // loadHTTPDWith reads main as loadHTTPD does, with the directives of httpd's -C before it
-// and of -c after it, as httpd takes them.
-func loadHTTPDWith(env *probes.Env, main, root string, defines, before, after []string) *HTTPDConfig {
-	c := &HTTPDConfig{Main: main, ServerRoot: root, loaded: map[string]bool{}, env: env}
+// and of -c after it, as httpd takes them, and ${NAME} expanded from environ where no
+// Define sets it.
+func loadHTTPDWith(env *probes.Env, main, root string, defines, before, after []string, environ map[string]string) *HTTPDConfig {
+	c := &HTTPDConfig{Main: main, ServerRoot: root, loaded: map[string]bool{}, env: env, vars: map[string]string{}, environ: environ}
 	for _, name := range compiledIn {
 		c.loaded[name] = true
 	}
@@ -180,6 +185,9 @@ func (c *HTTPDConfig) readText(env *probes.Env, file string, b []byte, depth int
 			if !s.decided && s.Line < upTo {
 				s.decided = true
 				if c.holds(s.Context) {
+					for i, a := range s.vh.Addrs {
+						s.vh.Addrs[i] = c.expand(a)
+					}
 					c.VHosts = append(c.VHosts, s.vh)
 				} else {
 					s.vh = nil
@@ -192,6 +200,13 @@ func (c *HTTPDConfig) readText(env *probes.Env, file string, b []byte, depth int
 		if !c.holds(d.Context) {
 			continue // httpd skips what an <IfModule> of a module it has not loaded holds
 		}
+		if slices.ContainsFunc(d.Args, func(a string) bool { return strings.Contains(a, "${") }) {
+			args := make([]string, len(d.Args))
+			for i, a := range d.Args {
+				args[i] = c.expand(a)
+			}
+			d.Args = args
+		}
 		in := vh
 		for _, s := range vhosts {
 			if s.Holds(d) && s.vh != nil {
@@ -203,8 +218,8 @@ func (c *HTTPDConfig) readText(env *probes.Env, file string, b []byte, depth int
 			c.ServerRoot = d.Args[0]
 		case d.Is("LoadModule") && len(d.Args) > 0:
 			c.loaded[moduleName(d.Args[0])] = true
-		case d.Is("Define") && len(d.Args) > 0 && c.defined != nil:
-			c.defined[d.Args[0]] = true
+		case (d.Is("Define") || d.Is("UnDefine")) && len(d.Args) > 0:
+			c.define(Directive{Directive: d})
 		case (d.Is("Include") || d.Is("IncludeOptional")) && len(d.Args) == 1:
 			files := c.glob(env, d.Args[0])
 			if len(files) == 0 && d.Is("Include") && !strings.ContainsAny(d.Args[0], "*?[") {
