@@ -129,11 +129,15 @@ func TestTomcatLint(t *testing.T) {
 				"webapps/mgr/index.jsp":                    "x",
 				"webapps/onlyconf/index.jsp":               "x",
 				"conf/Catalina/localhost/context.xml.keep": "",
+				// declared ISO-8859-1, as Tomcat 7 and 8 ship theirs: é is the byte 0xE9
+				"webapps/latin/WEB-INF/web.xml": "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<web-app xmlns=\"https://jakarta.ee/xml/ns/jakartaee\" version=\"6.0\">\n" +
+					"  <display-name>Caf\xe9</display-name>\n  <distributable/>\n</web-app>\n",
+				"webapps/latin/index.jsp": "x",
 			},
-			tomcat:  []string{"Register manager [localhost#] to cluster", "Register manager [localhost#/shop] to cluster", "does not implement ClusterManager"},
+			tomcat:  []string{"Register manager [localhost#] to cluster", "Register manager [localhost#/shop] to cluster", "Register manager [localhost#/latin] to cluster", "does not implement ClusterManager"},
 			started: true,
 			id:      "tomcat.distributable", status: probes.Warn,
-			says: []string{"2 of 6 applications replicate", "localhost/, localhost/shop"}},
+			says: []string{"3 of 7 applications replicate", "localhost/, localhost/latin, localhost/shop"}},
 		{name: "AJP requires a secret and has none (9.0.31+ default)",
 			conf:   tcConf{JvmRoute: "tomcat1", AJP: `<Connector protocol="AJP/1.3" address="10.99.0.1" port="8009"/>`},
 			tomcat: []string{"secretRequired=\"true\" but the secret attribute is either null"}, started: true,

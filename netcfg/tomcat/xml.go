@@ -160,6 +160,7 @@ func (p *parser) parse(b []byte, file string, fragment bool, entities map[string
 	}
 	d := xml.NewDecoder(bytes.NewReader(src))
 	d.Strict = true
+	d.CharsetReader = charsetReader
 	d.Entity = entityValues(entities)
 	var stack []*Element
 	var top []*Element
