@@ -164,6 +164,11 @@ func TestTomcatLint(t *testing.T) {
                     tempDir="/tmp/war-temp/" deployDir="/tmp/war-deploy/" watchDir="/tmp/war-listen/" watchEnabled="false"/>`},
 			tomcat: []string{"FarmWarDeployer can only work as host cluster subelement!"}, started: true,
 			id: "tomcat.deployer", status: probes.Warn, says: []string{"FarmWarDeployer", "ignores it"}},
+		{name: "an Interceptor directly under Cluster",
+			conf: tcConf{JvmRoute: "tomcat1", Extra: `<Interceptor className="org.apache.catalina.tribes.group.interceptors.EncryptInterceptor"
+                    encryptionKey="cafebabefeedbeefbeefcafebabefeed"/>`},
+			tomcat: []string{"No rules found matching [Server/Service/Engine/Cluster/Interceptor]"}, started: true,
+			id: "tomcat.cluster", status: probes.Warn, says: []string{"Tomcat ignores <Interceptor className=\"org.apache.catalina.tribes.group.interceptors.EncryptInterceptor\">", "(it belongs inside <Channel>)"}},
 		{name: "no jvmRoute",
 			conf:    tcConf{},
 			started: true,

@@ -72,6 +72,12 @@ func judgeCluster(in *Instance) probes.Result {
 	const id = "tomcat.cluster"
 	c, _ := in.Cluster()
 	ev := map[string]any{"base": in.Base, "version": in.Version.String()}
+	ignored := in.ignoredClusterElements()
+	if c == nil && len(ignored) > 0 && ignored[0].El.Name == "Cluster" {
+		return probes.FailResult(id, fmt.Sprintf("%s: %s: sessions are not replicated", in.Label(), ignored[0].describe(in))).
+			With("Catalina's digester reads a <Cluster> only inside <Engine> or <Host>; anywhere else it logs \"No rules found matching\" and runs without it",
+				fmt.Sprintf("move the <Cluster> at %s inside <Engine>", in.pos(ignored[0].El)), ev)
+	}
 	if c == nil {
 		return probes.FailResult(id, fmt.Sprintf("%s has no <Cluster> in %s: sessions are not replicated", in.Label(), in.Rel(in.ServerFile))).
 			With("a <Cluster> inside a comment is no cluster; Tomcat only replicates with a Cluster element at Engine or Host level",
@@ -98,11 +104,18 @@ func judgeCluster(in *Instance) probes.Result {
 			notes = append(notes, fmt.Sprintf("%d <Cluster> elements in Engine %s (%s): Tomcat keeps only the last", len(e.Clusters), e.Name, strings.Join(lines, ", ")))
 		}
 	}
+	for _, g := range ignored {
+		notes = append(notes, g.describe(in))
+	}
 	summary := fmt.Sprintf("<Cluster> at %s level (%s): %s, %s", strings.ToLower(strings.Fields(c.Level)[0]), in.pos(c.El),
 		conf.SimpleName(c.ManagerClass()), membershipText(m))
 	if len(notes) > 0 {
+		fix := "remove the <Cluster> elements Tomcat does not use, so the file says what runs"
+		if len(ignored) > 0 {
+			fix = "move each ignored element where it belongs (Tomcat logs \"No rules found matching\" for it and runs without it: an EncryptInterceptor there encrypts nothing), or remove it"
+		}
 		return probes.WarnResult(id, summary+"; "+notes[0]).
-			With(strings.Join(notes, "; "), "remove the <Cluster> elements Tomcat does not use, so the file says what runs", ev)
+			With(strings.Join(notes, "; "), fix, ev)
 	}
 	return probes.PassResult(id, summary).With(strings.Join(in.Notes, "; "), "", ev)
 }

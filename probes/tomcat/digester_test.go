@@ -1,0 +1,54 @@
+package tomcat
+
+import (
+	"strings"
+	"testing"
+
+	conf "github.com/clusterdoctor/clusterdoctor/netcfg/tomcat"
+)
+
+// TestIgnoredClusterElements: what Tomcat's digester matches no rule for, per release.
+func TestIgnoredClusterElements(t *testing.T) {
+	server := func(engine string) string {
+		return `<Server><Service name="Catalina"><Engine name="Catalina">` + engine + `</Engine></Service></Server>`
+	}
+	cases := []struct {
+		name, xml, version string
+		want               []string // "PATH|belongs" of each ignored element
+	}{
+		{"the how-to's block", server(`<Cluster><Manager/><Channel><Membership/><Receiver/><Sender><Transport/></Sender><Interceptor/></Channel><Valve/><ClusterListener/></Cluster>`), "10.1.20", nil},
+		{"an Interceptor directly under Cluster", server(`<Cluster><Channel/><Interceptor className="org.apache.catalina.tribes.group.interceptors.EncryptInterceptor"/></Cluster>`), "10.1.20",
+			[]string{"Server/Service/Engine/Cluster/Interceptor|inside <Channel>"}},
+		{"what is inside an ignored element is not named", server(`<Cluster><Membership><Member/></Membership></Cluster>`), "10.1.20",
+			[]string{"Server/Service/Engine/Cluster/Membership|inside <Channel>"}},
+		{"lower case", server(`<Cluster><Channel><interceptor/></Channel></Cluster>`), "9.0.80",
+			[]string{"Server/Service/Engine/Cluster/Channel/interceptor|spelt <Interceptor>, inside <Channel>"}},
+		{"StaticMembershipService's members from 9.0.11", server(`<Cluster><Channel><Membership><Member/><LocalMember/></Membership></Channel></Cluster>`), "9.0.11", nil},
+		{"not in 8.5", server(`<Cluster><Channel><Membership><Member/></Membership></Channel></Cluster>`), "8.5.100",
+			[]string{"Server/Service/Engine/Cluster/Channel/Membership/Member|inside <Channel><Interceptor>"}},
+		{"a Cluster at Service level", `<Server><Service><Cluster/><Engine/></Service></Server>`, "10.1.20",
+			[]string{"Server/Service/Cluster|inside <Engine> or <Host>"}},
+		{"at Host level", server(`<Host name="localhost"><Cluster><Channel/><Deployer/></Cluster></Host>`), "10.1.20", nil},
+		{"a Cluster in a Context", server(`<Host name="localhost"><Context><Cluster/></Context></Host>`), "10.1.20",
+			[]string{"Server/Service/Engine/Host/Context/Cluster|inside <Engine> or <Host>"}},
+		{"an unknown element", server(`<Cluster><Channel><Reciever/></Channel></Cluster>`), "10.1.20",
+			[]string{"Server/Service/Engine/Cluster/Channel/Reciever|"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			root, err := conf.ParseXML(strings.NewReader(c.xml), "conf/server.xml", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, _ := ParseVersion(c.version)
+			in := &Instance{Raw: root, Version: v}
+			var got []string
+			for _, g := range in.ignoredClusterElements() {
+				got = append(got, g.Path+"|"+g.Belongs)
+			}
+			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+				t.Errorf("ignored = %q; want %q", got, c.want)
+			}
+		})
+	}
+}
