@@ -92,6 +92,10 @@ func TestTomcatLint(t *testing.T) {
 		status  probes.Status
 		says    []string
 		request string // a page to request once started
+		// javaOpts are the JVM's options; routeless asks for a session once started and
+		// requires its id to carry no route (no ".ROUTE" suffix)
+		javaOpts  string
+		routeless bool
 		args    []string
 		// web is this host's /etc/apache2 and /etc/libapache2-mod-jk ("stock": Debian's
 		// own, as installed; nil: none)
@@ -169,6 +173,9 @@ func TestTomcatLint(t *testing.T) {
                     encryptionKey="cafebabefeedbeefbeefcafebabefeed"/>`},
 			tomcat: []string{"No rules found matching [Server/Service/Engine/Cluster/Interceptor]"}, started: true,
 			id: "tomcat.cluster", status: probes.Warn, says: []string{"Tomcat ignores <Interceptor className=\"org.apache.catalina.tribes.group.interceptors.EncryptInterceptor\">", "(it belongs inside <Channel>)"}},
+		{name: "-DjvmRoute, which Tomcat 10.1 ignores",
+			conf: tcConf{}, javaOpts: "-DjvmRoute=tomcat1", started: true, routeless: true,
+			id: "tomcat.jvmroute", status: probes.Warn, says: []string{"-DjvmRoute=tomcat1", "sets no jvmRoute: Tomcat ignores it since 10.1.0", `set jvmRoute="${jvmRoute}"`}},
 		{name: "no jvmRoute",
 			conf:    tcConf{},
 			started: true,
@@ -193,12 +200,18 @@ func TestTomcatLint(t *testing.T) {
 			if hosts == "" {
 				hosts = hostsFor("was1", "10.99.0.1")
 			}
-			tc := a.StartTomcat(lab.TomcatSpec{Name: fmt.Sprintf("lint%d", i), Files: files, Hostname: "was1", Hosts: hosts})
+			tc := a.StartTomcat(lab.TomcatSpec{Name: fmt.Sprintf("lint%d", i), Files: files, Hostname: "was1", Hosts: hosts, JavaOpts: c.javaOpts})
 			defer tc.Stop()
 			if c.started {
 				tc.Started(t)
 			}
 			log := tc.WaitLog(t, 90*time.Second, c.tomcat...)
+			if c.routeless {
+				code, id := get(t, inside(a), "http://10.99.0.1:8080/")
+				if id = strings.TrimSpace(id); code != 200 || id == "" || strings.Contains(id, ".") {
+					t.Errorf("GET /: %d, session id %q; want one without a route", code, id)
+				}
+			}
 			if c.request != "" {
 				requestIn(t, a, "http://10.99.0.1:8080"+c.request)
 				tc.WaitFile(t, "localhost.", 10*time.Second, "setAttribute: Non-serializable attribute [loginStatus]")

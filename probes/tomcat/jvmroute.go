@@ -74,6 +74,21 @@ func judgeJvmRoute(in *Instance, bySuffix, own []string) probes.Result {
 	e := engines[0]
 	route := e.JvmRoute
 	ev := map[string]any{"base": in.Base, "jvmRoute": route, "file": in.pos(e.El)}
+	from := in.attrFrom(e.El, "jvmRoute")
+	if prop, ok := in.propOf("jvmRoute"); ok && route == "" {
+		if !jvmRoutePropertyRead(in.Version) {
+			version := "Tomcat 10.1 and later ignore it"
+			if !in.Version.IsZero() {
+				version = fmt.Sprintf("Tomcat ignores it since 10.1.0, and this is %s", in.Version)
+			}
+			ev["property"] = prop.Value
+			return probes.WarnResult(id, fmt.Sprintf("%s: -DjvmRoute=%s (%s) sets no jvmRoute: %s, and <Engine name=%q> at %s has none", in.Label(), prop.Value, prop.From, version, e.Name, in.pos(e.El))).
+				With("StandardEngine took its default jvmRoute from the jvmRoute system property until 10.1; now the session ids carry no route, and a balancer that routes by it loses stickiness",
+					fmt.Sprintf("set jvmRoute=\"${jvmRoute}\" on <Engine> at %s (Tomcat replaces ${jvmRoute} with the system property)", in.pos(e.El)), ev)
+		}
+		route, from = prop.Value, fmt.Sprintf(" (from -DjvmRoute, %s: StandardEngine's default before 10.1)", prop.From)
+		ev["jvmRoute"] = route
+	}
 	switch {
 	case route == "" && len(bySuffix) == 0 && len(own) > 0:
 		ev["balancers"] = own
@@ -97,5 +112,9 @@ func judgeJvmRoute(in *Instance, bySuffix, own []string) probes.Result {
 			With("map $cookie_jsessionid $route { ~\\.(?P<route>\\w+)$ $route; } captures letters, digits and underscores only, so sessions of this node lose their stickiness behind nginx",
 				"use letters, digits and underscores only (tomcat_1 rather than tomcat-1)", ev)
 	}
-	return probes.PassResult(id, fmt.Sprintf("%s: jvmRoute %s (%s)%s", in.Label(), route, in.pos(e.El), in.attrFrom(e.El, "jvmRoute"))).With("", "", ev)
+	return probes.PassResult(id, fmt.Sprintf("%s: jvmRoute %s (%s)%s", in.Label(), route, in.pos(e.El), from)).With("", "", ev)
 }
+
+// jvmRoutePropertyRead reports whether StandardEngine of this release takes a missing
+// jvmRoute from -DjvmRoute: before 10.1.0, and not assumed where the release is unknown.
+func jvmRoutePropertyRead(v Version) bool { return !v.IsZero() && !noJvmRouteProperty.In(v) }

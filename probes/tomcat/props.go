@@ -53,3 +53,11 @@ func (p *Props) Sources(raw string) []string {
 	}
 	return out
 }
+
+// propOf is a system property of the instance's JVM, where its properties are known.
+func (in *Instance) propOf(name string) (Prop, bool) {
+	if in.Props == nil {
+		return Prop{}, false
+	}
+	return in.Props.Get(name)
+}

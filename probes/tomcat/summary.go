@@ -53,8 +53,8 @@ func (in *Instance) Summary() Summary {
 	c, eng := in.Cluster()
 	if eng != nil {
 		s.JvmRoute = eng.JvmRoute
-		if s.JvmRoute == "" && in.Props != nil { // StandardEngine falls back to -DjvmRoute
-			s.JvmRoute, _ = in.Props.Lookup("jvmRoute")
+		if s.JvmRoute == "" && in.Props != nil && jvmRoutePropertyRead(in.Version) {
+			s.JvmRoute, _ = in.Props.Lookup("jvmRoute") // StandardEngine's fallback before 10.1
 		}
 	}
 	if c == nil {

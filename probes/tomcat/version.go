@@ -84,6 +84,10 @@ var (
 	// ajpLoopback: the AJP connector listens on loopback and requires a secret by default
 	// (CVE-2020-1938, "Ghostcat").
 	ajpLoopback = Since{"7.0": 100, "8.5": 51, "9.0": 31, "10.0": 0}
+	// noJvmRouteProperty: StandardEngine no longer takes its jvmRoute from the jvmRoute
+	// system property (-DjvmRoute) when the Engine sets none (10.1.0-M17, changelog
+	// "Remove the jvmRoute system property").
+	noJvmRouteProperty = Since{"10.1": 0}
 	// encryptReplay: EncryptInterceptor's replay protection, a change of its wire format.
 	encryptReplay = Since{"9.0": 119, "10.1": 56, "11.0": 23}
 	// encryptGCM: EncryptInterceptor's default encryptionAlgorithm becomes
