@@ -38,7 +38,7 @@ type TomcatSpec struct {
 	Files    map[string]string
 	Hostname string
 	Hosts    string
-	// JavaOpts is JAVA_OPTS; the heap is kept small by default.
+	// JavaOpts are added to JAVA_OPTS, after the lab's own (a small heap).
 	JavaOpts string
 }
 
@@ -81,10 +81,7 @@ func (h *Host) StartTomcatUnit(j *Journald, unit string, spec TomcatSpec) *Tomca
 func (h *Host) tomcat(spec TomcatSpec) *Tomcat {
 	base := h.lab.TomcatBase(spec.Name, spec.Files)
 	resolv := h.lab.WriteFile("resolv-"+spec.Name, "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
-	opts := spec.JavaOpts
-	if opts == "" {
-		opts = "-Xms32m -Xmx128m -XX:TieredStopAtLevel=1 -Djava.awt.headless=true"
-	}
+	opts := strings.TrimSpace("-Xms32m -Xmx128m -XX:TieredStopAtLevel=1 -Djava.awt.headless=true " + spec.JavaOpts)
 	priv := Private{Hosts: spec.Hosts, Hostname: spec.Hostname, Binds: map[string]string{"/etc/resolv.conf": resolv},
 		Env: []string{"CATALINA_HOME=" + TomcatHome, "CATALINA_BASE=" + base, "CATALINA_TMPDIR=" + base + "/temp", "JAVA_OPTS=" + opts}}
 	return &Tomcat{Base: base, Log: filepath.Join(base, "logs", "catalina.out"), Priv: priv, host: h}
