@@ -96,7 +96,7 @@ func TestTomcatLint(t *testing.T) {
 		// requires its id to carry no route (no ".ROUTE" suffix)
 		javaOpts  string
 		routeless bool
-		args    []string
+		args      []string
 		// web is this host's /etc/apache2 and /etc/libapache2-mod-jk ("stock": Debian's
 		// own, as installed; nil: none)
 		web map[string]string
@@ -176,6 +176,10 @@ func TestTomcatLint(t *testing.T) {
 		{name: "-DjvmRoute, which Tomcat 10.1 ignores",
 			conf: tcConf{}, javaOpts: "-DjvmRoute=tomcat1", started: true, routeless: true,
 			id: "tomcat.jvmroute", status: probes.Warn, says: []string{"-DjvmRoute=tomcat1", "sets no jvmRoute: Tomcat ignores it since 10.1.0", `set jvmRoute="${jvmRoute}"`}},
+		{name: "two Engines of one name",
+			conf: tcConf{JvmRoute: "tomcat1"}, files: map[string]string{"conf/server.xml": tcConf{JvmRoute: "tomcat1"}.twoEngines()},
+			tomcat: []string{"Creation of the naming context failed"}, started: true,
+			id: "tomcat.cluster", status: probes.Warn, says: []string{`two <Engine name="Catalina"> in one server.xml`, "give each <Engine> a name of its own"}},
 		{name: "no jvmRoute",
 			conf:    tcConf{},
 			started: true,
@@ -268,7 +272,7 @@ func TestTomcatTwoInstancesOneReceiverPort(t *testing.T) {
 	a := l.AddHost("was1", 1)
 	a.AddMulticastRoute()
 	hosts := hostsFor("was1", "10.99.0.1")
-	one := a.StartTomcat(lab.TomcatSpec{Name: "one", Files: tcConf{JvmRoute: "one"}.files(), Hostname: "was1", Hosts: hosts})
+	one := a.StartTomcat(lab.TomcatSpec{Name: "one", Files: tcConf{JvmRoute: "one", Shutdown: 8005}.files(), Hostname: "was1", Hosts: hosts})
 	one.WaitLog(t, 90*time.Second, "Receiver Server Socket bound to:[/10.99.0.1:4000]")
 	two := a.StartTomcat(lab.TomcatSpec{Name: "two", Files: tcConf{JvmRoute: "two", HTTPPort: 8081}.files(), Hostname: "was1", Hosts: hosts})
 	two.WaitLog(t, 90*time.Second, "Receiver Server Socket bound to:[/10.99.0.1:4001]")
@@ -298,6 +302,20 @@ func TestTomcatTwoInstancesOneReceiverPort(t *testing.T) {
 	}
 	if !strings.Contains(fmt.Sprint(got.Evidence), three.Base) {
 		t.Errorf("tomcat.receiver does not name %s: %s %v", three.Base, got.Summary, got.Evidence)
+	}
+
+	// A fourth with the first one's shutdown port stops right after it started.
+	four := a.StartTomcat(lab.TomcatSpec{Name: "four", Files: tcConf{JvmRoute: "four", HTTPPort: 8083, Shutdown: 8005, Receiver: `port="4200"`}.files(), Hostname: "was1", Hosts: hosts})
+	four.WaitLog(t, 90*time.Second, "Failed to create server shutdown socket on address [localhost] and port [8005]", "Address already in use")
+	cmd = a.Command(wasView(t, a, "was1"), binary, "preflight", "-o", "json", "--skip", "ntp.sync")
+	cmd.Env = append(cmd.Environ(), "CATALINA_BASE="+four.Base)
+	r = execute(t, cmd)
+	rep = probes.Report{}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("preflight: exit %d, output is not JSON: %v\n%s", r.code, err, r.stderr)
+	}
+	if got := check(t, rep, "tomcat.cluster"); got.Status != probes.Fail || !strings.Contains(got.Summary, "two instances listen on port 8005: shutdown port of") {
+		t.Errorf("tomcat.cluster = %s %q; want fail naming the shared shutdown port", got.Status, got.Summary)
 	}
 }
 

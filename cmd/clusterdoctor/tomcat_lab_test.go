@@ -22,12 +22,16 @@ type tcConf struct {
 	Extra        string   // more elements inside <Cluster> (a Deployer)
 	AJP          string   // the AJP <Connector>; "" for none
 	HTTPPort     int      // 8080 by default
+	Shutdown     int      // the <Server> shutdown port; -1 (none) by default
 	NoCluster    bool
 }
 
 func (c tcConf) serverXML() string {
 	if c.HTTPPort == 0 {
 		c.HTTPPort = 8080
+	}
+	if c.Shutdown == 0 {
+		c.Shutdown = -1
 	}
 	route := ""
 	if c.JvmRoute != "" {
@@ -76,7 +80,7 @@ func (c tcConf) serverXML() string {
 		cluster = "\n        <!-- <Cluster className=\"org.apache.catalina.ha.tcp.SimpleTcpCluster\"/> -->"
 	}
 	return fmt.Sprintf(`<?xml version="1.0" encoding="UTF-8"?>
-<Server port="-1" shutdown="SHUTDOWN">
+<Server port="%d" shutdown="SHUTDOWN">
   <Listener className="org.apache.catalina.startup.VersionLoggerListener" />
   <Service name="Catalina">
     <Connector port="%d" protocol="HTTP/1.1" connectionTimeout="20000"/>
@@ -86,7 +90,20 @@ func (c tcConf) serverXML() string {
     </Engine>
   </Service>
 </Server>
-`, c.HTTPPort, c.AJP, route, cluster)
+`, c.Shutdown, c.HTTPPort, c.AJP, route, cluster)
+}
+
+// twoEngines is the server.xml with a second <Service> of its own name whose Engine has
+// the same name as the first's, on HTTP port 8081 and without a cluster.
+func (c tcConf) twoEngines() string {
+	x := c.serverXML()
+	second := x[strings.Index(x, "  <Service"):strings.Index(x, "</Server>")]
+	second = strings.Replace(second, `<Service name="Catalina">`, `<Service name="Other">`, 1)
+	second = strings.Replace(second, fmt.Sprintf(`port="%d"`, c.HTTPPort), `port="8081"`, 1)
+	if i, j := strings.Index(second, "<Cluster"), strings.Index(second, "</Cluster>"); i >= 0 && j > i {
+		second = second[:i] + second[j+len("</Cluster>"):]
+	}
+	return strings.Replace(x, "</Server>", second+"</Server>", 1)
 }
 
 // distributableWebXML is a web.xml with <distributable/>; plainWebXML one without.

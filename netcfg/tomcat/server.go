@@ -12,6 +12,11 @@ import (
 type Server struct {
 	Root     *Element
 	Services []*Service
+	// Port is the shutdown port (8005 when absent; -1 none), on Address ("localhost" when
+	// absent); PortOffset is added to it and to every connector port (Tomcat 8.5.76,
+	// 9.0.13 and later).
+	Port, PortOffset int
+	Address          string
 }
 
 // Service is one <Service>.
@@ -103,7 +108,12 @@ func NewServer(root *Element) (*Server, error) {
 		}
 		return nil, &ParseError{File: fileOf(root), Line: lineOf(root), Err: fmt.Errorf("root element is <%s>, want <Server>", name)}
 	}
-	s := &Server{Root: root}
+	s := &Server{Root: root, Address: "localhost"}
+	s.Port, _ = intAttr(root, "port", 8005)
+	s.PortOffset, _ = intAttr(root, "portOffset", 0)
+	if v, ok := root.Get("address"); ok {
+		s.Address = strings.TrimSpace(v)
+	}
 	for _, se := range root.All("Service") {
 		svc := &Service{El: se, Name: se.Value("name")}
 		for _, ce := range se.All("Connector") {

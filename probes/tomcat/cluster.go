@@ -3,6 +3,7 @@ package tomcat
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,17 +36,32 @@ func (p Cluster) Run(ctx context.Context, env *probes.Env) probes.Result {
 	return merge(p.ID(), each(p.ID(), p.Found, judgeCluster))
 }
 
-// connectorClash fails when two instances of this host listen on one connector port (on
-// the same address, or one of them on every address): the second cannot bind it and
-// Tomcat logs "Address already in use".
+// connectorClash fails when two instances of this host listen on one port, a connector's
+// or the shutdown port (on the same address, or one of them on every address; each shifted
+// by <Server portOffset> where the release has it): the second cannot bind it and Tomcat
+// logs "Address already in use". The connector does not run; a Tomcat without its
+// shutdown port stops right after it started.
 func connectorClash(f *Found) *probes.Result {
 	type bound struct {
-		in   *Instance
-		c    *conf.Connector
-		addr string
+		in         *Instance
+		el         *conf.Element
+		what, addr string
 	}
 	byPort := map[int][]bound{}
 	for _, in := range f.Instances {
+		offset := 0
+		if in.Server != nil && (in.Version.IsZero() || portOffset.In(in.Version)) {
+			offset = in.Server.PortOffset
+		}
+		var listens []bound
+		var ports []int
+		if in.Server != nil && in.Server.Port > 0 {
+			addr := in.Server.Address
+			if addr == "localhost" {
+				addr = "127.0.0.1"
+			}
+			listens, ports = append(listens, bound{in, in.Server.Root, "shutdown port of ", addr}), append(ports, in.Server.Port+offset)
+		}
 		for _, c := range in.Connectors() {
 			if c.PortErr != "" || c.Port <= 0 {
 				continue
@@ -54,15 +70,19 @@ func connectorClash(f *Found) *probes.Result {
 			if addr == "" && c.AJP && (in.Version.IsZero() || ajpLoopback.In(in.Version)) {
 				addr = "127.0.0.1"
 			}
-			for _, o := range byPort[c.Port] {
-				if o.in != in && (o.addr == addr || o.addr == "" || addr == "") {
-					r := probes.FailResult("tomcat.cluster", fmt.Sprintf("two instances listen on port %d: %s and %s", c.Port, o.in.pos(o.c.El), in.pos(c.El))).
-						With("the one that starts second cannot bind the port (\"Address already in use\") and that connector does not run",
-							"give each instance its own connector ports", map[string]any{"instances": []string{o.in.Base, in.Base}, "port": c.Port})
+			listens, ports = append(listens, bound{in, c.El, "", addr}), append(ports, c.Port+offset)
+		}
+		for i, b := range listens {
+			port := ports[i]
+			for _, o := range byPort[port] {
+				if o.in != in && (o.addr == b.addr || o.addr == "" || b.addr == "") {
+					r := probes.FailResult("tomcat.cluster", fmt.Sprintf("two instances listen on port %d: %s%s and %s%s", port, o.what, o.in.pos(o.el), b.what, in.pos(b.el))).
+						With("the one that starts second cannot bind the port (\"Address already in use\"): a connector does not run, and a Tomcat without its shutdown port stops right after it started",
+							"give each instance its own ports (or its own <Server portOffset>)", map[string]any{"instances": []string{o.in.Base, in.Base}, "port": port})
 					return &r
 				}
 			}
-			byPort[c.Port] = append(byPort[c.Port], bound{in, c, addr})
+			byPort[port] = append(byPort[port], b)
 		}
 	}
 	return nil
@@ -85,7 +105,7 @@ func judgeCluster(in *Instance) probes.Result {
 	}
 	m := membershipOf(in, c)
 	ev["file"], ev["level"], ev["manager"], ev["membership"] = in.pos(c.El), c.Level, c.ManagerClass(), m.Kind
-	var notes []string
+	var notes, fixes []string
 	if cp := in.ClassPath(); in.Home != "" && cp.Count() > 0 {
 		for _, need := range []string{"org.apache.catalina.ha.ClusterRuleSet", "org.apache.catalina.tribes.Channel"} {
 			if _, ok := cp.Has(need); !ok {
@@ -102,20 +122,28 @@ func judgeCluster(in *Instance) probes.Result {
 				lines = append(lines, in.pos(cl.El))
 			}
 			notes = append(notes, fmt.Sprintf("%d <Cluster> elements in Engine %s (%s): Tomcat keeps only the last", len(e.Clusters), e.Name, strings.Join(lines, ", ")))
+			fixes = append(fixes, "remove the <Cluster> elements Tomcat does not use, so the file says what runs")
 		}
+	}
+	engineAt := map[string]string{}
+	for _, e := range in.Engines() {
+		if first, dup := engineAt[e.Name]; dup {
+			notes = append(notes, fmt.Sprintf("two <Engine name=%q> in one server.xml (%s and %s): Tomcat names MBeans and naming contexts by the Engine, so the second one's applications get no naming context (\"Creation of the naming context failed\")",
+				e.Name, first, in.pos(e.El)))
+			fixes = append(fixes, "give each <Engine> a name of its own")
+			continue
+		}
+		engineAt[e.Name] = in.pos(e.El)
 	}
 	for _, g := range ignored {
 		notes = append(notes, g.describe(in))
+		fixes = append(fixes, "move each ignored element where it belongs (Tomcat logs \"No rules found matching\" for it and runs without it: an EncryptInterceptor there encrypts nothing), or remove it")
 	}
 	summary := fmt.Sprintf("<Cluster> at %s level (%s): %s, %s", strings.ToLower(strings.Fields(c.Level)[0]), in.pos(c.El),
 		conf.SimpleName(c.ManagerClass()), membershipText(m))
 	if len(notes) > 0 {
-		fix := "remove the <Cluster> elements Tomcat does not use, so the file says what runs"
-		if len(ignored) > 0 {
-			fix = "move each ignored element where it belongs (Tomcat logs \"No rules found matching\" for it and runs without it: an EncryptInterceptor there encrypts nothing), or remove it"
-		}
 		return probes.WarnResult(id, summary+"; "+notes[0]).
-			With(strings.Join(notes, "; "), fix, ev)
+			With(strings.Join(notes, "; "), strings.Join(slices.Compact(fixes), "; "), ev)
 	}
 	return probes.PassResult(id, summary).With(strings.Join(in.Notes, "; "), "", ev)
 }

@@ -52,3 +52,45 @@ func TestIgnoredClusterElements(t *testing.T) {
 		})
 	}
 }
+
+// TestPortClash: instances of one host clash on a connector or shutdown port, each
+// shifted by <Server portOffset> where the release has it.
+func TestPortClash(t *testing.T) {
+	instance := func(base, server, version string) *Instance {
+		root, err := conf.ParseXML(strings.NewReader(server), base+"/conf/server.xml", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := conf.NewServer(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := ParseVersion(version)
+		return &Instance{Base: base, ServerFile: base + "/conf/server.xml", Raw: root, Server: s, Version: v}
+	}
+	const one = `<Server port="8005"><Service><Connector port="8080"/><Engine name="Catalina"/></Service></Server>`
+	cases := []struct {
+		name, two, version string
+		clash              string
+	}{
+		{"the same HTTP port", `<Server port="8006"><Service><Connector port="8080"/><Engine/></Service></Server>`, "10.1.20", "port 8080"},
+		{"the same shutdown port", `<Server port="8005"><Service><Connector port="8081"/><Engine/></Service></Server>`, "10.1.20", "port 8005: shutdown port of"},
+		{"no shutdown port", `<Server port="-1"><Service><Connector port="8081"/><Engine/></Service></Server>`, "10.1.20", ""},
+		{"portOffset", `<Server port="8005" portOffset="100"><Service><Connector port="8080"/><Engine/></Service></Server>`, "10.1.20", ""},
+		{"portOffset before 9.0.13", `<Server port="8005" portOffset="100"><Service><Connector port="8080"/><Engine/></Service></Server>`, "9.0.12", "port 8005"},
+		{"another shutdown address", `<Server port="8005" address="10.0.0.1"><Service><Connector port="8081"/><Engine/></Service></Server>`, "10.1.20", ""},
+		{"the shutdown port on another's connector", `<Server port="8080"><Service><Connector port="8081"/><Engine/></Service></Server>`, "10.1.20", "port 8080"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := &Found{Instances: []*Instance{instance("/srv/one", one, c.version), instance("/srv/two", c.two, c.version)}}
+			r := connectorClash(f)
+			switch {
+			case c.clash == "" && r != nil:
+				t.Errorf("clash: %s", r.Summary)
+			case c.clash != "" && (r == nil || !strings.Contains(r.Summary, c.clash)):
+				t.Errorf("clash = %v; want one naming %q", r, c.clash)
+			}
+		})
+	}
+}

@@ -84,6 +84,8 @@ var (
 	// ajpLoopback: the AJP connector listens on loopback and requires a secret by default
 	// (CVE-2020-1938, "Ghostcat").
 	ajpLoopback = Since{"7.0": 100, "8.5": 51, "9.0": 31, "10.0": 0}
+	// portOffset: <Server portOffset> shifts the shutdown port and every connector's.
+	portOffset = Since{"8.5": 76, "9.0": 13}
 	// noJvmRouteProperty: StandardEngine no longer takes its jvmRoute from the jvmRoute
 	// system property (-DjvmRoute) when the Engine sets none (10.1.0-M17, changelog
 	// "Remove the jvmRoute system property").
