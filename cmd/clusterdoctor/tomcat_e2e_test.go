@@ -180,6 +180,21 @@ func TestTomcatLint(t *testing.T) {
 			conf: tcConf{JvmRoute: "tomcat1"}, files: map[string]string{"conf/server.xml": tcConf{JvmRoute: "tomcat1"}.twoEngines()},
 			tomcat: []string{"Creation of the naming context failed"}, started: true,
 			id: "tomcat.cluster", status: probes.Warn, says: []string{`two <Engine name="Catalina"> in one server.xml`, "give each <Engine> a name of its own"}},
+		{name: "a static member's uniqueId of 3 bytes",
+			conf: tcConf{JvmRoute: "tomcat1", Membership: `<Membership className="org.apache.catalina.tribes.membership.StaticMembershipService">
+              <LocalMember className="org.apache.catalina.tribes.membership.StaticMember" uniqueId="{0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15}"/>
+              <Member className="org.apache.catalina.tribes.membership.StaticMember" host="10.99.0.2" port="4000" uniqueId="{1,2,3}"/>
+            </Membership>`},
+			tomcat: []string{"UUID must be exactly 16 bytes, not:[{1,2,3}]"},
+			args:   []string{"--tomcat", "BASE"},
+			id:     "tomcat.membership", status: probes.Fail, says: []string{`<Member> uniqueId="{1,2,3}"`, "it has 3 bytes", "does not start"}},
+		{name: "StaticMembershipService without this node",
+			conf: tcConf{JvmRoute: "tomcat1", Membership: `<Membership className="org.apache.catalina.tribes.membership.StaticMembershipService">
+              <Member className="org.apache.catalina.tribes.membership.StaticMember" host="10.99.0.2" port="4000" uniqueId="{1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16}"/>
+            </Membership>`},
+			tomcat: []string{"There is no localMember in static member list"},
+			args:   []string{"--tomcat", "BASE"},
+			id:     "tomcat.membership", status: probes.Fail, says: []string{"no <LocalMember> and no <Member> at this node's Receiver 10.99.0.1:4000"}},
 		{name: "no jvmRoute",
 			conf:    tcConf{},
 			started: true,

@@ -114,6 +114,14 @@ func (p MembershipCheck) judgeStatic(ctx context.Context, env *probes.Env, in *I
 	if err != nil {
 		return probes.UnknownResult(id, err.Error())
 	}
+	problems := staticProblems(in, m)
+	if miss := missingLocal(ctx, env, in, m, res); miss != "" {
+		problems = append(problems, miss)
+	}
+	if len(problems) > 0 {
+		return probes.FailResult(id, fmt.Sprintf("%s: %s", in.Label(), problems[0])).
+			With(strings.Join(problems, "; "), "give every node a uniqueId of its own, written {b0,b1,...,b15} (16 numbers -128..127, no spaces), each member once, and this node as <LocalMember> or as the <Member> at its own Receiver", ev)
+	}
 	local, _ := env.InterfaceAddrs()
 	type outcome struct {
 		member string

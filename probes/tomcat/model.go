@@ -23,9 +23,11 @@ type membership struct {
 	DropTime             int
 	Bind                 string
 	Domain               string
-	// Static are the static members; Local is the LocalMember element.
-	Static []staticMember
-	Local  *conf.Element
+	// Static are the static members; Local is the LocalMember element. Service is set
+	// for StaticMembershipService (else StaticMembershipInterceptor's members).
+	Static  []staticMember
+	Local   *conf.Element
+	Service bool
 	// Provider is the cloud membership provider.
 	Provider string
 	// Problems are values Tomcat will not take, with where.
@@ -73,7 +75,7 @@ func membershipOf(in *Instance, c *conf.Cluster) membership {
 			m.Problems = append(m.Problems, fmt.Sprintf("channelStartOptions=%d at %s does not start the membership service and there are no static members: no member is ever found", opts, in.pos(c.El)))
 		}
 	case "StaticMembershipService":
-		m.Kind = "static"
+		m.Kind, m.Service = "static", true
 		m.Static, m.Local = staticMembers(in, &m, c.Membership)
 	case "CloudMembershipService":
 		m.Kind = "cloud"
