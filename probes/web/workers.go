@@ -192,8 +192,17 @@ func (c *collected) modJK(env *probes.Env, conf *HTTPDConfig) (skip string, earl
 	}
 	var fails []string
 	ms := mounts(env, conf, &fails)
-	if !balancer && len(fails) == 0 {
-		return "mod_jk here balances nothing: worker.list in " + path + " names no lb worker (the package's stock configuration)", nil
+	// Without a balancer, httpd still forwards where a mount sends to a listed AJP worker;
+	// then every mount is checked, the status worker's too. Only the package's stock
+	// configuration (status mounts to workers it never lists) forwards nothing.
+	forwards := false
+	for _, m := range ms {
+		if w, ok := wf.Worker(m.worker); ok && w.Type() == "ajp13" && slices.Contains(wf.List(), m.worker) {
+			forwards = true
+		}
+	}
+	if !balancer && !forwards && len(fails) == 0 {
+		return "mod_jk here balances nothing: worker.list in " + path + " names no lb worker and no mount forwards to an AJP worker (the package's stock configuration)", nil
 	}
 	c.path, c.wf, c.ms = path, wf, ms
 	c.fails = append(c.fails, fails...)
