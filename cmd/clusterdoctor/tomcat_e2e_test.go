@@ -96,7 +96,9 @@ func TestTomcatLint(t *testing.T) {
 		// requires its id to carry no route (no ".ROUTE" suffix)
 		javaOpts  string
 		routeless bool
-		args      []string
+		accepts   string // an address the running Tomcat must accept connections on
+
+		args []string
 		// web is this host's /etc/apache2 and /etc/libapache2-mod-jk ("stock": Debian's
 		// own, as installed; nil: none)
 		web map[string]string
@@ -195,6 +197,15 @@ func TestTomcatLint(t *testing.T) {
 			tomcat: []string{"There is no localMember in static member list"},
 			args:   []string{"--tomcat", "BASE"},
 			id:     "tomcat.membership", status: probes.Fail, says: []string{"no <LocalMember> and no <Member> at this node's Receiver 10.99.0.1:4000"}},
+		{name: "AJP on every address without a secret, every attribute allowed",
+			conf:   tcConf{JvmRoute: "tomcat1", AJP: `<Connector protocol="AJP/1.3" address="0.0.0.0" port="8009" secretRequired="false" allowedRequestAttributesPattern=".*"/>`},
+			tomcat: []string{`"ajp-nio-0.0.0.0-8009"`}, started: true,
+			id: "tomcat.ajp", status: probes.Warn, says: []string{"listens on every address without a secret", `allowedRequestAttributesPattern=".*"`, "Ghostcat"}},
+		{name: "the shutdown port on every address",
+			conf:    tcConf{JvmRoute: "tomcat1", Shutdown: 8005},
+			files:   map[string]string{"conf/server.xml": strings.Replace(tcConf{JvmRoute: "tomcat1", Shutdown: 8005}.serverXML(), `<Server port="8005"`, `<Server port="8005" address="0.0.0.0"`, 1)},
+			started: true, accepts: "10.99.0.1:8005",
+			id: "tomcat.cluster", status: probes.Warn, says: []string{"the shutdown port 8005 listens on 0.0.0.0", "stops this Tomcat"}},
 		{name: "no jvmRoute",
 			conf:    tcConf{},
 			started: true,
@@ -225,6 +236,11 @@ func TestTomcatLint(t *testing.T) {
 				tc.Started(t)
 			}
 			log := tc.WaitLog(t, 90*time.Second, c.tomcat...)
+			if c.accepts != "" {
+				if err := a.Accepts(c.accepts); err != nil {
+					t.Errorf("Tomcat does not accept on %s: %v", c.accepts, err)
+				}
+			}
 			if c.routeless {
 				code, id := get(t, inside(a), "http://10.99.0.1:8080/")
 				if id = strings.TrimSpace(id); code != 200 || id == "" || strings.Contains(id, ".") {

@@ -288,6 +288,7 @@ Group www-data
 ErrorLog %[1]s/error.log
 LoadModule mpm_event_module %[2]s/mod_mpm_event.so
 LoadModule authz_core_module %[2]s/mod_authz_core.so
+LoadModule authz_host_module %[2]s/mod_authz_host.so
 LoadModule jk_module %[2]s/mod_jk.so
 StartServers 1
 ServerLimit 1
@@ -299,7 +300,10 @@ JkShmFile %[1]s/jk.shm
 JkLogFile %[1]s/jk.log
 <IfDefine CLUSTER>
 JkMount /* lb
-JkMount /jkstatus jkstatus
+<Location /jkstatus>
+JkMount jkstatus
+Require ip 10.99.0.10
+</Location>
 </IfDefine>
 <IfDefine !CLUSTER>
 JkMount /* nosuchworker

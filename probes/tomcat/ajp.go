@@ -70,7 +70,7 @@ func judgeAJP(in *Instance, targets []string) probes.Result {
 		return probes.SkipResult(id, fmt.Sprintf("%s has no AJP connector (a web tier reaches it over HTTP)", in.Label())).With("", "", ev)
 	}
 	modern := in.Version.IsZero() || ajpLoopback.In(in.Version)
-	var ok []string
+	var ok, warns []string
 	for _, c := range ajp {
 		where := in.pos(c.El)
 		ev["file"], ev["port"] = where, c.Port
@@ -116,6 +116,31 @@ func judgeAJP(in *Instance, targets []string) probes.Result {
 			secret = "a secret (the web tier must send the same)"
 		}
 		ok = append(ok, fmt.Sprintf("port %d on %s with %s", c.Port, addr, secret))
+		warns = append(warns, ajpExposure(in, c, addr)...)
+	}
+	if len(warns) > 0 {
+		return probes.WarnResult(id, fmt.Sprintf("%s: %s", in.Label(), warns[0])).
+			With(strings.Join(warns, "; ")+"; AJP trusts what the web server sends (request attributes, the remote address, the path to serve): whoever reaches the port is the web server (CVE-2020-1938, \"Ghostcat\", read files this way)",
+				"set address=\"THIS-HOSTS-CLUSTER-ADDRESS\" and secret=\"...\" on the connector (and worker.NAME.secret on each mod_jk worker), and leave allowedRequestAttributesPattern to what the web tier really sends", ev)
 	}
 	return probes.PassResult(id, fmt.Sprintf("%s: AJP connector %s", in.Label(), strings.Join(ok, "; "))).With("", "", ev)
+}
+
+// ajpExposure names what lets anyone who reaches a non-loopback AJP connector act as the
+// web server: every address with no secret, and allowedRequestAttributesPattern=".*"
+// (every request attribute taken, the file-read attack's way in).
+func ajpExposure(in *Instance, c *conf.Connector, addr string) []string {
+	var out []string
+	if addr == "every address" || addr == "0.0.0.0" || addr == "::" || addr == "[::]" {
+		if !c.HasSecret {
+			out = append(out, fmt.Sprintf("the AJP connector on port %d (%s) listens on every address without a secret", c.Port, in.pos(c.El)))
+		}
+	}
+	if v, ok := c.El.Get("allowedRequestAttributesPattern"); ok {
+		switch strings.TrimSpace(v) {
+		case ".*", "^.*$", ".+", "^.+$", "(.*)":
+			out = append(out, fmt.Sprintf("allowedRequestAttributesPattern=%q on the AJP connector at %s lets every request attribute through", v, in.pos(c.El)))
+		}
+	}
+	return out
 }

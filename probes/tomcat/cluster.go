@@ -3,6 +3,7 @@ package tomcat
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -135,6 +136,10 @@ func judgeCluster(in *Instance) probes.Result {
 		}
 		engineAt[e.Name] = in.pos(e.El)
 	}
+	if sv := in.Server; sv != nil && sv.Port > 0 && exposedAddress(sv.Address) {
+		notes = append(notes, fmt.Sprintf("the shutdown port %d listens on %s (<Server> at %s): anyone who reaches it and sends the shutdown word stops this Tomcat", sv.Port, sv.Address, in.pos(sv.Root)))
+		fixes = append(fixes, "leave <Server address> out (localhost), or set port=\"-1\" and stop Tomcat through its service")
+	}
 	for _, g := range ignored {
 		notes = append(notes, g.describe(in))
 		fixes = append(fixes, "move each ignored element where it belongs (Tomcat logs \"No rules found matching\" for it and runs without it: an EncryptInterceptor there encrypts nothing), or remove it")
@@ -160,4 +165,13 @@ func membershipText(m membership) string {
 		return "no membership service started"
 	}
 	return "membership " + conf.SimpleName(m.Kind)
+}
+
+// exposedAddress reports whether a listening address is reachable from other hosts: not
+// loopback (localhost, 127/8, ::1).
+func exposedAddress(addr string) bool {
+	if a, err := netip.ParseAddr(strings.Trim(addr, "[]")); err == nil {
+		return !a.IsLoopback()
+	}
+	return addr != "localhost" && addr != ""
 }

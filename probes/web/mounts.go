@@ -24,12 +24,7 @@ func mounts(env *probes.Env, conf *HTTPDConfig, fails *[]string) []mount {
 		case 2:
 			out = append(out, mount{"JkMount", d.Args[0], d.Args[1], d.Where(), d.VHost})
 		case 1: // inside <Location>, the path is the section's; outside, httpd refuses it
-			loc := ""
-			for _, c := range d.Context {
-				if f := strings.Fields(c); len(f) == 2 && strings.EqualFold(f[0], "Location") {
-					loc = f[1]
-				}
-			}
+			loc := locationOf(d.Context)
 			if loc == "" {
 				*fails = append(*fails, fmt.Sprintf("JkMount at %s has one argument (%s) outside a <Location>: httpd refuses to start (\"JkMount needs a path when not defined in a location\")",
 					d.Where(), d.Args[0]))

@@ -98,6 +98,7 @@ func (p Workers) check(ctx context.Context, env *probes.Env, conf *HTTPDConfig) 
 	if jkSkip != "" && proxies == 0 {
 		return probes.SkipResult(id, jkSkip+"; no mod_proxy balancer")
 	}
+	c.warns = append(c.warns, exposedControls(conf, c.ms, c.wf)...)
 	fails, warns, path := c.fails, c.warns, c.path
 	if path == "" {
 		path = conf.Main
