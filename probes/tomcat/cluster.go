@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -136,6 +137,10 @@ func judgeCluster(in *Instance) probes.Result {
 		}
 		engineAt[e.Name] = in.pos(e.El)
 	}
+	if note := stateTransferNote(in, c); note != "" {
+		notes = append(notes, note)
+		fixes = append(fixes, "set stateTransferTimeout on the DeltaManager to the seconds a node may wait for its peers' sessions (60 by default)")
+	}
 	if sv := in.Server; sv != nil && sv.Port > 0 && exposedAddress(sv.Address) {
 		notes = append(notes, fmt.Sprintf("the shutdown port %d listens on %s (<Server> at %s): anyone who reaches it and sends the shutdown word stops this Tomcat", sv.Port, sv.Address, in.pos(sv.Root)))
 		fixes = append(fixes, "leave <Server address> out (localhost), or set port=\"-1\" and stop Tomcat through its service")
@@ -174,4 +179,28 @@ func exposedAddress(addr string) bool {
 		return !a.IsLoopback()
 	}
 	return addr != "localhost" && addr != ""
+}
+
+// stateTransferNote judges DeltaManager's stateTransferTimeout, the seconds a starting
+// node waits for its peers' sessions (DeltaManager.waitForSendAllSessions): -1 waits
+// forever, so a peer that never answers holds the start; 0 or another negative value does
+// not wait, so the node serves before it has the cluster's sessions.
+func stateTransferNote(in *Instance, c *conf.Cluster) string {
+	if conf.SimpleName(c.ManagerClass()) != "DeltaManager" || c.Manager == nil {
+		return ""
+	}
+	v, ok := c.Manager.Get("stateTransferTimeout")
+	if !ok {
+		return ""
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	switch {
+	case err != nil:
+		return ""
+	case n == -1:
+		return fmt.Sprintf("stateTransferTimeout=\"-1\" at %s waits forever for the peers' sessions: a peer that never answers holds this node's start", in.pos(c.Manager))
+	case n <= 0:
+		return fmt.Sprintf("stateTransferTimeout=%q at %s does not wait for the peers' sessions: this node serves before it has them, and never learns a session that existed before it started (DeltaManager ignores deltas of sessions it does not have), so such a session is lost when it fails over here", v, in.pos(c.Manager))
+	}
+	return ""
 }

@@ -1,6 +1,7 @@
 package tomcat
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -56,18 +57,7 @@ func TestIgnoredClusterElements(t *testing.T) {
 // TestPortClash: instances of one host clash on a connector or shutdown port, each
 // shifted by <Server portOffset> where the release has it.
 func TestPortClash(t *testing.T) {
-	instance := func(base, server, version string) *Instance {
-		root, err := conf.ParseXML(strings.NewReader(server), base+"/conf/server.xml", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := conf.NewServer(root)
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, _ := ParseVersion(version)
-		return &Instance{Base: base, ServerFile: base + "/conf/server.xml", Raw: root, Server: s, Version: v}
-	}
+	instance := func(base, server, version string) *Instance { return instanceOf(t, base, server, version) }
 	const one = `<Server port="8005"><Service><Connector port="8080"/><Engine name="Catalina"/></Service></Server>`
 	cases := []struct {
 		name, two, version string
@@ -92,5 +82,44 @@ func TestPortClash(t *testing.T) {
 				t.Errorf("clash = %v; want one naming %q", r, c.clash)
 			}
 		})
+	}
+}
+
+// instanceOf is an instance at base with this server.xml and release, nothing else.
+func instanceOf(t *testing.T, base, server, version string) *Instance {
+	t.Helper()
+	root, err := conf.ParseXML(strings.NewReader(server), base+"/conf/server.xml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := conf.NewServer(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := ParseVersion(version)
+	return &Instance{Base: base, ServerFile: base + "/conf/server.xml", Raw: root, Server: s, Version: v}
+}
+
+// TestStateTransferAndGroups: DeltaManager's stateTransferTimeout as waitForSendAllSessions
+// reads it, and the multicast ranges heartbeats do not belong in.
+func TestStateTransferAndGroups(t *testing.T) {
+	for _, c := range []struct{ manager, says string }{
+		{`<Manager className="org.apache.catalina.ha.session.DeltaManager"/>`, ""},
+		{`<Manager className="org.apache.catalina.ha.session.DeltaManager" stateTransferTimeout="60"/>`, ""},
+		{`<Manager className="org.apache.catalina.ha.session.DeltaManager" stateTransferTimeout="-1"/>`, "waits forever"},
+		{`<Manager className="org.apache.catalina.ha.session.DeltaManager" stateTransferTimeout="0"/>`, "does not wait"},
+		{`<Manager className="org.apache.catalina.ha.session.DeltaManager" stateTransferTimeout="-5"/>`, "does not wait"},
+		{`<Manager className="org.apache.catalina.ha.session.BackupManager" stateTransferTimeout="0"/>`, ""},
+	} {
+		in := instanceOf(t, "/srv/t", `<Server><Service><Engine><Cluster className="org.apache.catalina.ha.tcp.SimpleTcpCluster">`+c.manager+`</Cluster></Engine></Service></Server>`, "10.1.20")
+		cl, _ := in.Cluster()
+		if got := stateTransferNote(in, cl); c.says == "" && got != "" || !strings.Contains(got, c.says) {
+			t.Errorf("%s: %q; want %q", c.manager, got, c.says)
+		}
+	}
+	for g, reserved := range map[string]bool{"228.0.0.4": false, "239.1.2.3": false, "224.0.0.5": true, "224.0.0.255": true, "224.0.1.1": false, "232.1.1.1": true} {
+		if got := reservedGroup(netip.MustParseAddr(g)) != ""; got != reserved {
+			t.Errorf("reservedGroup(%s) = %v; want %v", g, got, reserved)
+		}
 	}
 }

@@ -90,6 +90,11 @@ func (p MembershipCheck) judgeMulticast(env *probes.Env, in *Instance, m members
 			With("one late or lost heartbeat drops the member and its sessions are no longer replicated to; Tomcat's defaults are 500 and 3000", "set dropTime to at least 3 x frequency", ev)
 	}
 	var notes []string
+	if r := reservedGroup(group); r != "" {
+		return probes.WarnResult(id, fmt.Sprintf("%s: McastService address %s at %s is in %s", in.Label(), group, where, r)).
+			With("the heartbeats share the group with protocols it is reserved for, and switches and routers treat it as they treat those",
+				"use a group in 239.0.0.0/8 (organization-local scope), the same on every node", ev)
+	}
 	if m.Bind != "" {
 		ev["bind"] = m.Bind
 		return probes.FailResult(id, fmt.Sprintf("%s: McastService bind=%q at %s: Tomcat binds its multicast socket to the group itself, and Linux refuses to send from it", in.Label(), m.Bind, where)).
@@ -175,4 +180,19 @@ func ifaceOr(iface string) string {
 		return "IFACE"
 	}
 	return iface
+}
+
+// reservedGroup says what a multicast group is reserved for where a cluster's heartbeats
+// do not belong: 224.0.0.0/24 (link-local control: routers never forward it, snooping
+// switches flood it to every port; all-hosts, OSPF, VRRP live there) and 232.0.0.0/8
+// (source-specific multicast: an any-source join, as McastService makes, is not honoured
+// by SSM routers and snooping switches). "" for any other group.
+func reservedGroup(g netip.Addr) string {
+	switch {
+	case netip.MustParsePrefix("224.0.0.0/24").Contains(g):
+		return "224.0.0.0/24, reserved for link-local control protocols (never routed, flooded to every switch port)"
+	case netip.MustParsePrefix("232.0.0.0/8").Contains(g):
+		return "232.0.0.0/8, reserved for source-specific multicast (an any-source join like McastService's is not honoured there)"
+	}
+	return ""
 }
