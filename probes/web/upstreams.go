@@ -126,15 +126,17 @@ func (p Upstreams) Run(ctx context.Context, env *probes.Env) probes.Result {
 			}
 		}
 	}
+	var memberFails []string
 	for _, r := range results {
 		if r.Problem != "" {
-			fails = append(fails, r.Problem)
+			memberFails = append(memberFails, r.Problem)
 		}
 	}
 	ev := map[string]any{"members": results}
 	switch {
-	case len(fails) > 0:
-		return probes.FailResult(id, fails[0]).With(strings.Join(append(fails[1:], warns...), "; "),
+	case len(fails)+len(memberFails) > 0:
+		lead, rest := configFirst(fails, warns, memberFails, nil)
+		return probes.FailResult(id, lead).With(strings.Join(rest, "; "),
 			"each server of an upstream is a Tomcat's HTTP connector (address=, port=) that this host can reach", ev)
 	case len(warns) > 0:
 		return probes.WarnResult(id, warns[0]).With(strings.Join(warns[1:], "; "),

@@ -121,7 +121,9 @@ func (p Workers) check(ctx context.Context, env *probes.Env, conf *HTTPDConfig) 
 	ev := map[string]any{"workersFile": path, "workers": results}
 	switch {
 	case len(fails) > 0:
-		return probes.FailResult(id, fails[0]).With(strings.Join(append(fails[1:], warns...), "; "),
+		// The configuration's findings lead, a worker that does not answer follows.
+		lead, rest := configFirst(c.fails, c.warns, fails[len(c.fails):], warns[len(c.warns):])
+		return probes.FailResult(id, lead).With(strings.Join(rest, "; "),
 			c.fix+"each worker's host and port is its Tomcat's AJP <Connector> (address=, port=; secretRequired with the same secret)", ev)
 	case len(warns) > 0:
 		return probes.WarnResult(id, warns[0]).With(strings.Join(warns[1:], "; "),
@@ -551,4 +553,16 @@ func ResolveHost(ctx context.Context, env *probes.Env, host string) (netip.Addr,
 		return netip.Addr{}, err
 	}
 	return ans.First(), nil
+}
+
+// configFirst orders a web-tier check's findings so that what the configuration says leads
+// and what reaching the members found follows: the configuration's failures, then its
+// warnings, then the members' failures and warnings. lead is the first; a member that does
+// not answer never buries a configuration finding.
+func configFirst(configFails, configWarns, memberFails, memberWarns []string) (lead string, rest []string) {
+	all := slices.Concat(configFails, configWarns, memberFails, memberWarns)
+	if len(all) == 0 {
+		return "", nil
+	}
+	return all[0], all[1:]
 }
