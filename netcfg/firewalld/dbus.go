@@ -260,26 +260,31 @@ func (c *Client) SourceZones() (map[string][]string, error) {
 
 // PermanentSourceZones is SourceZones for the permanent configuration: every zone's
 // sources (firewall-cmd --permanent --list-all-zones). One call per zone for its sources,
-// and one more for the name of a zone that has some.
+// and one more for the name of a zone that has some; the calls of all zones are sent at
+// once and their answers read after, so the zones cost one round trip, not one each.
 func (c *Client) PermanentSourceZones() (map[string][]string, error) {
 	var paths []dbus.ObjectPath
 	if err := c.conn.Object(busName, configPath).Call(ifaceConfig+".listZones", 0).Store(&paths); err != nil {
 		return nil, fmt.Errorf("firewalld config listZones: %w", err)
 	}
+	calls := make([]*dbus.Call, len(paths))
+	for i, p := range paths {
+		calls[i] = c.conn.Object(busName, p).Go(ifaceConfigZ+".getSources", 0, nil)
+	}
 	out := map[string][]string{}
-	for _, p := range paths {
-		o := c.conn.Object(busName, p)
+	for i, call := range calls {
+		<-call.Done
 		var sources []string
-		if err := o.Call(ifaceConfigZ+".getSources", 0).Store(&sources); err != nil {
-			return nil, fmt.Errorf("firewalld config zone %s getSources: %w", p, err)
+		if err := call.Store(&sources); err != nil {
+			return nil, fmt.Errorf("firewalld config zone %s getSources: %w", paths[i], err)
 		}
 		if len(sources) == 0 {
 			continue
 		}
-		v, err := o.GetProperty(ifaceConfigZ + ".name")
+		v, err := c.conn.Object(busName, paths[i]).GetProperty(ifaceConfigZ + ".name")
 		var name string
 		if err != nil || v.Store(&name) != nil {
-			return nil, fmt.Errorf("firewalld config zone %s: no name: %v", p, err)
+			return nil, fmt.Errorf("firewalld config zone %s: no name: %v", paths[i], err)
 		}
 		out[name] = sources
 	}

@@ -202,6 +202,7 @@ func assessFirewalld(ctx context.Context, env *probes.Env, c *firewalld.Client, 
 		a.Notes = append(a.Notes, note)
 	}
 	bindings := map[netip.Prefix]Binding{}
+	rt, pm := cache(c.Runtime()), cache(c.Permanent())
 	for _, n := range needs {
 		for _, s := range t.senders(n, peers) {
 			p := s.prefix
@@ -218,7 +219,7 @@ func assessFirewalld(ctx context.Context, env *probes.Env, c *firewalld.Client, 
 			if a.Zone == "" {
 				a.Zone, a.PermZone, a.Where = b.Zone, b.PermZone, b.where()
 			}
-			cv, err := coverZone(c.Runtime(), b.Zone, c.Permanent(), b.PermZone, n, s.prefix)
+			cv, err := coverZone(rt, b.Zone, pm, b.PermZone, n, s.prefix)
 			if err != nil {
 				return nil, errUndecided{err.Error()}
 			}
