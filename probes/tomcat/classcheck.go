@@ -89,7 +89,35 @@ func judgeClasses(in *Instance) probes.Result {
 		return probes.FailResult(id, fmt.Sprintf("%s: %s", in.Label(), noClass[0])).
 			With(strings.Join(noClass, "; "), "give each element the className of the installed version's documentation", ev)
 	}
+	if ignored := ignoredAttributes(in, cp); len(ignored) > 0 {
+		ev["ignoredAttributes"] = ignored
+		return probes.WarnResult(id, fmt.Sprintf("%s: %s", in.Label(), ignored[0])).
+			With(strings.Join(ignored, "; ")+"; Tomcat logs \"did not find a matching property\" and runs without the setting",
+				"correct each attribute's name, or move it to the element whose class has it", ev)
+	}
 	return probes.PassResult(id, fmt.Sprintf("%s: all %d classes server.xml names exist in Tomcat %s's jars", in.Label(), checked, in.Version)).With("", "", ev)
+}
+
+// ignoredAttributes are the attributes of the Engine and cluster elements that the
+// digester's SetPropertiesRule finds no property for on the element's class, as read
+// from this Tomcat's own jars: Tomcat logs "did not find a matching property" and ignores
+// them (jvmRouter for jvmRoute, a DeltaManager setting on BackupManager). className is
+// the digester's own, never a property.
+func ignoredAttributes(in *Instance, cp *ClassPath) []string {
+	var out []string
+	for _, e := range in.createdElements() {
+		s, ok := cp.Setters(e.class)
+		if !ok {
+			continue
+		}
+		for _, a := range e.el.Attrs {
+			if a.Name == "className" || s.Accepts(a.Name) {
+				continue
+			}
+			out = append(out, describeMissing(in, e, a.Name, a.Value, s))
+		}
+	}
+	return out
 }
 
 // needsClassName lists the elements Tomcat creates only from their className.

@@ -31,6 +31,8 @@ type ClassPath struct {
 	// Unreadable lists jars that could not be read, with why.
 	Unreadable []string
 	env        *probes.Env
+	// setters are the class files read for what the digester can set (Setters).
+	setters setterCache
 }
 
 // loadClassPath reads the server class path of an instance: each entry of common.loader

@@ -131,3 +131,57 @@ func (g ignoredElement) describe(in *Instance) string {
 	}
 	return s
 }
+
+// elementClass is an element the digester creates an object for, and that object's class.
+type elementClass struct {
+	el    *conf.Element
+	class string
+}
+
+// createdElements are the Engine and cluster elements the digester creates objects for
+// and sets attributes on, with their classes: every <Engine> (StandardEngine unless its
+// className says), and each <Cluster> at Engine or Host level with the elements below it
+// that a rule of this release matches. An element without a className is left out (Tomcat
+// refuses it; tomcat.classes says so).
+func (in *Instance) createdElements() []elementClass {
+	if in.Raw == nil {
+		return nil
+	}
+	var out []elementClass
+	add := func(e *conf.Element, def string) {
+		class := strings.TrimSpace(e.Value("className"))
+		if class == "" {
+			class = def
+		}
+		if class != "" {
+			out = append(out, elementClass{e, class})
+		}
+	}
+	var below func(e *conf.Element, rel string)
+	below = func(e *conf.Element, rel string) {
+		for _, c := range e.Children {
+			r := strings.TrimPrefix(rel+"/"+c.Name, "/")
+			if since, ok := clusterRules[r]; ok && (since == nil || in.Version.IsZero() || since.In(in.Version)) {
+				add(c, "")
+				below(c, r)
+			}
+		}
+	}
+	var walk func(e *conf.Element, path string)
+	walk = func(e *conf.Element, path string) {
+		for _, c := range e.Children {
+			p := path + "/" + c.Name
+			switch {
+			case p == "Server/Service/Engine":
+				add(c, "org.apache.catalina.core.StandardEngine")
+			case c.Name == "Cluster" && slices.Contains(clusterAt, p):
+				add(c, "")
+				below(c, "")
+				continue
+			}
+			walk(c, p)
+		}
+	}
+	walk(in.Raw, in.Raw.Name)
+	return out
+}
