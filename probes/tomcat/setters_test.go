@@ -2,12 +2,8 @@ package tomcat
 
 import (
 	"maps"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/clusterdoctor/clusterdoctor/probes"
 )
 
 // TestSettersFromTheInstalledJars: what the digester can set, read from the real Debian
@@ -15,10 +11,6 @@ import (
 // misspelt ones and one of DeltaManager's on BackupManager are named with the nearest
 // real property.
 func TestSettersFromTheInstalledJars(t *testing.T) {
-	home := "/usr/share/tomcat10"
-	if _, err := os.Stat(filepath.Join(home, "lib", "catalina-ha.jar")); err != nil {
-		t.Skip("skipped: Tomcat 10 is not installed (the README's test command installs it)")
-	}
 	base := t.TempDir()
 	server := func(engine, cluster string) string {
 		return `<Server port="-1"><Service name="Catalina"><Engine name="Catalina" defaultHost="localhost"` + engine + `>
@@ -53,10 +45,7 @@ func TestSettersFromTheInstalledJars(t *testing.T) {
 			[]string{`Tomcat ignores persistAuthenticationNotes="true" on <Manager>`, "DeltaManager has no such property in 10.1.60 (Tomcat 8.5.100 and 9.0.121 had it)"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			in := instanceOf(t, base, server(c.engine, c.cluster), "10.1.60")
-			in.Home, in.env, in.Props = home, &probes.Env{Root: "/"}, newProps()
-			in.Props.Set("catalina.base", base, "test")
-			in.Props.Set("catalina.home", home, "test")
+			in := ofInstalledTomcat(t, instanceOf(t, base, server(c.engine, c.cluster), "10.1.60"))
 			got := ignoredAttributes(in, in.ClassPath())
 			if len(got) != len(c.want) && !(len(c.want) > 0 && len(got) == 1) {
 				t.Fatalf("ignored = %q; want %d", got, len(c.want))
@@ -74,13 +63,7 @@ func TestSettersFromTheInstalledJars(t *testing.T) {
 // TestRecordedSettersMatchTheJars: the setters recorded from the 10.1 sources are the
 // ones the installed Tomcat 10.1's class files have, class by class.
 func TestRecordedSettersMatchTheJars(t *testing.T) {
-	home := "/usr/share/tomcat10"
-	if _, err := os.Stat(filepath.Join(home, "lib", "catalina-ha.jar")); err != nil {
-		t.Skip("skipped: Tomcat 10 is not installed (the README's test command installs it)")
-	}
-	in := &Instance{Base: t.TempDir(), Home: home, env: &probes.Env{Root: "/"}, Props: newProps()}
-	in.Props.Set("catalina.base", in.Base, "test")
-	in.Props.Set("catalina.home", home, "test")
+	in := ofInstalledTomcat(t, &Instance{Base: t.TempDir()})
 	cp := in.ClassPath()
 	rec := recordedSetters("10.1.59")
 	if len(rec) < 50 {
@@ -89,7 +72,7 @@ func TestRecordedSettersMatchTheJars(t *testing.T) {
 	for class, want := range rec {
 		got, ok := cp.Setters(class)
 		if !ok {
-			t.Errorf("%s: recorded, but not readable from %s/lib", class, home)
+			t.Errorf("%s: recorded, but not readable from %s/lib", class, in.Home)
 			continue
 		}
 		if got.Any != want.Any || !maps.Equal(got.Setters, want.Setters) {

@@ -97,14 +97,8 @@ func atoi(series string, i int) int {
 // TestInstalledJars: the class path read from the real Debian Tomcat 10.1 holds every
 // cluster class its source tree has (the jar reader lists what the JVM can load).
 func TestInstalledJars(t *testing.T) {
-	home := "/usr/share/tomcat10"
-	if _, err := os.Stat(filepath.Join(home, "lib", "catalina-ha.jar")); err != nil {
-		t.Skip("skipped: Tomcat 10 is not installed (the README's test command installs it)")
-	}
-	env := &probes.Env{Root: "/"}
-	in := &Instance{Base: t.TempDir(), Home: home, env: env, Props: newProps()}
-	in.Props.Set("catalina.base", in.Base, "test")
-	in.Props.Set("catalina.home", home, "test")
+	in := ofInstalledTomcat(t, &Instance{Base: t.TempDir()})
+	env, home := in.env, in.Home
 	v, from, err := readVersion(env, home)
 	if err != nil || v.Series() != "10.1" || !strings.HasSuffix(from, "lib/catalina.jar") {
 		t.Fatalf("readVersion = %v from %s, %v; want 10.1.x from lib/catalina.jar", v, from, err)
@@ -351,4 +345,20 @@ func TestDiscoverSortsJVMsByNetworkNamespace(t *testing.T) {
 			}
 		})
 	}
+}
+
+// installedHome is the Debian Tomcat 10.1 the suite installs.
+const installedHome = "/usr/share/tomcat10"
+
+// ofInstalledTomcat makes in an instance of the installed Tomcat 10.1 (its CATALINA_HOME, the
+// live root), skipping the test where it is not installed.
+func ofInstalledTomcat(t *testing.T, in *Instance) *Instance {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(installedHome, "lib", "catalina-ha.jar")); err != nil {
+		t.Skip("skipped: Tomcat 10 is not installed (the README's test command installs it)")
+	}
+	in.Home, in.env, in.Props = installedHome, &probes.Env{Root: "/"}, newProps()
+	in.Props.Set("catalina.base", in.Base, "test")
+	in.Props.Set("catalina.home", installedHome, "test")
+	return in
 }
