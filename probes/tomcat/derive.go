@@ -3,6 +3,7 @@ package tomcat
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	conf "github.com/clusterdoctor/clusterdoctor/netcfg/tomcat"
@@ -53,18 +54,21 @@ func Derive(f *Found, s *probes.Settings, explicit map[string]string) {
 	if m.El == nil {
 		mpos = in.pos(c.El) + " (McastService defaults)"
 	}
+	// Static members are peers whether or not multicast runs beside them; the member that
+	// is this node itself (StaticMembershipService's way of naming it) is not.
+	r0 := receiverOf(in, c)
+	var peers []string
+	for _, sm := range m.Static {
+		if sm.Host != "" && !(sm.Host == r0.Address && sm.Port == r0.Port) && !slices.Contains(peers, sm.Host) {
+			peers = append(peers, sm.Host)
+		}
+	}
+	if len(peers) > 0 {
+		set("peers", in.pos(m.Static[0].El), func() { s.Peers = peers })
+	}
 	switch m.Kind {
 	case "static":
 		set("membership", mpos, func() { s.Membership = probes.Static })
-		var peers []string
-		for _, sm := range m.Static {
-			if sm.Host != "" {
-				peers = append(peers, sm.Host)
-			}
-		}
-		if len(peers) > 0 {
-			set("peers", in.pos(m.Static[0].El), func() { s.Peers = peers })
-		}
 	case "cloud":
 		set("membership", mpos, func() { s.Membership = probes.Cloud })
 	default:

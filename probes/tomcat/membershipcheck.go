@@ -58,9 +58,13 @@ func (p MembershipCheck) judge(ctx context.Context, env *probes.Env, in *Instanc
 		return probes.FailResult(id, fmt.Sprintf("%s: %s", in.Label(), m.Problems[0])).
 			With(strings.Join(m.Problems, "; "), "correct the <Membership> attributes", ev)
 	}
-	switch m.Kind {
-	case "static":
+	switch {
+	case m.Kind == "static":
 		return p.judgeStatic(ctx, env, in, m, ev)
+	case m.Kind == "multicast" && len(m.Static) > 0:
+		return p.judgeBoth(ctx, env, in, c, m, where, ev)
+	}
+	switch m.Kind {
 	case "cloud":
 		ev["provider"] = m.Provider
 		return probes.WarnResult(id, fmt.Sprintf("%s: cloud membership (%s) at %s: members come from the platform, not from this host", in.Label(), conf.SimpleName(m.Provider), where)).
@@ -120,6 +124,7 @@ func (p MembershipCheck) judgeStatic(ctx context.Context, env *probes.Env, in *I
 		return probes.UnknownResult(id, err.Error())
 	}
 	problems := staticProblems(in, m)
+	warns := staticInterceptorWarnings(in, m)
 	if miss := missingLocal(ctx, env, in, m, res); miss != "" {
 		problems = append(problems, miss)
 	}
@@ -171,6 +176,11 @@ func (p MembershipCheck) judgeStatic(ctx context.Context, env *probes.Env, in *I
 			With(strings.Join(all, "; ")+"; Tomcat replicates to each static member over TCP and never hears of it otherwise",
 				"open the member's Receiver port in its firewall and check it runs; the port must be that member's Receiver port", ev)
 	}
+	if len(warns) > 0 {
+		return probes.WarnResult(id, fmt.Sprintf("%s: %s", in.Label(), warns[0])).
+			With(strings.Join(warns, "; ")+"; every member accepts TCP ("+strings.Join(all, "; ")+")",
+				"list <Interceptor className=\"org.apache.catalina.tribes.group.interceptors.TcpPingInterceptor\"/> and TcpFailureDetector before the StaticMembershipInterceptor in <Channel>, as the cluster-interceptor documentation shows", ev)
+	}
 	return probes.PassResult(id, fmt.Sprintf("%s: static membership, every member accepts TCP (%s)", in.Label(), strings.Join(all, "; "))).
 		With("multicast is not used: route.multicast, firewall.igmp and the membership port do not apply", "", ev)
 }
@@ -195,4 +205,23 @@ func reservedGroup(g netip.Addr) string {
 		return "232.0.0.0/8, reserved for source-specific multicast (an any-source join like McastService's is not honoured there)"
 	}
 	return ""
+}
+
+// judgeBoth: a StaticMembershipInterceptor's members while McastService still runs (the
+// default channelStartOptions start it): Tomcat uses both, so both are judged, and the
+// multicast beside the static members is named, with the option that turns it off.
+func (p MembershipCheck) judgeBoth(ctx context.Context, env *probes.Env, in *Instance, c *conf.Cluster, m membership, where string, ev map[string]any) probes.Result {
+	const id = "tomcat.membership"
+	opts, _ := c.StartOptions()
+	if m.Local != nil {
+		return probes.FailResult(id, fmt.Sprintf("%s: the StaticMembershipInterceptor's <LocalMember> at %s while McastService runs (channelStartOptions=%d at %s): Tomcat does not start", in.Label(), in.pos(m.Local), opts, in.pos(c.El))).
+			With("with a static local member ChannelCoordinator gives McastService no listen address and port, and McastService refuses to start: \"Required property [tcpListenPort] is missing\"",
+				fmt.Sprintf("set channelStartOptions=\"3\" on the <Cluster> at %s for static membership alone, or remove the <LocalMember> to run both", in.pos(c.El)), ev)
+	}
+	both := probes.WarnResult(id, fmt.Sprintf("%s: McastService still runs beside the %d static members (channelStartOptions=%d at %s)", in.Label(), len(m.Static), opts, in.pos(c.El))).
+		With("Tomcat uses both: heartbeats go to "+m.Group+" and every host that hears them joins, so the static list is not the whole membership, and multicast's needs (route, firewall, IGMP) still apply",
+			fmt.Sprintf("set channelStartOptions=\"3\" on the <Cluster> at %s if the static members are all (it starts the channel without the membership service)", in.pos(c.El)), ev)
+	mc := p.judgeMulticast(env, in, m, where, ev)
+	st := p.judgeStatic(ctx, env, in, m, ev)
+	return probes.Merge(id, "parts", []probes.Result{both, mc, st})
 }

@@ -28,6 +28,8 @@ type membership struct {
 	Static  []staticMember
 	Local   *conf.Element
 	Service bool
+	// StaticEl is the StaticMembershipInterceptor (nil with StaticMembershipService).
+	StaticEl *conf.Element
 	// Provider is the cloud membership provider.
 	Provider string
 	// Problems are values Tomcat will not take, with where.
@@ -65,6 +67,7 @@ func membershipOf(in *Instance, c *conf.Cluster) membership {
 		}
 		if si := c.Interceptor("StaticMembershipInterceptor"); si != nil {
 			m.Static, m.Local = staticMembers(in, &m, si)
+			m.StaticEl = si
 			if !m.Multicast {
 				m.Kind = "static"
 			}

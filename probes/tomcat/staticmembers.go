@@ -102,3 +102,35 @@ func missingLocal(ctx context.Context, env *probes.Env, in *Instance, m membersh
 	return fmt.Sprintf("StaticMembershipService at %s has no <LocalMember> and no <Member> at this node's Receiver %s:%d: Tomcat throws \"There is no localMember in static member list\" and the cluster does not start",
 		in.pos(m.El), addr, r.Port)
 }
+
+// staticInterceptorWarnings are the ones StaticMembershipInterceptor.start logs itself,
+// for the interceptors it looks for before it in the channel (getPrevious: listed earlier
+// in <Channel>): without TcpFailureDetector "automatic detection of static members does not
+// work properly", without TcpPingInterceptor "the health check of static members does not
+// work properly", so a member that restarts is not found again.
+func staticInterceptorWarnings(in *Instance, m membership) []string {
+	if m.Service || m.StaticEl == nil {
+		return nil
+	}
+	c, _ := in.Cluster()
+	var failure, ping bool
+	for _, e := range c.Interceptors {
+		if e == m.StaticEl {
+			break
+		}
+		switch conf.SimpleName(conf.ClassName(e)) {
+		case "TcpFailureDetector":
+			failure = true
+		case "TcpPingInterceptor":
+			ping = true
+		}
+	}
+	var out []string
+	if !failure {
+		out = append(out, fmt.Sprintf("no TcpFailureDetector before the StaticMembershipInterceptor at %s: Tomcat warns \"There is no TcpFailureDetector. Automatic detection of static members does not work properly\"", in.pos(m.StaticEl)))
+	}
+	if !ping {
+		out = append(out, fmt.Sprintf("no TcpPingInterceptor before the StaticMembershipInterceptor at %s: Tomcat warns \"There is no TcpPingInterceptor. The health check of static members does not work properly\", so a member that restarts is not found again", in.pos(m.StaticEl)))
+	}
+	return out
+}
