@@ -33,3 +33,33 @@ func FuzzParseUniqueID(f *testing.F) {
 		}
 	})
 }
+
+// TestStaticInterceptorWarnings: StaticMembershipInterceptor looks for TcpFailureDetector
+// and TcpPingInterceptor among the interceptors listed before it, as Tomcat warns at start.
+func TestStaticInterceptorWarnings(t *testing.T) {
+	const smi = `<Interceptor className="org.apache.catalina.tribes.group.interceptors.StaticMembershipInterceptor"><Member className="org.apache.catalina.tribes.membership.StaticMember" host="10.0.0.2" port="4000"/></Interceptor>`
+	ic := func(simple string) string {
+		return `<Interceptor className="org.apache.catalina.tribes.group.interceptors.` + simple + `"/>`
+	}
+	for _, c := range []struct {
+		channel string
+		want    []string
+	}{
+		{ic("TcpPingInterceptor") + ic("TcpFailureDetector") + smi, nil},
+		{ic("TcpFailureDetector") + smi + ic("TcpPingInterceptor"), []string{"no TcpPingInterceptor"}},
+		{smi + ic("TcpFailureDetector") + ic("TcpPingInterceptor"), []string{"no TcpFailureDetector", "no TcpPingInterceptor"}},
+	} {
+		in := instanceOf(t, "/srv/t", `<Server><Service><Engine><Cluster className="org.apache.catalina.ha.tcp.SimpleTcpCluster" channelStartOptions="3"><Channel className="org.apache.catalina.tribes.group.GroupChannel">`+c.channel+`</Channel></Cluster></Engine></Service></Server>`, "10.1.20")
+		cl, _ := in.Cluster()
+		got := staticInterceptorWarnings(in, membershipOf(in, cl))
+		if len(got) != len(c.want) {
+			t.Errorf("%s: %q; want %q", c.channel, got, c.want)
+			continue
+		}
+		for i, w := range c.want {
+			if !strings.Contains(got[i], w) {
+				t.Errorf("%s: %q; want %q", c.channel, got[i], w)
+			}
+		}
+	}
+}
