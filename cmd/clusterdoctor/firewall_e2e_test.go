@@ -159,6 +159,10 @@ func TestFirewallPortsMatchesTheKernel(t *testing.T) {
 			if string(c.Status) != tc.status || ports["45564/udp"] != tc.udp {
 				t.Errorf("firewall.ports = %s %v: %s\n%s", c.Status, ports, c.Summary, c.Detail)
 			}
+			// the permanent side is firewalld's own files, its --system-config
+			if from := fmt.Sprint(c.Evidence["permanentFrom"]); !strings.HasPrefix(from, fw.Config+" and ") {
+				t.Errorf("firewall.ports read the permanent configuration from %q; want firewalld's --system-config %s", from, fw.Config)
+			}
 			if got := delivered(t, a, b); (got > 0) != tc.arrives {
 				t.Errorf("the kernel delivered %d of 20 datagrams; the check said %s (%s)", got, tc.udp, c.Summary)
 			}

@@ -45,6 +45,16 @@ func (c *Client) Running() bool {
 	return err == nil && v.Store(&s) == nil && s == "RUNNING"
 }
 
+// PID is the process that holds firewalld's name on the bus (the bus's
+// GetConnectionUnixProcessID): where its command line and its files are.
+func (c *Client) PID() (int, error) {
+	var pid uint32
+	if err := c.conn.BusObject().Call("org.freedesktop.DBus.GetConnectionUnixProcessID", 0, busName).Store(&pid); err != nil {
+		return 0, fmt.Errorf("firewalld's process: %w", err)
+	}
+	return int(pid), nil
+}
+
 // Version is firewalld's version, for messages.
 func (c *Client) Version() string {
 	v, err := c.main().GetProperty(ifaceMain + ".version")

@@ -18,17 +18,37 @@ import (
 // file. Root is where the host's / is ("/" on a live host).
 type Files struct {
 	Root string
+	// System and Default are firewalld's --system-config and --default-config, where a
+	// running firewalld was started with them; empty: /etc/firewalld and
+	// /usr/lib/firewalld.
+	System, Default string
 }
 
 // The configuration directories, most important first.
 var configDirs = []string{"/etc/firewalld", "/usr/lib/firewalld"}
+
+// Describe names the directories, most important first ("/etc/firewalld and
+// /usr/lib/firewalld").
+func (f Files) Describe() string { return strings.Join(f.dirs(), " and ") }
+
+// dirs are this configuration's directories, most important first.
+func (f Files) dirs() []string {
+	out := append([]string(nil), configDirs...)
+	if f.System != "" {
+		out[0] = f.System
+	}
+	if f.Default != "" {
+		out[1] = f.Default
+	}
+	return out
+}
 
 // maxFile bounds what is read of one file: zone files are a few hundred bytes.
 const maxFile = 1 << 20
 
 // Installed reports whether firewalld's configuration is on the host at all.
 func (f Files) Installed() bool {
-	for _, d := range configDirs {
+	for _, d := range f.dirs() {
 		if _, err := os.Stat(f.path(filepath.Join(d, "zones"))); err == nil {
 			return true
 		}
@@ -48,7 +68,7 @@ func (f Files) find(kind, name string) (string, []byte, error) {
 	if name == "" || strings.ContainsAny(name, "/\x00") || name == "." || name == ".." {
 		return "", nil, fmt.Errorf("firewalld %s name %q is not a file name", kind, name)
 	}
-	for _, d := range configDirs {
+	for _, d := range f.dirs() {
 		p := filepath.Join(d, kind+"s", name+".xml")
 		b, err := readLimited(f.path(p))
 		if err == nil {
@@ -58,12 +78,12 @@ func (f Files) find(kind, name string) (string, []byte, error) {
 			return "", nil, fmt.Errorf("firewalld %s %s: %w", kind, name, err)
 		}
 	}
-	return "", nil, fmt.Errorf("firewalld %s %s: no %s.xml in %s", kind, name, name, strings.Join(dirsOf(kind), " or "))
+	return "", nil, fmt.Errorf("firewalld %s %s: no %s.xml in %s", kind, name, name, strings.Join(f.dirsOf(kind), " or "))
 }
 
-func dirsOf(kind string) []string {
+func (f Files) dirsOf(kind string) []string {
 	var out []string
-	for _, d := range configDirs {
+	for _, d := range f.dirs() {
 		out = append(out, filepath.Join(d, kind+"s"))
 	}
 	return out
@@ -113,7 +133,7 @@ func (f Files) Service(name string) (*Service, error) {
 // ZoneNames lists the zones defined in either directory.
 func (f Files) ZoneNames() ([]string, error) {
 	seen := map[string]bool{}
-	for _, d := range dirsOf("zone") {
+	for _, d := range f.dirsOf("zone") {
 		ents, err := os.ReadDir(f.path(d))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("firewalld zones: %w", err)
@@ -141,7 +161,7 @@ func (f Files) Backend() (string, error) { return f.conf("FirewallBackend", "nft
 
 // conf is one key of firewalld.conf, the first file found in firewalld's order, or def.
 func (f Files) conf(key, def string) (string, error) {
-	for _, d := range configDirs {
+	for _, d := range f.dirs() {
 		b, err := readLimited(f.path(filepath.Join(d, "firewalld.conf")))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue

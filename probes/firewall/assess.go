@@ -30,6 +30,9 @@ type Assessment struct {
 	Peers []resolve.Peer
 	// Notes say what was not judged, and why.
 	Notes []string
+	// PermanentFrom says where a running firewalld's permanent side was read: its
+	// configuration directory, or "D-Bus".
+	PermanentFrom string
 }
 
 // Coverage is what the guard lets in for one Need from one sender.
@@ -202,7 +205,13 @@ func assessFirewalld(ctx context.Context, env *probes.Env, c *firewalld.Client, 
 		a.Notes = append(a.Notes, note)
 	}
 	bindings := map[netip.Prefix]Binding{}
+	files, fromFiles := runningFiles(env, c)
 	rt, pm := cache(c.Runtime()), cache(c.Permanent())
+	a.PermanentFrom = "D-Bus"
+	if fromFiles {
+		pm = cache(files)
+		a.PermanentFrom = files.Describe()
+	}
 	for _, n := range needs {
 		for _, s := range t.senders(n, peers) {
 			p := s.prefix
@@ -211,7 +220,12 @@ func assessFirewalld(ctx context.Context, env *probes.Env, c *firewalld.Client, 
 			}
 			b, ok := bindings[p]
 			if !ok {
-				if b, err = Zones(c, t.iface, p, prof); err != nil {
+				if fromFiles {
+					b, err = filesBinding(c, files, t.iface, p, prof)
+				} else {
+					b, err = Zones(c, t.iface, p, prof)
+				}
+				if err != nil {
 					return nil, errUndecided{err.Error()}
 				}
 				bindings[p] = b

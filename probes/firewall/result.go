@@ -141,6 +141,9 @@ func (a *Assessment) Result(id, iface string) probes.Result {
 	if a.Zone != "" {
 		ev["zone"], ev["permanentZone"] = a.Zone, a.PermZone
 	}
+	if a.PermanentFrom != "" {
+		ev["permanentFrom"] = a.PermanentFrom
+	}
 	if len(byPeer) > 0 {
 		ev["peers"] = byPeer
 	}

@@ -27,15 +27,9 @@ type Profile struct{ Zone, From string }
 // the default zone. Equivalent to firewall-cmd --get-active-zones /
 // --get-zone-of-interface=IFACE / --get-default-zone, and the same with --permanent.
 func Zones(c *firewalld.Client, iface string, subnet netip.Prefix, prof Profile) (Binding, error) {
-	var b Binding
-	rt, err := c.SourceZones()
+	b, err := runtimeBinding(c, iface, subnet)
 	if err != nil {
 		return b, err
-	}
-	if b.Zone, b.How = sourceZone(rt, subnet); b.Zone == "" {
-		if b.Zone, b.How, err = c.ZoneOf(iface); err != nil {
-			return b, err
-		}
 	}
 	pm, err := c.PermanentSourceZones()
 	if err != nil {
@@ -58,6 +52,37 @@ func Zones(c *firewalld.Client, iface string, subnet netip.Prefix, prof Profile)
 	b.PermZone, err = c.DefaultZone()
 	b.PermHow = "the default zone"
 	return b, err
+}
+
+// runtimeBinding is the runtime half of Zones: a zone bound to a source holding the
+// subnet, else the interface's zone (firewall-cmd --get-active-zones,
+// --get-zone-of-interface=IFACE).
+func runtimeBinding(c *firewalld.Client, iface string, subnet netip.Prefix) (Binding, error) {
+	var b Binding
+	rt, err := c.SourceZones()
+	if err != nil {
+		return b, err
+	}
+	if b.Zone, b.How = sourceZone(rt, subnet); b.Zone == "" {
+		b.Zone, b.How, err = c.ZoneOf(iface)
+	}
+	return b, err
+}
+
+// filesBinding is Zones with the permanent half read from the running firewalld's own
+// files (runningFiles) instead of asking it zone by zone: what it will load at its next
+// start or reload.
+func filesBinding(c *firewalld.Client, files firewalld.Files, iface string, subnet netip.Prefix, prof Profile) (Binding, error) {
+	b, err := runtimeBinding(c, iface, subnet)
+	if err != nil {
+		return b, err
+	}
+	z, how, err := FileZones(files, iface, subnet, prof)
+	if err != nil {
+		return b, err
+	}
+	b.PermZone, b.PermHow = z.Name, how
+	return b, nil
 }
 
 // FileZones is Zones for a firewalld that is not running: the zone of its permanent
