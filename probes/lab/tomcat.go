@@ -40,6 +40,10 @@ type TomcatSpec struct {
 	Hosts    string
 	// JavaOpts are added to JAVA_OPTS, after the lab's own (a small heap).
 	JavaOpts string
+	// Env adds variables to the JVM's environment (NAME=value); Nameserver, when set, is
+	// its resolv.conf's name server (a lab host's DNS server), else 127.0.0.1.
+	Env        []string
+	Nameserver string
 }
 
 // Tomcat is a running instance started by the lab.
@@ -80,10 +84,14 @@ func (h *Host) StartTomcatUnit(j *Journald, unit string, spec TomcatSpec) *Tomca
 // tomcat builds an instance's CATALINA_BASE and the private view it runs in.
 func (h *Host) tomcat(spec TomcatSpec) *Tomcat {
 	base := h.lab.TomcatBase(spec.Name, spec.Files)
-	resolv := h.lab.WriteFile("resolv-"+spec.Name, "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+	ns := spec.Nameserver
+	if ns == "" {
+		ns = "127.0.0.1"
+	}
+	resolv := h.lab.WriteFile("resolv-"+spec.Name, "nameserver "+ns+"\noptions timeout:1 attempts:1\n")
 	opts := strings.TrimSpace("-Xms32m -Xmx128m -XX:TieredStopAtLevel=1 -Djava.awt.headless=true " + spec.JavaOpts)
 	priv := Private{Hosts: spec.Hosts, Hostname: spec.Hostname, Binds: map[string]string{"/etc/resolv.conf": resolv},
-		Env: []string{"CATALINA_HOME=" + TomcatHome, "CATALINA_BASE=" + base, "CATALINA_TMPDIR=" + base + "/temp", "JAVA_OPTS=" + opts}}
+		Env: append([]string{"CATALINA_HOME=" + TomcatHome, "CATALINA_BASE=" + base, "CATALINA_TMPDIR=" + base + "/temp", "JAVA_OPTS=" + opts}, spec.Env...)}
 	return &Tomcat{Base: base, Log: filepath.Join(base, "logs", "catalina.out"), Priv: priv, host: h}
 }
 

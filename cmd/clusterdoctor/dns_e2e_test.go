@@ -1,0 +1,53 @@
+package main_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/lab"
+)
+
+// TestDNSMembershipAgainstTomcat: real Tomcat 10.1 with CloudMembershipService's
+// DNSMembershipProvider, the service name in the JVM's environment, and a real DNS server
+// (dnsmasq) in the lab. While the name holds only was1, Tomcat finds no member and
+// tomcat.membership fails saying so; once was2's record is published and was2 runs, both
+// find each other and the check names was2 accepting TCP.
+func TestDNSMembershipAgainstTomcat(t *testing.T) {
+	lab.RequireTomcat(t)
+	lab.RequireDNSServer(t)
+	t.Parallel() // its lab is its own
+	l := lab.New(t)
+	a, b, d := l.AddHost("was1", 1), l.AddHost("was2", 2), l.AddHost("dns", 3)
+	dns := d.StartDNSServer("10.99.0.1 tomcat.lab\n")
+	conf := tcConf{JvmRoute: "tomcat1", Membership: `<Membership className="org.apache.catalina.tribes.membership.cloud.CloudMembershipService" membershipProviderClassName="dns"/>`}
+	start := func(h *lab.Host, name string) *lab.Tomcat {
+		return h.StartTomcat(lab.TomcatSpec{Name: name, Files: conf.files(), Hostname: h.Name, Hosts: hostsFor(h.Name, h.Addr.String()),
+			Env: []string{"DNS_MEMBERSHIP_SERVICE_NAME=tomcat.lab"}, Nameserver: dns.Addr})
+	}
+	view := wasView(t, a, "was1")
+	view.Binds = map[string]string{"/etc/resolv.conf": l.WriteFile("resolv-view", "nameserver "+dns.Addr+"\noptions timeout:1 attempts:1\n")}
+	membership := func() probes.Result {
+		rep, _ := preflightJSON(t, a, view, "--skip", "ntp.sync")
+		return check(t, rep, "tomcat.membership")
+	}
+
+	one := start(a, "dns-one")
+	log := one.Started(t)
+	if got := membership(); got.Status != probes.Fail || !strings.Contains(got.Summary, "tomcat.lab (DNS_MEMBERSHIP_SERVICE_NAME) resolves to this node only") {
+		t.Errorf("tomcat.membership with was1 alone in DNS = %s %q; want fail: this node only", got.Status, got.Summary)
+	}
+	if strings.Contains(log, "Replication member added") {
+		t.Errorf("Tomcat added a member with only itself in DNS:\n%s", log)
+	}
+
+	dns.Reload("10.99.0.1 tomcat.lab\n10.99.0.2 tomcat.lab\n")
+	two := start(b, "dns-two")
+	two.Started(t)
+	two.WaitLog(t, 30*time.Second, "Replication member added")
+	one.WaitLog(t, 30*time.Second, "Replication member added")
+	if got := membership(); got.Status != probes.Pass || !strings.Contains(got.Summary, "gives 1 members") || !strings.Contains(got.Summary, "10.99.0.2:4000") {
+		t.Errorf("tomcat.membership = %s %q (%s); want pass naming 10.99.0.2:4000", got.Status, got.Summary, got.Detail)
+	}
+}
