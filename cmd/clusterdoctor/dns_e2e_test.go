@@ -13,7 +13,8 @@ import (
 // DNSMembershipProvider, the service name in the JVM's environment, and a real DNS server
 // (dnsmasq) in the lab. While the name holds only was1, Tomcat finds no member and
 // tomcat.membership fails saying so; once was2's record is published and was2 runs, both
-// find each other and the check names was2 accepting TCP.
+// find each other and the check names was2 accepting TCP; on was2, whose JVM caches names
+// forever (-Dsun.net.inetaddr.ttl=-1), it warns that members added later stay unknown.
 func TestDNSMembershipAgainstTomcat(t *testing.T) {
 	lab.RequireTomcat(t)
 	lab.RequireDNSServer(t)
@@ -22,18 +23,20 @@ func TestDNSMembershipAgainstTomcat(t *testing.T) {
 	a, b, d := l.AddHost("was1", 1), l.AddHost("was2", 2), l.AddHost("dns", 3)
 	dns := d.StartDNSServer("10.99.0.1 tomcat.lab\n")
 	conf := tcConf{JvmRoute: "tomcat1", Membership: `<Membership className="org.apache.catalina.tribes.membership.cloud.CloudMembershipService" membershipProviderClassName="dns"/>`}
-	start := func(h *lab.Host, name string) *lab.Tomcat {
+	start := func(h *lab.Host, name, javaOpts string) *lab.Tomcat {
 		return h.StartTomcat(lab.TomcatSpec{Name: name, Files: conf.files(), Hostname: h.Name, Hosts: hostsFor(h.Name, h.Addr.String()),
-			Env: []string{"DNS_MEMBERSHIP_SERVICE_NAME=tomcat.lab"}, Nameserver: dns.Addr})
+			Env: []string{"DNS_MEMBERSHIP_SERVICE_NAME=tomcat.lab"}, Nameserver: dns.Addr, JavaOpts: javaOpts})
 	}
-	view := wasView(t, a, "was1")
-	view.Binds = map[string]string{"/etc/resolv.conf": l.WriteFile("resolv-view", "nameserver "+dns.Addr+"\noptions timeout:1 attempts:1\n")}
-	membership := func() probes.Result {
-		rep, _ := preflightJSON(t, a, view, "--skip", "ntp.sync")
+	resolv := l.WriteFile("resolv-view", "nameserver "+dns.Addr+"\noptions timeout:1 attempts:1\n")
+	membershipOn := func(h *lab.Host) probes.Result {
+		view := wasView(t, h, h.Name)
+		view.Binds = map[string]string{"/etc/resolv.conf": resolv}
+		rep, _ := preflightJSON(t, h, view, "--skip", "ntp.sync")
 		return check(t, rep, "tomcat.membership")
 	}
+	membership := func() probes.Result { return membershipOn(a) }
 
-	one := start(a, "dns-one")
+	one := start(a, "dns-one", "")
 	log := one.Started(t)
 	if got := membership(); got.Status != probes.Fail || !strings.Contains(got.Summary, "tomcat.lab (DNS_MEMBERSHIP_SERVICE_NAME) resolves to this node only") {
 		t.Errorf("tomcat.membership with was1 alone in DNS = %s %q; want fail: this node only", got.Status, got.Summary)
@@ -43,11 +46,15 @@ func TestDNSMembershipAgainstTomcat(t *testing.T) {
 	}
 
 	dns.Reload("10.99.0.1 tomcat.lab\n10.99.0.2 tomcat.lab\n")
-	two := start(b, "dns-two")
+	// was2's JVM keeps what it resolves forever: it finds was1 now, but no member added later
+	two := start(b, "dns-two", "-Dsun.net.inetaddr.ttl=-1")
 	two.Started(t)
 	two.WaitLog(t, 30*time.Second, "Replication member added")
 	one.WaitLog(t, 30*time.Second, "Replication member added")
 	if got := membership(); got.Status != probes.Pass || !strings.Contains(got.Summary, "gives 1 members") || !strings.Contains(got.Summary, "10.99.0.2:4000") {
 		t.Errorf("tomcat.membership = %s %q (%s); want pass naming 10.99.0.2:4000", got.Status, got.Summary, got.Detail)
+	}
+	if got := membershipOn(b); got.Status != probes.Warn || !strings.Contains(got.Summary, "keeps tomcat.lab's addresses forever (-Dsun.net.inetaddr.ttl=-1") {
+		t.Errorf("tomcat.membership on was2 = %s %q; want a warning that its JVM caches the name forever", got.Status, got.Summary)
 	}
 }

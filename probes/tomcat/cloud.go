@@ -102,6 +102,15 @@ func judgeDNS(ctx context.Context, env *probes.Env, in *Instance, res *resolve.R
 			With(strings.Join(members, "; ")+"; DNS members are reached on this node's Receiver port",
 				"open the Receiver port on every member, the same port on each", ev)
 	}
+	if ttl, ttlFrom, ok := in.dnsCacheTTL(); ok && (ttl < 0 || ttl > 300) {
+		ev["dnsCacheTTL"] = ttl
+		hidden := "forever"
+		if ttl > 0 {
+			hidden = fmt.Sprintf("for %d s", ttl)
+		}
+		return probes.WarnResult(id, fmt.Sprintf("%s: DNS membership: the JVM keeps %s's addresses %s (%s): members added later stay unknown that long", in.Label(), name, hidden, ttlFrom)).
+			With(strings.Join(members, "; "), "set networkaddress.cache.ttl to a few seconds (30 is Java's default) in the JVM's java.security, or -Dsun.net.inetaddr.ttl=30 where java.security leaves it unset", ev)
+	}
 	return probes.PassResult(id, fmt.Sprintf("%s: DNS membership: %s (%s) gives %d members, each accepting TCP (%s)", in.Label(), name, from, len(members), strings.Join(members, "; "))).
 		With("multicast is not used: route.multicast, firewall.igmp and the membership port do not apply", "", ev)
 }

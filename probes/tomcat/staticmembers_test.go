@@ -63,3 +63,14 @@ func TestStaticInterceptorWarnings(t *testing.T) {
 		}
 	}
 }
+
+// TestSecurityProperty: java.security's keys, comments left out, the last one winning.
+func TestSecurityProperty(t *testing.T) {
+	b := []byte("#networkaddress.cache.ttl=-1\nnetworkaddress.cache.negative.ttl=10\n networkaddress.cache.ttl = 60\n")
+	if v, line, ok := securityProperty(b, "networkaddress.cache.ttl"); !ok || v != "60" || line != 3 {
+		t.Errorf("networkaddress.cache.ttl = %q line %d %v; want 60 at line 3", v, line, ok)
+	}
+	if _, _, ok := securityProperty([]byte("#networkaddress.cache.ttl=-1\n"), "networkaddress.cache.ttl"); ok {
+		t.Error("a commented-out key was taken")
+	}
+}
