@@ -75,6 +75,10 @@ func (p MembershipCheck) judge(ctx context.Context, env *probes.Env, in *Instanc
 			local, _ := env.InterfaceAddrs()
 			return judgeDNS(ctx, env, in, res, local, ev)
 		}
+		if providerKind(m.Provider) == "kubernetes" {
+			local, _ := env.InterfaceAddrs()
+			return judgeKubernetes(ctx, env, in, local, ev)
+		}
 		return probes.WarnResult(id, fmt.Sprintf("%s: cloud membership (%s) at %s: members come from the platform, not from this host", in.Label(), conf.SimpleName(m.Provider), where)).
 			With("KubernetesMembershipProvider needs the pod's service account to list pods (KUBERNETES_NAMESPACE, a role allowing get/list on pods) and OPENSHIFT_KUBE_PING_LABELS or KUBERNETES_LABELS to select them; DNSMembershipProvider needs a headless service whose DNS name (DNS_MEMBERSHIP_SERVICE_NAME) lists every pod",
 				"check the pods can list each other (kubectl auth can-i list pods) or that the headless service resolves to every pod", ev)
