@@ -67,17 +67,17 @@ func (p MembershipCheck) judge(ctx context.Context, env *probes.Env, in *Instanc
 	switch m.Kind {
 	case "cloud":
 		ev["provider"] = m.Provider
-		if providerKind(m.Provider) == "dns" {
+		local, _ := env.InterfaceAddrs()
+		fails, warns := cloudDefects(in, m.Provider, in.jvmEnviron())
+		switch providerKind(m.Provider) {
+		case "dns":
 			res, err := resolve.New(env)
 			if err != nil {
 				return probes.UnknownResult(id, err.Error())
 			}
-			local, _ := env.InterfaceAddrs()
-			return judgeDNS(ctx, env, in, res, local, ev)
-		}
-		if providerKind(m.Provider) == "kubernetes" {
-			local, _ := env.InterfaceAddrs()
-			return judgeKubernetes(ctx, env, in, local, ev)
+			return withDefects(judgeDNS(ctx, env, in, res, local, ev), in, fails, warns)
+		case "kubernetes":
+			return withDefects(judgeKubernetes(ctx, env, in, local, ev), in, fails, warns)
 		}
 		return probes.WarnResult(id, fmt.Sprintf("%s: cloud membership (%s) at %s: members come from the platform, not from this host", in.Label(), conf.SimpleName(m.Provider), where)).
 			With("KubernetesMembershipProvider needs the pod's service account to list pods (KUBERNETES_NAMESPACE, a role allowing get/list on pods) and OPENSHIFT_KUBE_PING_LABELS or KUBERNETES_LABELS to select them; DNSMembershipProvider needs a headless service whose DNS name (DNS_MEMBERSHIP_SERVICE_NAME) lists every pod",

@@ -74,3 +74,27 @@ func TestSecurityProperty(t *testing.T) {
 		t.Error("a commented-out key was taken")
 	}
 }
+
+// TestCloudDefects: the known defects of cloud membership per release, from the changelogs.
+func TestCloudDefects(t *testing.T) {
+	for _, c := range []struct {
+		version, provider, host string
+		fail, warn          string
+	}{
+		{"10.1.60", "dns", "", "", ""},
+		{"9.0.31", "dns", "", "is not known to Tomcat 9.0.31", "DNS cache"},
+		{"9.0.31", "org.apache.catalina.tribes.membership.cloud.DNSMembershipProvider", "", "", "DNS cache"},
+		{"9.0.45", "dns", "", "", ""},
+		{"10.1.36", "kubernetes", "10.0.0.1", "", "bug 69598, fixed in 9.0.101, 10.1.37, 11.0.5"},
+		{"10.1.40", "kubernetes", "fd00::1", "bug 69970", ""},
+		{"10.1.53", "kubernetes", "fd00::1", "", ""},
+		{"9.0.20", "kubernetes", "10.0.0.1", "", "does not start while the API server cannot be reached"},
+	} {
+		v, _ := ParseVersion(c.version)
+		fails, warns := cloudDefects(&Instance{Version: v}, c.provider, map[string]string{"KUBERNETES_SERVICE_HOST": c.host})
+		f, w := strings.Join(fails, "|"), strings.Join(warns, "|")
+		if c.fail == "" && f != "" || !strings.Contains(f, c.fail) || c.warn == "" && w != "" || !strings.Contains(w, c.warn) {
+			t.Errorf("%s %s %s: fails %q warns %q; want %q, %q", c.version, c.provider, c.host, f, w, c.fail, c.warn)
+		}
+	}
+}
