@@ -11,7 +11,11 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
+	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
@@ -132,6 +136,12 @@ func judgeKubernetes(ctx context.Context, env *probes.Env, in *Instance, local [
 		return probes.FailResult(id, fmt.Sprintf("%s: Kubernetes membership: the service account token %s cannot be read: %v", in.Label(), req.TokenFile, err)).
 			With("Tomcat logs \"Failed to open stream\" and finds no member", "mount the service account token (automountServiceAccountToken), or set SA_TOKEN_FILE", ev)
 	}
+	for _, f := range []string{req.TokenFile, req.CAFile} {
+		if ok, why := readableBy(env, in.PID, root+f); !ok {
+			return probes.FailResult(id, fmt.Sprintf("%s: Kubernetes membership: Tomcat's user cannot read %s (%s)", in.Label(), f, why)).
+				With("Tomcat logs \"Failed to open stream\" and finds no member", "let the pod's securityContext (fsGroup) or the file's mode give Tomcat's user read access", ev)
+		}
+	}
 	caPEM, err := env.ReadFile(root+req.CAFile, 1<<20)
 	pool := x509.NewCertPool()
 	if err != nil || !pool.AppendCertsFromPEM(caPEM) {
@@ -209,4 +219,44 @@ func labelText(labels string) string {
 		return ""
 	}
 	return " with labels " + labels
+}
+
+// readableBy reports whether the process can read the file by its permissions: its
+// user and groups (/proc/PID/status) against the file's owner, group and mode, as the
+// kernel decides for a process without capabilities (root reads everything). why says
+// who may read it, for the message.
+func readableBy(env *probes.Env, pid int, path string) (ok bool, why string) {
+	b, err := env.ReadFile(fmt.Sprintf("/proc/%d/status", pid), 64<<10)
+	if err != nil {
+		return true, "" // not known: not claimed
+	}
+	var uid string
+	var gids []string
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(line, ":")
+		f := strings.Fields(v)
+		switch {
+		case k == "Uid" && len(f) > 1:
+			uid = f[1] // effective
+		case k == "Gid" && len(f) > 1:
+			gids = append(gids, f[1])
+		case k == "Groups":
+			gids = append(gids, f...)
+		}
+	}
+	st, err := os.Stat(env.Path(path))
+	if err != nil {
+		return true, ""
+	}
+	sys, okSys := st.Sys().(*syscall.Stat_t)
+	if !okSys || uid == "" {
+		return true, ""
+	}
+	mode := st.Mode().Perm()
+	owner, group := strconv.Itoa(int(sys.Uid)), strconv.Itoa(int(sys.Gid))
+	switch {
+	case uid == "0", uid == owner && mode&0o400 != 0, slices.Contains(gids, group) && mode&0o040 != 0, mode&0o004 != 0:
+		return true, ""
+	}
+	return false, fmt.Sprintf("mode %04o, owner %s, group %s; the JVM runs as uid %s", mode, owner, group, uid)
 }

@@ -69,6 +69,14 @@ func (p MembershipCheck) judge(ctx context.Context, env *probes.Env, in *Instanc
 		ev["provider"] = m.Provider
 		local, _ := env.InterfaceAddrs()
 		fails, warns := cloudDefects(in, m.Provider, in.jvmEnviron())
+		if strings.Contains(m.Provider, ".") && in.Home != "" {
+			if cp := in.ClassPath(); cp.Count() > 0 {
+				if _, ok := cp.Has(m.Provider); !ok {
+					why, fix := explainMissing(m.Provider, in.Version, cp)
+					fails = append(fails, fmt.Sprintf("membershipProviderClassName %s: %s, so the cluster does not start (%s)", m.Provider, why, fix))
+				}
+			}
+		}
 		switch providerKind(m.Provider) {
 		case "dns":
 			res, err := resolve.New(env)
@@ -79,9 +87,8 @@ func (p MembershipCheck) judge(ctx context.Context, env *probes.Env, in *Instanc
 		case "kubernetes":
 			return withDefects(judgeKubernetes(ctx, env, in, local, ev), in, fails, warns)
 		}
-		return probes.WarnResult(id, fmt.Sprintf("%s: cloud membership (%s) at %s: members come from the platform, not from this host", in.Label(), conf.SimpleName(m.Provider), where)).
-			With("KubernetesMembershipProvider needs the pod's service account to list pods (KUBERNETES_NAMESPACE, a role allowing get/list on pods) and OPENSHIFT_KUBE_PING_LABELS or KUBERNETES_LABELS to select them; DNSMembershipProvider needs a headless service whose DNS name (DNS_MEMBERSHIP_SERVICE_NAME) lists every pod",
-				"check the pods can list each other (kubectl auth can-i list pods) or that the headless service resolves to every pod", ev)
+		return withDefects(probes.WarnResult(id, fmt.Sprintf("%s: cloud membership (%s) at %s: members come from a provider clusterdoctor does not know", in.Label(), conf.SimpleName(m.Provider), where)).
+			With("Tomcat's own providers are KubernetesMembershipProvider (kubernetes, the default) and DNSMembershipProvider (dns)", "", ev), in, fails, warns)
 	case "other":
 		return probes.WarnResult(id, fmt.Sprintf("%s: membership %s at %s is not one clusterdoctor knows", in.Label(), c.MembershipClass(), where)).With("", "", ev)
 	}

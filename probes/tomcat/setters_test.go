@@ -1,6 +1,9 @@
 package tomcat
 
 import (
+	"context"
+
+	"github.com/clusterdoctor/clusterdoctor/probes"
 	"maps"
 	"strings"
 	"testing"
@@ -89,5 +92,23 @@ func TestRecordedSettersMatchTheJars(t *testing.T) {
 			}
 			t.Errorf("%s: the jars have %v more, %v fewer than recorded (setProperty %v, recorded %v)", class, only, missing, got.Any, want.Any)
 		}
+	}
+}
+
+// TestCloudProviderClass: a membershipProviderClassName the installed jars do not have
+// fails, naming the nearest class.
+func TestCloudProviderClass(t *testing.T) {
+	in := ofInstalledTomcat(t, instanceOf(t, t.TempDir(), `<Server><Service><Engine name="Catalina"><Cluster className="org.apache.catalina.ha.tcp.SimpleTcpCluster">
+  <Channel className="org.apache.catalina.tribes.group.GroupChannel">
+    <Membership className="org.apache.catalina.tribes.membership.cloud.CloudMembershipService" membershipProviderClassName="org.apache.catalina.tribes.membership.cloud.DNSMembershipProvidr"/>
+  </Channel></Cluster></Engine></Service></Server>`, "10.1.60"))
+	env, err := probes.NewEnv("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	r := MembershipCheck{Found: &Found{Instances: []*Instance{in}}}.Run(context.Background(), env)
+	if r.Status != probes.Fail || !strings.Contains(r.Summary, "did you mean org.apache.catalina.tribes.membership.cloud.DNSMembershipProvider") {
+		t.Errorf("tomcat.membership = %s %q; want fail naming the nearest class", r.Status, r.Summary)
 	}
 }
