@@ -207,3 +207,20 @@ type WebConfig struct {
 	Kind string `json:"kind" yaml:"kind"`
 	Path string `json:"path" yaml:"path"`
 }
+
+// Environ reads a process's environment from /proc/PID/environ under Root: what it was
+// started with (what httpd expands ${NAME} from, what Tomcat's cloud membership reads).
+// Equivalent to: tr '\0' '\n' < /proc/PID/environ.
+func (e *Env) Environ(pid int) (map[string]string, error) {
+	b, err := e.ReadFile(fmt.Sprintf("/proc/%d/environ", pid), 1<<20)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, kv := range bytes.Split(b, []byte{0}) {
+		if k, v, ok := strings.Cut(string(kv), "="); ok && k != "" {
+			out[k] = v
+		}
+	}
+	return out, nil
+}

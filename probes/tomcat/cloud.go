@@ -1,7 +1,6 @@
 package tomcat
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/netip"
@@ -19,17 +18,8 @@ func (in *Instance) jvmEnviron() map[string]string {
 	if in.PID <= 0 || in.env == nil {
 		return nil
 	}
-	b, err := in.env.ReadFile(fmt.Sprintf("/proc/%d/environ", in.PID), 1<<20)
-	if err != nil {
-		return nil
-	}
-	out := map[string]string{}
-	for _, kv := range bytes.Split(b, []byte{0}) {
-		if k, v, ok := strings.Cut(string(kv), "="); ok && k != "" {
-			out[k] = v
-		}
-	}
-	return out
+	environ, _ := in.env.Environ(in.PID)
+	return environ
 }
 
 // providerKind is the cloud provider CloudMembershipService creates: "kubernetes" (the

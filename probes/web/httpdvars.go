@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"fmt"
 	"path/filepath"
 	"strings"
 
@@ -17,17 +16,8 @@ import (
 // neither can be read: then ${NAME} stays as written.
 func httpdEnviron(env *probes.Env, pid int, serverRoot string) map[string]string {
 	if pid > 0 {
-		b, err := env.ReadFile(fmt.Sprintf("/proc/%d/environ", pid), 1<<20)
-		if err != nil {
-			return nil
-		}
-		out := map[string]string{}
-		for _, kv := range bytes.Split(b, []byte{0}) {
-			if k, v, ok := strings.Cut(string(kv), "="); ok && k != "" {
-				out[k] = v
-			}
-		}
-		return out
+		environ, _ := env.Environ(pid)
+		return environ
 	}
 	file := filepath.Join(serverRoot, "envvars")
 	b, err := env.ReadFile(file, tomcat.MaxShellSize)
