@@ -54,6 +54,17 @@ func TestDNSMembershipAgainstTomcat(t *testing.T) {
 	if got := membership(); got.Status != probes.Pass || !strings.Contains(got.Summary, "gives 1 members") || !strings.Contains(got.Summary, "10.99.0.2:4000") {
 		t.Errorf("tomcat.membership = %s %q (%s); want pass naming 10.99.0.2:4000", got.Status, got.Summary, got.Detail)
 	}
+	// A Tomcat that is not running: its setenv.sh's export is what its start will have.
+	stopped := t.TempDir()
+	files := conf.files()
+	files["bin/setenv.sh"] = "LOCAL_ONLY=x\nexport DNS_MEMBERSHIP_SERVICE_NAME=tomcat.lab\n"
+	writeTree(t, stopped, files)
+	view := wasView(t, a, "was1")
+	view.Binds = map[string]string{"/etc/resolv.conf": resolv}
+	rep, _ := preflightJSON(t, a, view, "--skip", "ntp.sync", "--tomcat", stopped, "--tomcat-home", lab.TomcatHome)
+	if got := check(t, rep, "tomcat.membership"); got.Status != probes.Pass || !strings.Contains(got.Summary, "tomcat.lab (DNS_MEMBERSHIP_SERVICE_NAME)") {
+		t.Errorf("tomcat.membership of a stopped Tomcat whose setenv.sh exports the name = %s %q; want pass", got.Status, got.Summary)
+	}
 	if got := membershipOn(b); got.Status != probes.Warn || !strings.Contains(got.Summary, "keeps tomcat.lab's addresses forever (-Dsun.net.inetaddr.ttl=-1") {
 		t.Errorf("tomcat.membership on was2 = %s %q; want a warning that its JVM caches the name forever", got.Status, got.Summary)
 	}

@@ -170,3 +170,21 @@ func FuzzReplace(f *testing.F) {
 		Replace(in, func(k string) (string, bool) { return val, k == key })
 	})
 }
+
+// TestShellExports: what an export statement names, with or without a value; a plain
+// assignment is no export, and "export NAME" keeps the value NAME had.
+func TestShellExports(t *testing.T) {
+	sv, err := ParseShell(strings.NewReader("A=1\nexport B=2\nC=3\nexport C\nexport D\n"), "setenv.sh", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sv.Exported["A"] || !sv.Exported["B"] || !sv.Exported["C"] || !sv.Exported["D"] {
+		t.Errorf("exported = %v; want B, C and D", sv.Exported)
+	}
+	if sv.Vars["C"].Value != "3" {
+		t.Errorf("C = %q after export C; want 3", sv.Vars["C"].Value)
+	}
+	if _, set := sv.Vars["D"]; set {
+		t.Errorf("D is set by a plain export: %+v", sv.Vars["D"])
+	}
+}

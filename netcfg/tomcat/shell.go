@@ -19,9 +19,12 @@ const MaxShellSize = 1 << 20
 // before. Assignments inside conditionals and values from command substitutions are not
 // taken, and are listed in Skipped.
 type ShellVars struct {
-	File    string
-	Vars    map[string]ShellVar
-	Skipped []string
+	File string
+	Vars map[string]ShellVar
+	// Exported are the variables an export statement names (export NAME=value, or a
+	// plain export NAME): what a program the file's shell starts gets in its environment.
+	Exported map[string]bool
+	Skipped  []string
 }
 
 // ShellVar is a variable's last top-level value and the line that set it.
@@ -43,7 +46,7 @@ func ParseShell(r io.Reader, file string, env map[string]string) (*ShellVars, er
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	sv := &ShellVars{File: file, Vars: map[string]ShellVar{}}
+	sv := &ShellVars{File: file, Vars: map[string]ShellVar{}, Exported: map[string]bool{}}
 	known := func(name string) string {
 		if v, ok := sv.Vars[name]; ok {
 			return v.Value
@@ -52,12 +55,19 @@ func ParseShell(r io.Reader, file string, env map[string]string) (*ShellVars, er
 	}
 	cfg := &expand.Config{Env: expand.FuncEnviron(known)}
 	for _, st := range f.Stmts {
+		exported := isExport(st)
 		for _, as := range assignments(st) {
 			line := int(as.Pos().Line())
 			if as.Name == nil || as.Array != nil || as.Index != nil {
 				continue
 			}
 			name := as.Name.Value
+			if exported {
+				sv.Exported[name] = true
+			}
+			if as.Naked {
+				continue // "export NAME" exports the value it has; it sets none
+			}
 			val := ""
 			if as.Value != nil {
 				v, err := expand.Literal(cfg, as.Value)
@@ -99,6 +109,12 @@ func assignments(st *syntax.Stmt) []*syntax.Assign {
 		}
 	}
 	return nil
+}
+
+// isExport reports whether a statement is an export clause.
+func isExport(st *syntax.Stmt) bool {
+	c, ok := st.Cmd.(*syntax.DeclClause)
+	return ok && c.Variant.Value == "export"
 }
 
 func containsAssignment(n syntax.Node) bool {

@@ -12,11 +12,11 @@ import (
 )
 
 // jvmEnviron is the running JVM's environment (/proc/PID/environ), where cloud membership
-// reads its settings (CloudMembershipProvider.getEnv); nil when it does not run or its
-// environment cannot be read.
+// reads its settings (CloudMembershipProvider.getEnv); for an instance that does not run,
+// what its service file and setenv.sh will give it (StartEnv); nil when neither says.
 func (in *Instance) jvmEnviron() map[string]string {
 	if in.PID <= 0 || in.env == nil {
-		return nil
+		return in.StartEnv // not running: what its start will give it
 	}
 	environ, _ := in.env.Environ(in.PID)
 	return environ
@@ -56,8 +56,8 @@ func judgeDNS(ctx context.Context, env *probes.Env, in *Instance, res *resolve.R
 	const id = "tomcat.membership"
 	environ := in.jvmEnviron()
 	if environ == nil {
-		return probes.UnknownResult(id, fmt.Sprintf("%s: DNS membership reads the JVM's environment (DNS_MEMBERSHIP_SERVICE_NAME), and no running JVM says it", in.Label())).
-			With("", "run it on the host while Tomcat runs", ev)
+		return probes.UnknownResult(id, fmt.Sprintf("%s: DNS membership reads the JVM's environment (DNS_MEMBERSHIP_SERVICE_NAME), and neither a running JVM nor its setenv.sh or service file says it", in.Label())).
+			With("", "run it on the host while Tomcat runs, or export the variables in bin/setenv.sh", ev)
 	}
 	name, from := dnsServiceName(environ)
 	ev["service"], ev["serviceFrom"] = name, from

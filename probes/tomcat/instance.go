@@ -49,6 +49,11 @@ type Instance struct {
 	VersionErr  error
 	// Notes are what could not be taken into account (setenv.sh lines not evaluated).
 	Notes []string
+	// StartEnv is the environment a start of this instance gives the JVM, as far as its
+	// files say: the service's environment file (/etc/default/tomcatN, which the unit
+	// reads as EnvironmentFile) and what bin/setenv.sh exports; from says where.
+	StartEnv     map[string]string
+	StartEnvFrom map[string]string
 
 	env          *probes.Env
 	classesOnce  sync.Once
@@ -179,7 +184,14 @@ func (in *Instance) loadStartOptions(env *probes.Env, opt Options) {
 			continue
 		}
 		in.Notes = append(in.Notes, sv.Skipped...)
+		service := f != setenv
 		for name, v := range sv.Vars {
+			if service || sv.Exported[name] {
+				if in.StartEnv == nil {
+					in.StartEnv, in.StartEnvFrom = map[string]string{}, map[string]string{}
+				}
+				in.StartEnv[name], in.StartEnvFrom[name] = v.Value, fmt.Sprintf("%s:%d", in.Rel(f), v.Line)
+			}
 			vars[name] = v.Value
 			if name == "JAVA_OPTS" || name == "CATALINA_OPTS" {
 				from[name] = fmt.Sprintf("%s:%d", in.Rel(f), v.Line)

@@ -111,8 +111,8 @@ func judgeKubernetes(ctx context.Context, env *probes.Env, in *Instance, local [
 	const id = "tomcat.membership"
 	environ := in.jvmEnviron()
 	if environ == nil {
-		return probes.UnknownResult(id, fmt.Sprintf("%s: Kubernetes membership reads the JVM's environment, and no running JVM says it", in.Label())).
-			With("", "run it on the host while Tomcat runs", ev)
+		return probes.UnknownResult(id, fmt.Sprintf("%s: Kubernetes membership reads the JVM's environment, and neither a running JVM nor its setenv.sh or service file says it", in.Label())).
+			With("", "run it on the host while Tomcat runs, or export the variables in bin/setenv.sh", ev)
 	}
 	req := kubeRequestOf(environ)
 	ev["url"], ev["namespace"] = req.URL, req.Namespace
@@ -130,7 +130,10 @@ func judgeKubernetes(ctx context.Context, env *probes.Env, in *Instance, local [
 	case req.ClientCert:
 		return probes.WarnResult(id, fmt.Sprintf("%s: Kubernetes membership with a client certificate (%s): not asked from here", in.Label(), req.URL)).With(strings.Join(notes, "; "), "", ev)
 	}
-	root := fmt.Sprintf("/proc/%d/root", in.PID)
+	root := "" // a Tomcat that does not run reads the host's files when it starts
+	if in.PID > 0 {
+		root = fmt.Sprintf("/proc/%d/root", in.PID)
+	}
 	token, err := env.ReadFile(root+req.TokenFile, 64<<10)
 	if err != nil {
 		return probes.FailResult(id, fmt.Sprintf("%s: Kubernetes membership: the service account token %s cannot be read: %v", in.Label(), req.TokenFile, err)).
