@@ -10,6 +10,7 @@ import (
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/members"
 	"github.com/clusterdoctor/clusterdoctor/probes/report"
+	"github.com/clusterdoctor/clusterdoctor/probes/tomcat"
 )
 
 type membersFlags struct {
@@ -32,7 +33,9 @@ per member: loopback or an address outside the cluster subnet, a source that is 
 advertised address, a receiver that refuses, rejects or drops TCP from here, two members on
 one receiver, another domain, heard only with the interface set. Nothing is sent to the
 group. Group, port, frequency and dropTime come from this host's server.xml when a Tomcat is
-found, else from the flags.
+found, else from the flags. Where that Tomcat's membership sends no heartbeats (static
+members, DNS or Kubernetes membership), nothing is listened to: the members Tomcat contacts
+are listed instead, each receiver tried from here as tomcat.membership tries it.
 
 Exit codes: 0 every member ok, 1 a problem (or no member heard), 2 usage error, 3 could not
 listen.`,
@@ -74,6 +77,17 @@ func runMembers(c *cobra.Command, f *membersFlags) error {
 		return err
 	}
 	cfg := members.Config{Group: s.Group, Port: s.McastPort, Iface: choice.Iface, Duration: f.duration}
+	if s.Membership != probes.Multicast && found.Primary() != nil {
+		// No heartbeats to hear: the members Tomcat contacts, as tomcat.membership tries them.
+		r := probes.Run(ctx, env, []probes.Probe{tomcat.MembershipCheck{Found: found, Iface: choice.Iface}}, probes.Policy{})[0]
+		var contacted []string
+		if list, ok := r.Evidence["members"].([]string); ok {
+			contacted = list
+		}
+		rep := members.WithoutHeartbeats(cfg, s.Membership, contacted, r.Summary, r.Status == probes.Pass || r.Status == probes.Warn)
+		return writeReport(f.output, func(w io.Writer) error { return report.MembersJSON(w, rep) },
+			func(w io.Writer, o report.Options) error { return report.MembersText(w, rep, o) }, rep.OK())
+	}
 	if p := found.Primary(); p != nil {
 		if freq, drop, ok := p.Heartbeats(); ok {
 			cfg.Frequency, cfg.DropTime = freq, drop

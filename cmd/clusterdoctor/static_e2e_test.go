@@ -57,8 +57,8 @@ func TestStaticMembershipAgainstTomcat(t *testing.T) {
 	lab.RequireTomcat(t)
 	t.Parallel() // its lab is its own
 	l := lab.New(t)
-	a, b := l.AddHost("was1", 1), l.AddHost("was2", 2)
-	for _, h := range []*lab.Host{a, b} {
+	a, b, obs := l.AddHost("was1", 1), l.AddHost("was2", 2), l.AddHost("obs", 3) // obs runs no Tomcat: it only listens
+	for _, h := range []*lab.Host{a, b, obs} {
 		h.AddMulticastRoute()
 	}
 	start := func(h *lab.Host, name, xml string) *lab.Tomcat {
@@ -93,8 +93,12 @@ func TestStaticMembershipAgainstTomcat(t *testing.T) {
 		defer one.Stop()
 		defer two.Stop()
 		one.WaitLog(t, 30*time.Second, "Replication member added")
-		if heard, _ := membersOn(t, a, lab.Private{}, "--duration", "2s"); len(heard.Members) != 0 {
+		if heard, _ := membersOn(t, obs, lab.Private{}, "--duration", "2s"); len(heard.Members) != 0 {
 			t.Errorf("members heard %d heartbeats with channelStartOptions=3; want none", len(heard.Members))
+		}
+		// on was1, members says whom Tomcat contacts instead of listening
+		if rep, r := membersOn(t, a, wasView(t, a, "was1")); r.code != 0 || rep.Membership != "static" || len(rep.Contacted) != 1 || !strings.Contains(rep.Contacted[0], "10.99.0.2:4000") {
+			t.Errorf("members on was1: exit %d, membership %q, contacted %q; want static, 10.99.0.2:4000", r.code, rep.Membership, rep.Contacted)
 		}
 		if rep, r := sessions(); r.code != 0 {
 			t.Errorf("session-test: exit %d; want every direction replicating: %+v", r.code, rep.Pairs)
@@ -142,7 +146,7 @@ func TestStaticMembershipAgainstTomcat(t *testing.T) {
 		one, two := pair("both", 4000, false)
 		defer one.Stop()
 		defer two.Stop()
-		heard, _ := membersOn(t, a, lab.Private{}, "--duration", "2s")
+		heard, _ := membersOn(t, obs, lab.Private{}, "--duration", "2s")
 		if memberAt(heard, "10.99.0.2") == nil {
 			t.Errorf("members heard %+v; want was2's heartbeats (multicast still runs)", heard.Members)
 		}

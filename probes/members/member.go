@@ -35,6 +35,24 @@ type Report struct {
 	Overflow uint64 `json:"overflow,omitempty"`
 	// Problems are this host's: a join that failed, its own Tomcat not heard.
 	Problems []string `json:"problems,omitempty"`
+	// Membership is set where this host's Tomcat finds its members without heartbeats
+	// ("static", "cloud"): nothing is listened to, and Contacted are the members Tomcat
+	// contacts, each with how its receiver answered from here (tomcat.membership's
+	// evidence); Summary is that check's own.
+	Membership string   `json:"membership,omitempty"`
+	Contacted  []string `json:"contacted,omitempty"`
+	Summary    string   `json:"summary,omitempty"`
+}
+
+// WithoutHeartbeats is the report for a membership that sends no heartbeats: the
+// members Tomcat contacts instead, as the membership check found them.
+func WithoutHeartbeats(cfg Config, membership string, contacted []string, summary string, ok bool) *Report {
+	r := &Report{SchemaVersion: 1, Tool: "clusterdoctor", Mode: "members", Group: cfg.Group.String(), Port: cfg.Port, Iface: cfg.Iface,
+		Membership: membership, Contacted: contacted, Summary: summary}
+	if !ok {
+		r.Problems = append(r.Problems, summary)
+	}
+	return r
 }
 
 // Member is one Tribes member as its heartbeats describe it.

@@ -20,6 +20,14 @@ func MembersJSON(w io.Writer, rep *members.Report) error { return indentedJSON(w
 //	10.0.0.11:4000  ok       2h13m5s  500.2±1.1    0.0     10.0.0.11  1    route,iface  open
 func MembersText(w io.Writer, rep *members.Report, opt Options) error {
 	bw := bufio.NewWriter(w)
+	if rep.Membership != "" {
+		fmt.Fprintf(bw, "%s membership: Tomcat sends no heartbeats; the members it contacts, tried from here:\n", rep.Membership)
+		for _, c := range rep.Contacted {
+			fmt.Fprintf(bw, "  %s\n", c)
+		}
+		fmt.Fprintf(bw, "\n%s\n", rep.Summary)
+		return bw.Flush()
+	}
 	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "MEMBER\tSTATUS\tALIVE\tINTERVAL ms\tLOSS %\tSOURCE\tTTL\tHEARD AS\tRECEIVER")
 	for _, m := range rep.Members {
