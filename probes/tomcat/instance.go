@@ -198,6 +198,18 @@ func (in *Instance) loadStartOptions(env *probes.Env, opt Options) {
 			}
 		}
 	}
+	if name := filepath.Base(in.Base); strings.HasPrefix(name, "tomcat") {
+		// the unit's Environment= comes before its EnvironmentFile (a service file above)
+		uv, uf := unitEnvironment(env, name)
+		for k, v := range uv {
+			if _, set := in.StartEnv[k]; !set {
+				if in.StartEnv == nil {
+					in.StartEnv, in.StartEnvFrom = map[string]string{}, map[string]string{}
+				}
+				in.StartEnv[k], in.StartEnvFrom[k] = v, uf[k]
+			}
+		}
+	}
 	for _, name := range []string{"JAVA_OPTS", "CATALINA_OPTS"} {
 		args, err := conf.JavaArgs(vars, vars[name])
 		if err != nil {
