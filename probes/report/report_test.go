@@ -204,3 +204,15 @@ func TestDetailLines(t *testing.T) {
 		}
 	}
 }
+
+// TestFindingLines: the web tier's findings are printed one a line; other checks' details
+// as they are.
+func TestFindingLines(t *testing.T) {
+	d := "upstream tomcats (nginx.conf:3) balances by round robin; upstream tomcats 10.99.0.2:8080: refused (nothing listens)"
+	if got := strings.Join(detailLinesOf("web.upstreams", d), "|"); got != "- upstream tomcats (nginx.conf:3) balances by round robin|- upstream tomcats 10.99.0.2:8080: refused (nothing listens)" {
+		t.Errorf("web.upstreams: %q", got)
+	}
+	if got := strings.Join(detailLinesOf("ntp.sync", d), "|"); got != d {
+		t.Errorf("ntp.sync: %q", got)
+	}
+}

@@ -61,7 +61,7 @@ func Text(w io.Writer, rep *probes.Report, opt Options) error {
 		}
 		fmt.Fprintf(bw, "%s  %-*s  %s\n", paint(r.Status, fmt.Sprintf("%-7s", strings.ToUpper(string(r.Status)))), width, r.ID, r.Summary)
 		if opt.Verbose || r.Status == probes.Fail || r.Status == probes.Warn {
-			for _, line := range detailLines(r.Detail) {
+			for _, line := range detailLinesOf(r.ID, r.Detail) {
 				fmt.Fprintf(bw, "%9s  %-*s  %s\n", "", width, "", line)
 			}
 		}
@@ -228,6 +228,25 @@ func hasCheck(rs []probes.Result, id string) bool {
 // portItem starts what a detail says of one port ("45564/udp (membership multicast) from
 // was2: runtime: ...", "4000-4099/tcp ...", "igmp ...").
 var portItem = regexp.MustCompile(`^(\d+(-\d+)?/(tcp|udp)|igmp)\b`)
+
+// findingLists are the checks whose detail is a list of separate findings (the web
+// tier's: the configuration's, then each member that does not answer), printed one a line.
+var findingLists = map[string]bool{"ajp.workers": true, "web.upstreams": true}
+
+// detailLinesOf is detailLines, with the web tier's findings one a line.
+func detailLinesOf(id, detail string) []string {
+	if !findingLists[id] || detail == "" {
+		return detailLines(detail)
+	}
+	items := splitTopLevel(detail, "; ")
+	if len(items) < 2 {
+		return items
+	}
+	for i := range items {
+		items[i] = "- " + items[i]
+	}
+	return items
+}
 
 // detailLines are a check's detail as it is printed: as it is, or, where it says
 // something of each of several ports (firewall.ports), one "- " line per port.
