@@ -391,6 +391,30 @@ func TestSessionTestThroughTheWebTier(t *testing.T) {
 		c.workers(healthyWorkers)
 	})
 
+	// A third node the operator disabled through mod_jk's status worker, its configuration
+	// unchanged: read from the running httpd, its directions are named as not tested.
+	t.Run("a member disabled at runtime", func(t *testing.T) {
+		c.tier.ModJK(httpdPort, strings.Replace(healthyWorkers, "balance_workers=tomcat1,tomcat2", "balance_workers=tomcat1,tomcat2,tomcat3", 1)+
+			"worker.tomcat3.type=ajp13\nworker.tomcat3.host=10.99.0.3\nworker.tomcat3.port=8009\n"+jkStatusWorker, "JkMount /* lb", "JkMount /jkstatus jkstatus")
+		c.tier.Stop(c.httpd)
+		c.httpd = c.tier.StartHTTPD(httpdPort)
+		defer c.workers(healthyWorkers)
+		if code, body := get(t, inside(c.web), fmt.Sprintf("http://10.99.0.10:%d/jkstatus?cmd=update&from=list&w=lb&sw=tomcat3&vwa=1", httpdPort)); code != 200 {
+			t.Fatalf("disable tomcat3 through jkstatus: %d %s", code, body)
+		}
+		rep, r := c.sessionTest(httpdURL)
+		var dirs []string
+		for _, p := range rep.Untested {
+			dirs = append(dirs, p.From+">"+p.To)
+			if !strings.Contains(p.Reason, "disabled (DIS") || !strings.Contains(p.Reason, "status worker") {
+				t.Errorf("%s > %s: %q", p.From, p.To, p.Reason)
+			}
+		}
+		if r.code != 0 || !rep.OK() || strings.Join(dirs, " ") != "tomcat1>tomcat3 tomcat3>tomcat1 tomcat2>tomcat3 tomcat3>tomcat2" {
+			t.Errorf("session-test with tomcat3 disabled at runtime: exit %d, untested %q, pairs %+v; want 0 and its four directions named", r.code, dirs, rep.Pairs)
+		}
+	})
+
 	// A third node the operator took out of the balancer (activation=stopped): the two
 	// others are proven, and every direction to and from the third is named as not tested,
 	// which is no failure.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"context"
 	"io"
 	"net/netip"
@@ -109,6 +110,12 @@ func runSessionTest(ctx context.Context, f *sessionTestFlags) error {
 	var out []web.Member
 	if len(f.members) == 0 {
 		out = web.OutFor(bals, u)
+		// members the running balancer sends nothing now are out too, and not tested
+		now, _ := web.OutNow(ctx, bals, u)
+		out = append(out, now...)
+		members = slices.DeleteFunc(members, func(m web.Member) bool {
+			return slices.ContainsFunc(now, func(o web.Member) bool { return o.Name == m.Name })
+		})
 	}
 	rep, err := replication.Run(ctx, replication.Config{URL: u, Cookie: f.cookie, Members: members, Out: out, Wait: f.wait, Timeout: requestTimeout, Insecure: f.insecure,
 		Resolve: func(ctx context.Context, host string) (netip.Addr, error) { return web.ResolveHost(ctx, env, host) }})

@@ -369,7 +369,8 @@ func TestTomcatPropertiesAndStaticMembers(t *testing.T) {
 	_ = member
 	c := tcConf{JvmRoute: "${node.name}", ClusterAttrs: ` channelStartOptions="3"`, Receiver: `address="10.99.0.1" port="${cluster.port}"`,
 		Membership: `<Membership className="org.apache.catalina.tribes.membership.McastService"/>`,
-		Interceptors: []string{"org.apache.catalina.tribes.group.interceptors.TcpFailureDetector",
+		Interceptors: []string{"org.apache.catalina.tribes.group.interceptors.TcpPingInterceptor",
+			"org.apache.catalina.tribes.group.interceptors.TcpFailureDetector",
 			"org.apache.catalina.tribes.group.interceptors.MessageDispatchInterceptor"},
 		AJP: `<Connector protocol="AJP/1.3" address="${ajp.address}" port="8009" secretRequired="false"/>`}
 	xml := strings.Replace(c.serverXML(), `<Interceptor className="org.apache.catalina.tribes.group.interceptors.MessageDispatchInterceptor"/>`,

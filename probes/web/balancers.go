@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -42,6 +43,9 @@ type Balancer struct {
 	// bySuffix is set where it keeps a session on its node by the route after the session
 	// id's dot, which Tomcat's jvmRoute puts there (mod_jk with sticky_session).
 	bySuffix bool
+	// runtime reads the running balancer's own view of its members (mod_jk's status
+	// worker of a running httpd); nil where there is none to ask.
+	runtime func(ctx context.Context) (map[string]jkState, string)
 }
 
 // servedPath is a URL pattern a balancer is mounted on, and where it applies.
@@ -134,6 +138,9 @@ func modJKBalancers(env *probes.Env, conf *HTTPDConfig) []Balancer {
 		bal := Balancer{Name: n, Server: "mod_jk", Where: path, route: conf.serverFor, names: conf.names, listenIPs: conf.listenIPs()}
 		if sticky, ok := w.Sticky(); ok && sticky {
 			bal.bySuffix = true
+		}
+		if conf.PID > 0 { // the runtime view of the httpd that runs
+			bal.runtime = func(ctx context.Context) (map[string]jkState, string) { return jkStatus(ctx, conf, wf, ms) }
 		}
 		if v, ok := w.Get("balance_workers"); ok {
 			bal.Where = path + ":" + strconv.Itoa(v.Line)
@@ -325,6 +332,24 @@ func OutFor(bals []Balancer, u *url.URL) []Member {
 		}
 	}
 	return out
+}
+
+// OutNow are the members of the balancer that serves the URL that it sends nothing at
+// this moment by its own runtime view (mod_jk's status worker: disabled, stopped or in
+// error), each with why in Where; note says why the view could not be read.
+func OutNow(ctx context.Context, bals []Balancer, u *url.URL) (out []Member, note string) {
+	b, err := servingFor(bals, u)
+	if err != nil || b.runtime == nil {
+		return nil, ""
+	}
+	states, note := b.runtime(ctx)
+	for _, m := range b.Members {
+		if st, ok := states[m.Name]; ok && !m.Disabled && !st.sends() {
+			m.Where = fmt.Sprintf("%s at runtime, as mod_jk's status worker says", st)
+			out = append(out, m)
+		}
+	}
+	return out, note
 }
 
 // servingFor is the one balancer that serves the URL.
