@@ -1,12 +1,12 @@
 package main
 
 import (
-	"slices"
 	"context"
 	"io"
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"

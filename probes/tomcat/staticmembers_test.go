@@ -79,7 +79,7 @@ func TestSecurityProperty(t *testing.T) {
 func TestCloudDefects(t *testing.T) {
 	for _, c := range []struct {
 		version, provider, host string
-		fail, warn          string
+		fail, warn              string
 	}{
 		{"10.1.60", "dns", "", "", ""},
 		{"9.0.31", "dns", "", "is not known to Tomcat 9.0.31", "DNS cache"},
