@@ -48,54 +48,86 @@ type ignoredElement struct {
 	Belongs string
 }
 
-// ignoredClusterElements walks server.xml as the digester matches it: every <Cluster>
-// outside Engine and Host level, and every element inside a <Cluster> that no rule of
-// this release matches (not what is inside it: the digester never gets there).
+// ignoredClusterElements are the cluster elements the digester matches no rule for
+// (digest).
 func (in *Instance) ignoredClusterElements() []ignoredElement {
+	_, ignored := in.digest()
+	return ignored
+}
+
+// createdElements are the Engine and cluster elements the digester creates objects for
+// and sets attributes on (digest).
+func (in *Instance) createdElements() []elementClass {
+	created, _ := in.digest()
+	return created
+}
+
+// ruleFor reports whether ClusterRuleSet of this release has a rule for the path below a
+// <Cluster> (an unknown release: every rule of any release).
+func (in *Instance) ruleFor(rel string) bool {
+	since, ok := clusterRules[rel]
+	return ok && (since == nil || in.Version.IsZero() || since.In(in.Version))
+}
+
+// digest walks server.xml as Catalina's digester matches it. created: every <Engine>
+// (StandardEngine unless its className says), each <Cluster> at Engine or Host level and
+// the elements below it a rule of this release matches, with their classes (an element
+// without a className is left out: Tomcat refuses it, tomcat.classes says so). ignored:
+// every <Cluster> elsewhere, and every element inside a <Cluster> no rule matches (not
+// what is inside it: the digester never gets there).
+func (in *Instance) digest() (created []elementClass, ignored []ignoredElement) {
 	if in.Raw == nil {
-		return nil
+		return nil, nil
 	}
-	var out []ignoredElement
+	add := func(e *conf.Element, def string) {
+		class := strings.TrimSpace(e.Value("className"))
+		if class == "" {
+			class = def
+		}
+		if class != "" {
+			created = append(created, elementClass{e, class})
+		}
+	}
+	var below func(e *conf.Element, path, rel string)
+	below = func(e *conf.Element, path, rel string) {
+		for _, c := range e.Children {
+			r := strings.TrimPrefix(rel+"/"+c.Name, "/")
+			if !in.ruleFor(r) {
+				ignored = append(ignored, ignoredElement{c, path + "/" + c.Name, in.belongs(c.Name)})
+				continue
+			}
+			add(c, "")
+			below(c, path+"/"+c.Name, r)
+		}
+	}
 	var walk func(e *conf.Element, path string)
 	walk = func(e *conf.Element, path string) {
 		for _, c := range e.Children {
 			p := path + "/" + c.Name
-			if c.Name != "Cluster" {
-				walk(c, p)
+			switch {
+			case p == "Server/Service/Engine":
+				add(c, "org.apache.catalina.core.StandardEngine")
+			case c.Name == "Cluster" && slices.Contains(clusterAt, p):
+				add(c, "")
+				below(c, p, "")
+				continue
+			case c.Name == "Cluster":
+				ignored = append(ignored, ignoredElement{c, p, "inside <Engine> or <Host>"})
 				continue
 			}
-			if !slices.Contains(clusterAt, p) {
-				out = append(out, ignoredElement{c, p, "inside <Engine> or <Host>"})
-				continue
-			}
-			out = append(out, in.ignoredBelow(c, p, "")...)
+			walk(c, p)
 		}
 	}
 	walk(in.Raw, in.Raw.Name)
-	return out
-}
-
-// ignoredBelow lists the children of a cluster element (at rel below the <Cluster>) that
-// no rule matches, and what is ignored below those that do.
-func (in *Instance) ignoredBelow(e *conf.Element, path, rel string) []ignoredElement {
-	var out []ignoredElement
-	for _, c := range e.Children {
-		r := strings.TrimPrefix(rel+"/"+c.Name, "/")
-		if since, ok := clusterRules[r]; ok && (since == nil || in.Version.IsZero() || since.In(in.Version)) {
-			out = append(out, in.ignoredBelow(c, path+"/"+c.Name, r)...)
-			continue
-		}
-		out = append(out, ignoredElement{c, path + "/" + c.Name, in.belongs(c.Name)})
-	}
-	return out
+	return created, ignored
 }
 
 // belongs says where an element of this name has a rule in this release: "inside
 // <Channel>", "directly inside <Cluster>"; a name that differs only in case is named.
 func (in *Instance) belongs(name string) string {
 	var places []string
-	for r, since := range clusterRules {
-		if since != nil && !in.Version.IsZero() && !since.In(in.Version) {
+	for r := range clusterRules {
+		if !in.ruleFor(r) {
 			continue
 		}
 		parent, last := "", r
@@ -136,52 +168,4 @@ func (g ignoredElement) describe(in *Instance) string {
 type elementClass struct {
 	el    *conf.Element
 	class string
-}
-
-// createdElements are the Engine and cluster elements the digester creates objects for
-// and sets attributes on, with their classes: every <Engine> (StandardEngine unless its
-// className says), and each <Cluster> at Engine or Host level with the elements below it
-// that a rule of this release matches. An element without a className is left out (Tomcat
-// refuses it; tomcat.classes says so).
-func (in *Instance) createdElements() []elementClass {
-	if in.Raw == nil {
-		return nil
-	}
-	var out []elementClass
-	add := func(e *conf.Element, def string) {
-		class := strings.TrimSpace(e.Value("className"))
-		if class == "" {
-			class = def
-		}
-		if class != "" {
-			out = append(out, elementClass{e, class})
-		}
-	}
-	var below func(e *conf.Element, rel string)
-	below = func(e *conf.Element, rel string) {
-		for _, c := range e.Children {
-			r := strings.TrimPrefix(rel+"/"+c.Name, "/")
-			if since, ok := clusterRules[r]; ok && (since == nil || in.Version.IsZero() || since.In(in.Version)) {
-				add(c, "")
-				below(c, r)
-			}
-		}
-	}
-	var walk func(e *conf.Element, path string)
-	walk = func(e *conf.Element, path string) {
-		for _, c := range e.Children {
-			p := path + "/" + c.Name
-			switch {
-			case p == "Server/Service/Engine":
-				add(c, "org.apache.catalina.core.StandardEngine")
-			case c.Name == "Cluster" && slices.Contains(clusterAt, p):
-				add(c, "")
-				below(c, "")
-				continue
-			}
-			walk(c, p)
-		}
-	}
-	walk(in.Raw, in.Raw.Name)
-	return out
 }
