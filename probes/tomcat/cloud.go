@@ -49,12 +49,11 @@ func dnsServiceName(environ map[string]string) (name, from string) {
 }
 
 // judgeDNS judges DNSMembershipProvider as it runs: the service name from the JVM's
-// environment, resolved as the JVM resolves it (InetAddress.getAllByName through the
+// environment (jvmEnviron), resolved as the JVM resolves it (InetAddress.getAllByName through the
 // host's nsswitch and DNS); every address but this node's own is a member, reached on
 // this node's Receiver port (DNS members share it); no other address is no member.
-func judgeDNS(ctx context.Context, env *probes.Env, in *Instance, res *resolve.Resolver, local []probes.IfaceAddr, ev map[string]any) probes.Result {
+func judgeDNS(ctx context.Context, in *Instance, environ map[string]string, res *resolve.Resolver, local []probes.IfaceAddr, ev map[string]any) probes.Result {
 	const id = "tomcat.membership"
-	environ := in.jvmEnviron()
 	if environ == nil {
 		return probes.UnknownResult(id, fmt.Sprintf("%s: DNS membership reads the JVM's environment (DNS_MEMBERSHIP_SERVICE_NAME), and neither a running JVM nor its setenv.sh or service file says it", in.Label())).
 			With("", "run it on the host while Tomcat runs, or export the variables in bin/setenv.sh", ev)

@@ -107,9 +107,8 @@ type podList struct {
 // KubernetesMembershipProvider.parsePods does: every Running pod with a podIP other than
 // this node's is a member, reached on this node's Receiver port. A 401 is the token, a 403
 // the service account's missing permission to list pods.
-func judgeKubernetes(ctx context.Context, env *probes.Env, in *Instance, local []probes.IfaceAddr, ev map[string]any) probes.Result {
+func judgeKubernetes(ctx context.Context, env *probes.Env, in *Instance, environ map[string]string, local []probes.IfaceAddr, ev map[string]any) probes.Result {
 	const id = "tomcat.membership"
-	environ := in.jvmEnviron()
 	if environ == nil {
 		return probes.UnknownResult(id, fmt.Sprintf("%s: Kubernetes membership reads the JVM's environment, and neither a running JVM nor its setenv.sh or service file says it", in.Label())).
 			With("", "run it on the host while Tomcat runs, or export the variables in bin/setenv.sh", ev)

@@ -68,7 +68,8 @@ func (p MembershipCheck) judge(ctx context.Context, env *probes.Env, in *Instanc
 	case "cloud":
 		ev["provider"] = m.Provider
 		local, _ := env.InterfaceAddrs()
-		fails, warns := cloudDefects(in, m.Provider, in.jvmEnviron())
+		environ := in.jvmEnviron()
+		fails, warns := cloudDefects(in, m.Provider, environ)
 		if strings.Contains(m.Provider, ".") && in.Home != "" {
 			if cp := in.ClassPath(); cp.Count() > 0 {
 				if _, ok := cp.Has(m.Provider); !ok {
@@ -83,9 +84,9 @@ func (p MembershipCheck) judge(ctx context.Context, env *probes.Env, in *Instanc
 			if err != nil {
 				return probes.UnknownResult(id, err.Error())
 			}
-			return withDefects(judgeDNS(ctx, env, in, res, local, ev), in, fails, warns)
+			return withDefects(judgeDNS(ctx, in, environ, res, local, ev), in, fails, warns)
 		case "kubernetes":
-			return withDefects(judgeKubernetes(ctx, env, in, local, ev), in, fails, warns)
+			return withDefects(judgeKubernetes(ctx, env, in, environ, local, ev), in, fails, warns)
 		}
 		return withDefects(probes.WarnResult(id, fmt.Sprintf("%s: cloud membership (%s) at %s: members come from a provider clusterdoctor does not know", in.Label(), conf.SimpleName(m.Provider), where)).
 			With("Tomcat's own providers are KubernetesMembershipProvider (kubernetes, the default) and DNSMembershipProvider (dns)", "", ev), in, fails, warns)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
@@ -58,6 +59,8 @@ func StickinessOf(env *probes.Env) Stickiness {
 			}
 		}
 	}
+	slices.Sort(s.BySuffix) // the maps above have no order of their own
+	slices.Sort(s.Own)
 	return s
 }
 
