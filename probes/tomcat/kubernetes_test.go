@@ -1,6 +1,7 @@
 package tomcat
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,8 +28,15 @@ func TestReadableBy(t *testing.T) {
 		t.Skipf("skipped: setpriv: %v", err)
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	time.Sleep(100 * time.Millisecond) // setpriv has changed its user and exec'd sleep
 	env := &probes.Env{Root: "/"}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) { // until setpriv has changed its user
+		if b, _ := env.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid), 64<<10); strings.Contains(string(b), "\nUid:\t65534") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("setpriv did not become uid 65534")
+		}
+	}
 	if ok, why := readableBy(env, cmd.Process.Pid, private); ok || !strings.Contains(why, "uid 65534") {
 		t.Errorf("a 0600 root file: readable %v (%s); want not, naming uid 65534", ok, why)
 	}
