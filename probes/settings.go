@@ -77,7 +77,13 @@ type Settings struct {
 	// Responder (agent only): false keeps the agent from answering peers' mcast-test on
 	// the membership port; unset or true answers.
 	Responder *bool `json:"-" yaml:"responder"`
+	// Agent is where this host's agent serves (its --listen), asked by igmp.querier for
+	// what it has heard; empty: the default, 127.0.0.1:9716.
+	Agent string `json:"-" yaml:"-"`
 }
+
+// DefaultAgentListen is the agent's default --listen address.
+const DefaultAgentListen = "127.0.0.1:9716"
 
 // TomcatInstance names one Tomcat found on the host, for the report.
 type TomcatInstance struct {

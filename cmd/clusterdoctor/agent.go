@@ -22,6 +22,7 @@ import (
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/agent"
+	"github.com/clusterdoctor/clusterdoctor/probes/igmp"
 	"github.com/clusterdoctor/clusterdoctor/probes/mcast"
 )
 
@@ -73,7 +74,7 @@ key, restarts the responder with them and runs the checks; SIGTERM stops it.
 	f.register(fs)
 	f.registerRole(fs)
 	fs.DurationVar(&f.interval, "interval", 30*time.Second, "time between runs of the checks")
-	fs.StringVar(&f.listen, "listen", "127.0.0.1:9716", "address of the /metrics and /healthz server")
+	fs.StringVar(&f.listen, "listen", probes.DefaultAgentListen, "address of the /metrics and /healthz server")
 	fs.StringVar(&f.keyFile, "key-file", defaultKeyFile, "shared mcast-test secret (used when the file exists)")
 	fs.StringSliceVar(&f.skip, "skip", nil, "check IDs not to run (comma-separated)")
 	fs.BoolVar(&f.answer, "responder", true, "answer peers' mcast-test on the membership port (config: responder)")
@@ -108,6 +109,7 @@ func runAgent(c *cobra.Command, f *agentFlags) error {
 		s        probes.Settings
 		explicit map[string]string
 	}
+	s.Agent = f.listen // igmp.querier asks this agent's own watch
 	var settings atomic.Pointer[given]
 	settings.Store(&given{s, f.explicit})
 	a := agent.New(func(ctx context.Context) (*probes.Report, error) {
@@ -120,9 +122,14 @@ func runAgent(c *cobra.Command, f *agentFlags) error {
 	// The responder answers on the cluster's own group and port, from server.xml unless given.
 	var resp responder
 	defer resp.stop()
-	if err := resp.start(ctx, s, f.explicit, key, log); err != nil {
+	iface, err := resp.start(ctx, s, f.explicit, key, log)
+	if err != nil {
 		return err
 	}
+	var watch igmpWatcher
+	defer watch.stop()
+	watch.start(ctx, iface, log)
+	a.IGMP = watch.state
 
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
@@ -143,16 +150,20 @@ func runAgent(c *cobra.Command, f *agentFlags) error {
 				log.Error("reload: configuration kept as it was", "err", err)
 				continue
 			}
+			ns.Agent = f.listen
 			settings.Store(&given{ns, f.explicit})
-			if err := resp.start(ctx, ns, f.explicit, nkey, log); err != nil {
+			iface, err := resp.start(ctx, ns, f.explicit, nkey, log)
+			if err != nil {
 				log.Error("reload: responder not restarted", "err", err)
+			} else if iface != watch.iface() {
+				watch.start(ctx, iface, log)
 			}
 			log.Info("reload: configuration read again", "authenticated", len(nkey) > 0)
 			a.Rerun()
 		}
 	}()
 	log.Info("agent started", "listen", ln.Addr().String(), "interval", f.interval.String(),
-		"mcast_test_responder", resp.running(), "authenticated", len(key) > 0)
+		"mcast_test_responder", resp.running(), "authenticated", len(key) > 0, "igmp_watch", watch.iface())
 	a.Loop(ctx)
 
 	notify("STOPPING=1")
@@ -217,27 +228,28 @@ type responder struct {
 
 // start (re)starts the responder for s and key; with responder: false it only stops it.
 // A responder that cannot listen is logged, not fatal: the checks still run.
-func (r *responder) start(ctx context.Context, s probes.Settings, explicit map[string]string, key []byte, log *slog.Logger) error {
+// It returns the cluster interface it found (for the IGMP watch).
+func (r *responder) start(ctx context.Context, s probes.Settings, explicit map[string]string, key []byte, log *slog.Logger) (string, error) {
 	cfg, err := responderConfig(ctx, s, explicit, key)
 	if err != nil {
-		return err
+		return "", err
 	}
 	r.stop()
 	if s.Responder != nil && !*s.Responder {
 		log.Info("not answering peers' mcast-test (responder: false)")
-		return nil
+		return cfg.Iface, nil
 	}
 	node, err := mcast.Listen(cfg)
 	if err != nil {
 		log.Warn("not answering peers' mcast-test", "err", err)
-		return nil
+		return cfg.Iface, nil
 	}
 	nctx, cancel := context.WithCancel(ctx)
 	r.mu.Lock()
 	r.node, r.cancel = node, cancel
 	r.mu.Unlock()
 	go node.Serve(nctx)
-	return nil
+	return cfg.Iface, nil
 }
 
 func (r *responder) stop() {
@@ -284,4 +296,59 @@ func responderConfig(ctx context.Context, s probes.Settings, explicit map[string
 		}
 	}
 	return cfg, nil
+}
+
+// igmpWatcher is the agent's IGMP watch on the cluster interface, moved when a reload
+// changes the interface. At most igmp.MaxQueriers queriers are kept.
+type igmpWatcher struct {
+	mu     sync.Mutex
+	w      *igmp.Watch
+	cancel context.CancelFunc
+}
+
+// start (re)starts the watch on iface; one that cannot start (no such interface, no
+// CAP_NET_RAW) is logged, and igmp.querier falls back on what it learns by itself.
+func (g *igmpWatcher) start(ctx context.Context, iface string, log *slog.Logger) {
+	g.stop()
+	if iface == "" {
+		return
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	w, err := igmp.StartWatch(wctx, iface, igmp.MaxQueriers)
+	if err != nil {
+		cancel()
+		log.Warn("not watching IGMP", "iface", iface, "err", err)
+		return
+	}
+	g.mu.Lock()
+	g.w, g.cancel = w, cancel
+	g.mu.Unlock()
+}
+
+func (g *igmpWatcher) stop() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.cancel != nil {
+		g.cancel()
+		g.w, g.cancel = nil, nil
+	}
+}
+
+func (g *igmpWatcher) iface() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.w == nil {
+		return ""
+	}
+	return g.w.Iface
+}
+
+func (g *igmpWatcher) state() *igmp.State {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.w == nil {
+		return nil
+	}
+	s := g.w.State()
+	return &s
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/igmp"
 	"github.com/clusterdoctor/clusterdoctor/probes/report"
 )
 
@@ -31,8 +32,11 @@ type Agent struct {
 	// Notify sends a state to systemd (READY=1, STATUS=...); nil outside systemd.
 	Notify func(state string)
 	Log    *slog.Logger
+	// IGMP returns what the agent's IGMP watch has heard (nil: no watch runs).
+	IGMP func() *igmp.State
 
 	metrics report.Metrics
+	flaps   memberWatch
 	mu      sync.Mutex
 	last    *probes.Report
 	lastErr error
@@ -106,6 +110,7 @@ func (a *Agent) runOnce(ctx context.Context) {
 	}
 	a.last = rep
 	a.metrics.Set(rep)
+	a.flaps.observe(rep, time.Now(), a.Log)
 	level := slog.LevelInfo
 	if rep.Summary.Fail > 0 {
 		level = slog.LevelWarn // journalctl -p warning lists the runs that found a problem
@@ -147,8 +152,15 @@ func (a *Agent) Handler() http.Handler {
 	reg := prometheus.NewRegistry()
 	// The process's own CPU and memory, but not the Go runtime's hundred-odd series: a
 	// scrape stays cheap (the agent's budget is 0.5% of a core).
-	reg.MustRegister(&a.metrics, collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(&a.metrics, collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		flapCollector{a}, igmpCollector{func() *igmp.State {
+			if a.IGMP == nil {
+				return nil
+			}
+			return a.IGMP()
+		}})
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /igmp", a.serveIGMP)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		a.mu.Lock()
@@ -161,4 +173,15 @@ func (a *Agent) Handler() http.Handler {
 		fmt.Fprintln(w, a.Status())
 	})
 	return mux
+}
+
+// flapCollector exports the members' comings and goings.
+type flapCollector struct{ a *Agent }
+
+func (c flapCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descMemberChanges }
+
+func (c flapCollector) Collect(ch chan<- prometheus.Metric) {
+	c.a.mu.Lock()
+	defer c.a.mu.Unlock()
+	c.a.flaps.collect(ch)
 }

@@ -3,6 +3,7 @@
 package preflight
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/firewall"
 	"github.com/clusterdoctor/clusterdoctor/probes/hostnames"
+	"github.com/clusterdoctor/clusterdoctor/probes/igmp"
 	"github.com/clusterdoctor/clusterdoctor/probes/network"
 	"github.com/clusterdoctor/clusterdoctor/probes/ntp"
 	"github.com/clusterdoctor/clusterdoctor/probes/ports"
@@ -77,6 +79,8 @@ func checks(s probes.Settings, choice Choice, found *tomcat.Found) []probes.Prob
 		network.Route{Iface: s.Iface, Group: s.Group, Port: s.McastPort},
 		routecfg.Persistent{Iface: s.Iface, Dst: network.MulticastNet},
 		fwIGMP,
+		igmp.QuerierCheck{Iface: s.Iface, Agent: cmp.Or(s.Agent, probes.DefaultAgentListen), Listen: querierListen(found)},
+		igmp.SnoopingCheck{Iface: s.Iface},
 	}
 	for _, p := range multicast {
 		if s.Membership == probes.Multicast {
@@ -86,6 +90,15 @@ func checks(s probes.Settings, choice Choice, found *tomcat.Found) []probes.Prob
 		}
 	}
 	return containerHost(byRole(list, s), s, found)
+}
+
+// querierListen is how long igmp.querier listens when no agent answers: while
+// tomcat.members listens to a running Tomcat anyway, so the run takes no longer for it.
+func querierListen(found *tomcat.Found) time.Duration {
+	if len(found.PIDs()) > 0 {
+		return 1200 * time.Millisecond
+	}
+	return 0
 }
 
 // containerHost skips the Tomcat host's checks on a host that has no Tomcat of its own
