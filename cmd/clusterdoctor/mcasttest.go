@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/igmp"
 	"github.com/clusterdoctor/clusterdoctor/probes/mcast"
 	"github.com/clusterdoctor/clusterdoctor/probes/report"
 	"github.com/clusterdoctor/clusterdoctor/probes/resolve"
@@ -171,6 +172,14 @@ func runMcastTest(c *cobra.Command, f *mcastFlags) error {
 	clearProgress := func() {}
 	if colorWanted(os.Stderr) && f.output == "text" && f.mode() == "mesh" {
 		cfg.Progress, clearProgress = progressLines(os.Stderr, peers)
+	}
+	if f.mode() == "mesh" {
+		// The IGMP this host sends and hears during the test, so that a multicast path that
+		// stops is put against its reports and the queries (needs CAP_NET_RAW; without it
+		// a stop is still reported, without those times).
+		rctx, stopRecording := context.WithCancel(ctx)
+		defer stopRecording()
+		cfg.IGMP, _ = igmp.Record(rctx, choice.Iface, s.Group)
 	}
 	start := time.Now()
 	node, err := mcast.Listen(cfg)

@@ -133,6 +133,9 @@ func centis(v []byte) time.Duration {
 	return time.Duration(native.Uint64(v)) * 10 * time.Millisecond
 }
 
+// nlaTypeMask strips NLA_F_NESTED and NLA_F_NET_BYTEORDER from an attribute's type.
+const nlaTypeMask = ^uint16(unix.NLA_F_NESTED | unix.NLA_F_NET_BYTEORDER)
+
 // Attributes of IFLA_BR_MCAST_QUERIER_STATE (linux/if_bridge.h).
 const (
 	querierIPAddress    = 1
@@ -142,7 +145,7 @@ const (
 
 func (b *Bridge) readData(data []syscall.NetlinkRouteAttr) {
 	for _, d := range data {
-		switch d.Attr.Type {
+		switch d.Attr.Type & nlaTypeMask { // the querier state comes with NLA_F_NESTED
 		case unix.IFLA_BR_MCAST_SNOOPING:
 			b.Snooping = len(d.Value) > 0 && d.Value[0] == 1
 		case unix.IFLA_BR_MCAST_QUERIER:
@@ -161,7 +164,7 @@ func (b *Bridge) readData(data []syscall.NetlinkRouteAttr) {
 				continue
 			}
 			for _, s := range state {
-				switch s.Attr.Type {
+				switch s.Attr.Type & nlaTypeMask {
 				case querierIPAddress:
 					if len(s.Value) == 4 {
 						b.Learned = netip.AddrFrom4([4]byte(s.Value))

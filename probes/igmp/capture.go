@@ -29,9 +29,13 @@ type Capture struct {
 	f     *os.File
 }
 
-// igmpOnly is the filter: the IPv4 header's protocol byte is 2. A SOCK_DGRAM packet
-// socket's filter sees the packet from its network header.
+// igmpOnly is the filter: an IPv4 packet (the skb's protocol) whose header's protocol
+// byte is 2. A SOCK_DGRAM packet socket's filter sees the packet from its network header.
+// The socket takes every protocol (ETH_P_ALL) because the kernel hands the packets a host
+// sends only to such sockets.
 var igmpOnly = mustAssemble([]bpf.Instruction{
+	bpf.LoadExtension{Num: bpf.ExtProto},
+	bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.ETH_P_IP, SkipFalse: 3},
 	bpf.LoadAbsolute{Off: 9, Size: 1},
 	bpf.JumpIf{Cond: bpf.JumpEqual, Val: 2, SkipFalse: 1},
 	bpf.RetConstant{Val: 0xffff},
@@ -58,7 +62,7 @@ func Open(iface string) (*Capture, error) {
 	if err != nil {
 		return nil, fmt.Errorf("igmp: %w", err)
 	}
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, int(htons(unix.ETH_P_IP)))
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("igmp: packet socket (needs CAP_NET_RAW): %w", err)
 	}
@@ -67,7 +71,9 @@ func Open(iface string) (*Capture, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("igmp: filter: %w", err)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_IP), Ifindex: ifi.Index}); err != nil {
+	// Created with protocol 0 (nothing queued before the filter is on), bound to IFACE
+	// with ETH_P_ALL.
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifi.Index}); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("igmp: bind to %s: %w", iface, err)
 	}

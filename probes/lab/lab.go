@@ -51,7 +51,8 @@ var seq atomic.Int32
 type Lab struct {
 	t      testing.TB
 	prefix string
-	bridge *ns // holds br0 (cluster LAN) and br1 (public LAN, gateway .254)
+	bridge *ns   // holds br0 (cluster LAN) and br1 (public LAN, gateway .254)
+	sw     *Host // the bridge namespace as a host, once Switch made it one
 	hosts  []*Host
 	Dir    string // scratch directory for configs, sockets and logs
 }
@@ -135,10 +136,13 @@ func (l *Lab) teardown() {
 	}
 }
 
+// nss are the hosts' namespaces, the switch's (the bridge namespace) left out.
 func (l *Lab) nss() []*ns {
-	out := make([]*ns, len(l.hosts))
-	for i, h := range l.hosts {
-		out[i] = h.ns
+	var out []*ns
+	for _, h := range l.hosts {
+		if h.ns != l.bridge {
+			out = append(out, h.ns)
+		}
 	}
 	return out
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
 
+	"github.com/clusterdoctor/clusterdoctor/probes/igmp"
 	"github.com/clusterdoctor/clusterdoctor/probes/reach"
 )
 
@@ -73,6 +74,9 @@ type Config struct {
 	// Blocked, when set, says whether this host's own firewall keeps udp/Port from peer
 	// out, in the words of firewall.ports ("" when it lets it in or cannot tell).
 	Blocked func(ctx context.Context, peer netip.Addr) string
+	// IGMP, when set, is what this host sent and heard of IGMP during the test: a
+	// multicast path that stops is put against it.
+	IGMP *igmp.Recorder
 }
 
 // Peer is another host of the mesh.
@@ -121,6 +125,7 @@ type Node struct {
 	uni     *net.UDPConn // with UnicastAddr: the unicast socket (answers go out here)
 	route   RouteState
 	joinErr error
+	joined  time.Time // when the group was joined: a stop is timed from it
 	cookies *cookies
 	subnets []netip.Prefix
 	tcpPort int
@@ -204,6 +209,7 @@ func Listen(cfg Config) (*Node, error) {
 	n.conn.SetTTL(unicastTTL)
 	n.conn.SetMulticastLoopback(false)
 	n.joinErr = n.conn.JoinGroup(nil, &net.UDPAddr{IP: net.IP(cfg.Group.AsSlice())})
+	n.joined = n.now()
 	n.route = localRoute(cfg.Group, cfg.Iface, n.joinErr)
 	n.subnets = cfg.Subnets
 	if len(n.subnets) == 0 {
@@ -493,6 +499,9 @@ func (n *Node) onEcho(p Packet, d datagram, in *net.UDPConn, now, at time.Time) 
 		return
 	}
 	seen := st.paths[path].add(p.Seq, d.ttl)
+	if seen == seenNew {
+		st.paths[path].last = at
+	}
 	if seen == seenInvalid || (seen != seenNew && len(n.cfg.Key) > 0) {
 		n.counts.Replayed++ // with a key a repeat changes nothing: it may be a replay
 		n.mu.Unlock()

@@ -36,9 +36,12 @@ type replyLog struct {
 	rtt, delay []time.Duration
 	best       sample
 	clocked    bool
+	// last is when the last reply arrived.
+	last time.Time
 }
 
 func (l *replyLog) add(s sample) {
+	l.last = time.Unix(0, s.t4)
 	l.rtt = append(l.rtt, s.rtt())
 	l.delay = append(l.delay, s.delay())
 	if s.t2 != 0 && (!l.clocked || s.delay() < l.best.delay()) {

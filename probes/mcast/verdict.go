@@ -27,6 +27,9 @@ const (
 	VerdictLossy            = "lossy"
 	VerdictTTLTooLow        = "ttl-too-low"
 	VerdictTCPBlocked       = "tcp-blocked"
+	// VerdictMulticastStopped: multicast worked, then stopped while unicast went on
+	// (IGMP snooping that forgot the group's members).
+	VerdictMulticastStopped = "multicast-stopped"
 )
 
 // PeerResult is the outcome for one peer (the JSON "peers" entries).
@@ -76,6 +79,8 @@ type PathResult struct {
 	Inbound Direction `json:"inbound"`
 	// Explicit is the diagnosis pass with the interface set, when one ran.
 	Explicit *Direction `json:"explicit,omitempty"`
+	// Stopped: the path worked, then stopped while unicast went on.
+	Stopped *StopResult `json:"stopped,omitempty"`
 }
 
 // Direction is the counts of one direction of a path.
@@ -119,6 +124,7 @@ type peerFacts struct {
 	ourPort              int
 	extra                extraFacts
 	peer                 netip.Addr
+	stop                 *StopResult
 }
 
 // extraFacts are learnt from the kernel after the run: why a silent peer is silent.
@@ -167,6 +173,11 @@ func (n *Node) facts(ps *peerState) peerFacts {
 	if ps.responder {
 		f.inUni.NotTested, f.inMc.NotTested = true, true
 	}
+	st, _ := n.senders.Peek(ps.id)
+	if ps.id == 0 {
+		st = nil
+	}
+	f.stop = n.stopped(ps, st)
 	return f
 }
 
@@ -201,6 +212,7 @@ func (n *Node) result(ps *peerState, extra extraFacts) PeerResult {
 		ex := f.outEx
 		r.Multicast.Explicit = &ex
 	}
+	r.Multicast.Stopped = f.stop
 	if ps.tcpPort > 0 || f.peerTCP != "" {
 		t := &TCPResult{Port: ps.tcpPort, Owner: ownerName(ps.tcpOwner), Inbound: f.peerTCP}
 		if ps.tcp != nil {
@@ -267,6 +279,9 @@ func decide(f peerFacts, port int) (string, string) {
 		default:
 			return VerdictOneWay, "multicast from the peer does not arrive here; the other way works: " + why
 		}
+	}
+	if f.stop != nil {
+		return VerdictMulticastStopped, f.stop.Cause
 	}
 	worst := max(f.outUni.LossPct, f.outMc.LossAfterFirstPct)
 	if !f.responder {

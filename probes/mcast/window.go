@@ -1,6 +1,9 @@
 package mcast
 
-import "math/bits"
+import (
+	"math/bits"
+	"time"
+)
 
 // windowBits is how far back a sequence number is remembered per sender and path: far
 // more than any reordering on a LAN, and a fixed 512 bytes whatever a packet claims.
@@ -21,6 +24,8 @@ const (
 type window struct {
 	in   Inbound
 	ring [windowBits / 64]uint64
+	// last is when the last new request arrived (the kernel's timestamp).
+	last time.Time
 }
 
 func (w *window) bit(seq uint32) (*uint64, uint64) {

@@ -1,0 +1,38 @@
+package lab
+
+import (
+	"net/netip"
+	"os/exec"
+
+	"github.com/vishvananda/netlink"
+)
+
+// Switch returns the bridge namespace as a host of its own, br0 holding 10.99.0.254: the
+// host whose Linux bridge carries the cluster LAN, as a hypervisor or container host is.
+// Its "cl0" is br0 itself. Calling it again returns the same host.
+func (l *Lab) Switch() *Host {
+	l.t.Helper()
+	if l.sw != nil {
+		return l.sw
+	}
+	br0, err := l.bridge.nl.LinkByName("br0")
+	l.must(err, "find br0")
+	addrs, err := l.bridge.nl.AddrList(br0, netlink.FAMILY_V4)
+	l.must(err, "list br0's addresses")
+	if len(addrs) == 0 {
+		l.must(l.bridge.nl.AddrAdd(br0, addr(ClusterNet, 254)), "address br0")
+	}
+	l.sw = &Host{Name: "switch", Addr: netip.AddrFrom4([4]byte{10, 99, 0, 254}), ns: l.bridge, lab: l, index: 254}
+	l.hosts = append(l.hosts, l.sw)
+	return l.sw
+}
+
+// Snoop sets br0's multicast snooping options, as `ip link set br0 type bridge OPTS...`
+// (timers in centiseconds: mcast_membership_interval 1000 is 10 s), e.g.
+// Snoop("mcast_snooping", "1", "mcast_membership_interval", "1000").
+func (l *Lab) Snoop(opts ...string) {
+	l.t.Helper()
+	args := append([]string{"-n", l.bridge.name, "link", "set", "br0", "type", "bridge"}, opts...)
+	out, err := exec.Command("ip", args...).CombinedOutput()
+	l.must(err, "ip %v: %s", args, out)
+}
