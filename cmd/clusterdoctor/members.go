@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/netip"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/igmp"
 	"github.com/clusterdoctor/clusterdoctor/probes/members"
 	"github.com/clusterdoctor/clusterdoctor/probes/report"
 	"github.com/clusterdoctor/clusterdoctor/probes/tomcat"
@@ -97,6 +99,10 @@ func runMembers(c *cobra.Command, f *membersFlags) error {
 	if local, err := env.InterfaceAddrs(); err == nil {
 		cfg.AddLocal(local)
 	}
+	// The IGMP seen while listening (CAP_NET_RAW), for members whose heartbeats stop.
+	rctx, stopRecording := context.WithCancel(ctx)
+	defer stopRecording()
+	cfg.IGMP, _ = igmp.Record(rctx, choice.Iface, s.Group)
 	rep, err := members.Listen(ctx, cfg)
 	if err != nil {
 		return incomplete(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/clusterdoctor/clusterdoctor/probes/igmp"
 	"github.com/clusterdoctor/clusterdoctor/probes/lab"
 	"github.com/clusterdoctor/clusterdoctor/probes/mcast"
+	"github.com/clusterdoctor/clusterdoctor/probes/members"
 )
 
 // sendQuery sends one IGMP general query from h's cl0 to 224.0.0.1, as a querier does.
@@ -62,6 +63,44 @@ func forgeQueries(t *testing.T, h *lab.Host, count int) {
 			t.Fatalf("forged query %d: %v", i, err)
 		}
 	}
+}
+
+// heartbeatsFrom sends a Tomcat heartbeat advertising h's receiver port every 500 ms to
+// the membership group, until the returned stop is called.
+func heartbeatsFrom(t *testing.T, h *lab.Host, port uint32) (stop func()) {
+	t.Helper()
+	var conn net.PacketConn
+	if err := h.Do(func() (err error) { conn, err = net.ListenPacket("udp4", h.Addr.String()+":0"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	var body []byte
+	body = be.BigEndian.AppendUint64(body, 60000) // alive ms
+	body = be.BigEndian.AppendUint32(body, port)
+	body = be.BigEndian.AppendUint32(body, 0xffffffff) // no secure port
+	body = be.BigEndian.AppendUint32(body, 0xffffffff) // no UDP port
+	a := h.Addr.As4()
+	body = append(append(body, 4), a[:]...)
+	body = be.BigEndian.AppendUint32(body, 0) // command
+	body = be.BigEndian.AppendUint32(body, 0) // domain
+	body = append(body, make([]byte, 16)...)  // uniqueId
+	body = be.BigEndian.AppendUint32(body, 0) // payload
+	beat := append([]byte("TRIBES-B\x01\x00"), be.BigEndian.AppendUint32(nil, uint32(len(body)))...)
+	beat = append(append(beat, body...), "TRIBES-E\x01\x00"...)
+	done := make(chan struct{})
+	go func() {
+		defer conn.Close()
+		tick := time.NewTicker(500 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			conn.WriteTo(beat, &net.UDPAddr{IP: net.IPv4(228, 0, 0, 4), Port: 45564})
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // igmpState reads an agent's /igmp.
@@ -134,6 +173,22 @@ func TestSnoopingGap(t *testing.T) {
 		if s.AfterReportMs < 7000 || s.AfterReportMs > 14000 || !strings.Contains(s.Cause, "IGMP snooping") {
 			t.Errorf("%s: %d ms after the last report; cause %q", pair[0].Name, s.AfterReportMs, s.Cause)
 		}
+	}
+
+	// members, for as long: b's heartbeats (a stand-in Tomcat with its receiver open)
+	// stop reaching c about 10 s after c joins, and members says why.
+	ln := b.Listen("10.99.0.2:4000")
+	defer ln.Close()
+	stopBeats := heartbeatsFrom(t, b, 4000)
+	r := execute(t, c.Command(noFirewalld, binary, "members", "--iface", "cl0", "--duration", "16s", "-o", "json"))
+	stopBeats()
+	var mr members.Report
+	if err := json.Unmarshal([]byte(r.stdout), &mr); err != nil || len(mr.Members) != 1 {
+		t.Fatalf("members on c: exit %d, %v: %s %s", r.code, err, r.stdout, r.stderr)
+	}
+	if m := mr.Members[0]; m.Status != members.StatusGone || !strings.Contains(strings.Join(m.Problems, "; "), "still accepts TCP") ||
+		!strings.Contains(strings.Join(m.Problems, "; "), "after this host's last membership report") {
+		t.Errorf("members on c: b is %s: %q", m.Status, m.Problems)
 	}
 
 	// The bridge's own host: a querier that goes quiet leaves a gap of 255 s - 10 s.

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/igmp"
 	"github.com/clusterdoctor/clusterdoctor/probes/reach"
 	"github.com/clusterdoctor/clusterdoctor/probes/udpmsg"
 )
@@ -42,6 +43,9 @@ type Config struct {
 	// TCPTimeout bounds each connection test to an advertised receiver (2 s by default).
 	TCPTimeout time.Duration
 	Now        func() time.Time
+	// IGMP, when set, is the IGMP this host sent and heard while listening: a member whose
+	// heartbeats stopped while its receiver still answers is put against it.
+	IGMP *igmp.Recorder
 }
 
 // AddLocal takes this host's addresses (which member is its own) and the cluster
@@ -182,6 +186,7 @@ func Listen(ctx context.Context, cfg Config) (*Report, error) {
 	rep := col.report(cfg.Now())
 	testReceivers(ctx, rep, cfg.TCPTimeout)
 	rep.finish(cfg)
+	rep.snooped(cfg, start)
 	return rep, nil
 }
 
@@ -209,7 +214,9 @@ func testReceivers(ctx context.Context, rep *Report, timeout time.Duration) {
 	var targets []netip.AddrPort
 	for i := range rep.Members {
 		m := &rep.Members[i]
-		if m.Status == StatusGone || !m.receiver.IsValid() || m.receiver.Addr().IsLoopback() || m.Self {
+		// A member that went silent is tried too: a receiver that still answers means
+		// its Tomcat runs and only the multicast stopped.
+		if m.ShutdownAt != "" || !m.receiver.IsValid() || m.receiver.Addr().IsLoopback() || m.Self {
 			continue
 		}
 		if _, ok := seen[m.receiver]; !ok {

@@ -84,6 +84,9 @@ type Member struct {
 	Problems []string `json:"problems"`
 
 	receiver netip.AddrPort
+	// silentSince is its last heartbeat's arrival, when it went silent without a
+	// shutdown packet (zero otherwise).
+	silentSince time.Time
 }
 
 // arrival is one datagram and how it came.
@@ -223,6 +226,7 @@ func (c *collector) report(end time.Time) *Report {
 			m.Problems = append(m.Problems, "sent its shutdown packet (BABY-ALEX): this Tomcat stopped")
 		case end.Sub(st.latest) >= c.cfg.DropTime:
 			m.Status = StatusGone
+			m.silentSince = st.latest
 			m.Problems = append(m.Problems, fmt.Sprintf("silent for %s, past dropTime %s: the other members have dropped it", end.Sub(st.latest).Round(time.Millisecond), c.cfg.DropTime))
 		}
 		if st.sources > 1 {
