@@ -50,76 +50,99 @@ func (b Bridge) OwnQuerierLate() bool {
 	return b.Snooping && b.Querier && b.QueryInterval+b.QueryResponse >= b.Membership
 }
 
-// Bridges lists the Linux bridges of the calling thread's network namespace, and every
-// link's master (index to the index of its bridge), through one RTM_GETLINK dump.
-func Bridges() (bridges []Bridge, masters map[int]int, err error) {
+// Links is what one RTM_GETLINK dump says of the namespace's links: its bridges, each
+// link's master, and the namespace (as this one numbers it) of each link whose other end
+// is elsewhere, as a container's veth is.
+type Links struct {
+	Bridges []Bridge
+	// Master maps a link's index to its bridge's.
+	Master map[int]int
+	// PeerNS maps a link's index to the namespace id of its peer (IFLA_LINK_NETNSID).
+	PeerNS map[int]int
+}
+
+// ListLinks reads the links of the calling thread's network namespace, as `ip -d link`.
+func ListLinks() (Links, error) {
 	req := nl.NewNetlinkRequest(unix.RTM_GETLINK, unix.NLM_F_DUMP)
 	req.AddData(nl.NewIfInfomsg(unix.AF_UNSPEC))
 	msgs, err := req.Execute(unix.NETLINK_ROUTE, unix.RTM_NEWLINK)
 	if err != nil {
-		return nil, nil, fmt.Errorf("igmp: list links: %w", err)
+		return Links{}, fmt.Errorf("igmp: list links: %w", err)
 	}
-	masters = map[int]int{}
+	ls := Links{Master: map[int]int{}, PeerNS: map[int]int{}}
 	for _, m := range msgs {
-		b, master, ok := parseLink(m)
-		if master > 0 {
-			masters[b.Index] = master
+		l := parseLink(m)
+		if l.master > 0 {
+			ls.Master[l.Index] = l.master
 		}
-		if ok {
-			bridges = append(bridges, b)
+		if l.peerNS >= 0 {
+			ls.PeerNS[l.Index] = l.peerNS
+		}
+		if l.bridge {
+			ls.Bridges = append(ls.Bridges, l.Bridge)
 		}
 	}
-	for i := range bridges {
-		for port, master := range masters {
-			if master == bridges[i].Index {
-				bridges[i].Ports = append(bridges[i].Ports, port)
+	for i := range ls.Bridges {
+		for port, master := range ls.Master {
+			if master == ls.Bridges[i].Index {
+				ls.Bridges[i].Ports = append(ls.Bridges[i].Ports, port)
 			}
 		}
 	}
-	return bridges, masters, nil
+	return ls, nil
 }
 
-// parseLink reads one RTM_NEWLINK message: its index and name, its master, and when it is
-// a bridge, its snooping state.
-func parseLink(m []byte) (b Bridge, master int, isBridge bool) {
+// link is one RTM_NEWLINK message, read.
+type link struct {
+	Bridge
+	master, peerNS int
+	bridge         bool
+}
+
+// parseLink reads one RTM_NEWLINK message: its index and name, its master, its peer's
+// namespace, and when it is a bridge, its snooping state.
+func parseLink(m []byte) link {
+	l := link{peerNS: -1}
 	if len(m) < unix.SizeofIfInfomsg {
-		return b, 0, false
+		return l
 	}
-	b.Index = int(nl.DeserializeIfInfomsg(m).Index)
+	l.Index = int(nl.DeserializeIfInfomsg(m).Index)
 	attrs, err := nl.ParseRouteAttr(m[unix.SizeofIfInfomsg:])
 	if err != nil {
-		return b, 0, false
+		return l
 	}
 	var data []syscall.NetlinkRouteAttr
 	for _, a := range attrs {
 		switch a.Attr.Type {
 		case unix.IFLA_IFNAME:
-			b.Name = string(trimNul(a.Value))
+			l.Name = string(trimNul(a.Value))
 		case unix.IFLA_MASTER:
 			if len(a.Value) >= 4 {
-				master = int(native.Uint32(a.Value))
+				l.master = int(native.Uint32(a.Value))
+			}
+		case unix.IFLA_LINK_NETNSID:
+			if len(a.Value) >= 4 {
+				l.peerNS = int(int32(native.Uint32(a.Value)))
 			}
 		case unix.IFLA_LINKINFO:
 			info, err := nl.ParseRouteAttr(a.Value)
 			if err != nil {
 				continue
 			}
-			kind := ""
 			for _, i := range info {
 				switch i.Attr.Type {
 				case unix.IFLA_INFO_KIND:
-					kind = string(trimNul(i.Value))
+					l.bridge = string(trimNul(i.Value)) == "bridge"
 				case unix.IFLA_INFO_DATA:
 					data, _ = nl.ParseRouteAttr(i.Value)
 				}
 			}
-			isBridge = kind == "bridge"
 		}
 	}
-	if isBridge {
-		b.readData(data)
+	if l.bridge {
+		l.readData(data)
 	}
-	return b, master, isBridge
+	return l
 }
 
 // native is the host's byte order, that of netlink's attributes.

@@ -148,21 +148,16 @@ func (p QuerierCheck) kernelVersion(env *probes.Env) string {
 
 // bridgeFor is the bridge of this host that iface is, or is a port of (nil: none).
 func bridgeFor(iface string) (*Bridge, error) {
-	bridges, masters, err := Bridges()
+	ls, err := ListLinks()
 	if err != nil {
 		return nil, err
 	}
 	idx := -1
-	for _, b := range bridges {
-		if b.Name == iface {
-			return &b, nil
-		}
-	}
 	if ifi, err := net.InterfaceByName(iface); err == nil {
 		idx = ifi.Index
 	}
-	for _, b := range bridges {
-		if masters[idx] == b.Index {
+	for _, b := range ls.Bridges {
+		if b.Name == iface || ls.Master[idx] == b.Index {
 			return &b, nil
 		}
 	}

@@ -3,7 +3,11 @@ package igmp
 import (
 	"context"
 	"fmt"
+	"net"
+	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
 )
@@ -16,6 +20,9 @@ import (
 // memberships run out. `ip -d link show BRIDGE` shows the same settings.
 type SnoopingCheck struct {
 	Iface string
+	// Nodes are the PIDs of Tomcats in other network namespaces (containers) on this
+	// host: the bridge their veths are ports of carries their cluster traffic too.
+	Nodes []int
 }
 
 // ID implements probes.Probe.
@@ -30,23 +37,93 @@ func (SnoopingCheck) DependsOn() []string { return []string{"link.cluster"} }
 // KernelOnly implements probes.KernelOnly.
 func (SnoopingCheck) KernelOnly() {}
 
+// carried is a bridge that carries the cluster, and why it is the one.
+type carried struct {
+	Bridge
+	why string
+}
+
 // Run implements probes.Probe.
-func (p SnoopingCheck) Run(_ context.Context, _ *probes.Env) probes.Result {
+func (p SnoopingCheck) Run(_ context.Context, env *probes.Env) probes.Result {
 	id := p.ID()
-	b, err := bridgeFor(p.Iface)
+	list, err := p.bridges(env)
 	switch {
 	case err != nil:
 		return probes.UnknownResult(id, err.Error())
-	case b == nil:
+	case len(list) == 0:
 		return probes.SkipResult(id, "no Linux bridge of this host carries "+p.Iface+" (a switch's snooping shows in igmp.querier)")
 	}
-	r := judgeBridge(*b)
-	r.ID = id
-	r.Evidence = map[string]any{"bridge": b.Name, "snooping": b.Snooping, "querier": b.Querier,
-		"membershipMs": b.Membership.Milliseconds(), "otherQuerierMs": b.OtherQuerier.Milliseconds(),
-		"queryIntervalMs": b.QueryInterval.Milliseconds(), "queryResponseMs": b.QueryResponse.Milliseconds(),
-		"learnedQuerier": addrOrEmpty(b), "otherQuerierLeftMs": b.OtherTimer.Milliseconds()}
-	return r
+	var rs []probes.Result
+	for _, b := range list {
+		r := judgeBridge(b.Bridge)
+		r.ID = id
+		r.Summary = strings.Replace(r.Summary, "bridge "+b.Name, "bridge "+b.Name+" ("+b.why+")", 1)
+		r.Evidence = map[string]any{"bridge": b.Name, "carries": b.why, "snooping": b.Snooping, "querier": b.Querier,
+			"membershipMs": b.Membership.Milliseconds(), "otherQuerierMs": b.OtherQuerier.Milliseconds(),
+			"queryIntervalMs": b.QueryInterval.Milliseconds(), "queryResponseMs": b.QueryResponse.Milliseconds(),
+			"learnedQuerier": addrOrEmpty(&b.Bridge), "otherQuerierLeftMs": b.OtherTimer.Milliseconds()}
+		rs = append(rs, r)
+	}
+	return probes.Merge(id, "bridges", rs)
+}
+
+// bridges are the bridges of this host that carry the cluster: the cluster interface, or
+// the one it is a port of, and those whose ports lead into the nodes' namespaces.
+func (p SnoopingCheck) bridges(env *probes.Env) ([]carried, error) {
+	ls, err := ListLinks()
+	if err != nil {
+		return nil, err
+	}
+	byIndex := map[int]Bridge{}
+	for _, b := range ls.Bridges {
+		byIndex[b.Index] = b
+	}
+	var out []carried
+	seen := map[int]bool{}
+	add := func(b Bridge, why string) {
+		if !seen[b.Index] {
+			seen[b.Index] = true
+			out = append(out, carried{b, why})
+		}
+	}
+	idx := -1
+	if ifi, err := net.InterfaceByName(p.Iface); err == nil {
+		idx = ifi.Index
+	}
+	for _, b := range ls.Bridges {
+		switch {
+		case b.Name == p.Iface:
+			add(b, "the cluster interface")
+		case ls.Master[idx] == b.Index:
+			add(b, p.Iface+" is its port")
+		}
+	}
+	for _, pid := range p.Nodes {
+		nsid, err := netnsID(env, pid)
+		if err != nil || nsid < 0 {
+			continue
+		}
+		for port, peer := range ls.PeerNS {
+			if b, ok := byIndex[ls.Master[port]]; ok && peer == nsid {
+				add(b, fmt.Sprintf("it joins the Tomcat of pid %d", pid))
+			}
+		}
+	}
+	return out, nil
+}
+
+// netnsID is how this namespace numbers the network namespace of pid (-1: it does not,
+// so no link of ours leads there).
+func netnsID(env *probes.Env, pid int) (int, error) {
+	fd, err := unix.Open(env.HostPath(fmt.Sprintf("/proc/%d/ns/net", pid)), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(fd)
+	if env.Netlink == nil {
+		return -1, fmt.Errorf("no netlink handle")
+	}
+	return env.Netlink.GetNetNsIdByFd(fd)
 }
 
 // judgeBridge decides on one bridge's settings, as the kernel's timers make them behave.

@@ -36,3 +36,25 @@ func (l *Lab) Snoop(opts ...string) {
 	out, err := exec.Command("ip", args...).CombinedOutput()
 	l.must(err, "ip %v: %s", args, out)
 }
+
+// BridgeTo makes a Linux bridge named name in h, up, with a veth port whose other end is
+// iface in node's namespace (up, no address): the way a container engine joins its
+// containers to the host. Everything goes with the namespaces.
+func (h *Host) BridgeTo(name string, node *Host, iface string) {
+	l := h.lab
+	l.t.Helper()
+	snoop := true
+	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: name}, MulticastSnooping: &snoop}
+	l.must(h.nl.LinkAdd(br), "add bridge %s in %s", name, h.Name)
+	l.must(h.nl.LinkSetUp(br), "set %s up", name)
+	port := "p-" + node.Name
+	v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: port}, PeerName: iface, PeerNamespace: netlink.NsFd(node.handle)}
+	l.must(h.nl.LinkAdd(v), "add veth %s/%s", port, iface)
+	p, err := h.nl.LinkByName(port)
+	l.must(err, "find %s", port)
+	l.must(h.nl.LinkSetMaster(p, br), "enslave %s", port)
+	l.must(h.nl.LinkSetUp(p), "set %s up", port)
+	in, err := node.nl.LinkByName(iface)
+	l.must(err, "find %s in %s", iface, node.Name)
+	l.must(node.nl.LinkSetUp(in), "set %s up", iface)
+}

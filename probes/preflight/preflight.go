@@ -80,7 +80,7 @@ func checks(s probes.Settings, choice Choice, found *tomcat.Found) []probes.Prob
 		routecfg.Persistent{Iface: s.Iface, Dst: network.MulticastNet},
 		fwIGMP,
 		igmp.QuerierCheck{Iface: s.Iface, Agent: cmp.Or(s.Agent, probes.DefaultAgentListen), Listen: querierListen(found)},
-		igmp.SnoopingCheck{Iface: s.Iface},
+		igmp.SnoopingCheck{Iface: s.Iface, Nodes: nodePIDs(found)},
 	}
 	for _, p := range multicast {
 		if s.Membership == probes.Multicast {
@@ -101,6 +101,18 @@ func querierListen(found *tomcat.Found) time.Duration {
 	return 0
 }
 
+// nodePIDs are the Tomcats in other network namespaces (containers) of this host.
+func nodePIDs(found *tomcat.Found) []int {
+	if found == nil {
+		return nil
+	}
+	var out []int
+	for _, n := range found.Nodes {
+		out = append(out, n.PID)
+	}
+	return out
+}
+
 // containerHost skips the Tomcat host's checks on a host that has no Tomcat of its own
 // but runs Tomcats in containers (other network namespaces): each of those is checked as a
 // node of its own, in its namespace. Roles given by the operator are kept as given.
@@ -110,7 +122,7 @@ func containerHost(list []probes.Probe, s probes.Settings, found *tomcat.Found) 
 	}
 	why := fmt.Sprintf("skipped: this host's Tomcats run in %d other network namespaces (containers), each checked as a node of its own", len(found.Nodes))
 	for i, p := range list {
-		if id := p.ID(); !webOnly[id] && !forEveryHost[id] {
+		if id := p.ID(); !webOnly[id] && !forEveryHost[id] && !containerHostToo[id] {
 			list[i] = notApplicable{id: id, why: why}
 		}
 	}
@@ -121,7 +133,10 @@ func containerHost(list []probes.Probe, s probes.Settings, found *tomcat.Found) 
 // peers and its clock; web are those of a web host only.
 var (
 	forEveryHost = map[string]bool{"link.cluster": true, "hosts.peers": true, "ntp.sync": true}
-	webOnly      = map[string]bool{"ajp.workers": true, "web.upstreams": true}
+	// containerHostToo are the Tomcat host's checks that a host whose Tomcats all run in
+	// containers needs for itself: the bridge that joins the containers is the host's.
+	containerHostToo = map[string]bool{"igmp.snooping": true}
+	webOnly          = map[string]bool{"ajp.workers": true, "web.upstreams": true}
 )
 
 // byRole skips the Tomcat host's checks on a host that is only a web host, and the web
