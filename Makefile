@@ -31,7 +31,7 @@ fuzz:
 	          netcfg/ifcfg:FuzzParse netcfg/nmkeyfile:FuzzParse netcfg/networkd:FuzzParse \
 	          netcfg/netplan:FuzzParse netcfg/ifupdown:FuzzParse probes/firewall:FuzzParseRule \
 	          netcfg/firewalld:FuzzParseZone netcfg/firewalld:FuzzParseService probes/firewall/nft:FuzzVerdictOf probes/firewall/xtables:FuzzDecide \
-	          netcfg/gaiconf:FuzzParse probes/ajp:FuzzReadResponse netcfg/modjk:FuzzParse netcfg/httpd:FuzzParse netcfg/nginx:FuzzParse probes/web:FuzzRoutes netcfg/tomcat:FuzzParseXML netcfg/tomcat:FuzzParseProperties netcfg/tomcat:FuzzParseShell netcfg/tomcat:FuzzReplace netcfg/haproxy:FuzzParse probes/web:FuzzParseStat probes/web:FuzzParseJKStatus netcfg/ansible:FuzzParse probes/report:FuzzWrap probes/tomcat:FuzzParseUniqueID probes/tomcat:FuzzParseClass probes/igmp:FuzzParsePacket; do \
+	          netcfg/gaiconf:FuzzParse probes/ajp:FuzzReadResponse netcfg/modjk:FuzzParse netcfg/httpd:FuzzParse netcfg/nginx:FuzzParse probes/web:FuzzRoutes netcfg/tomcat:FuzzParseXML netcfg/tomcat:FuzzParseProperties netcfg/tomcat:FuzzParseShell netcfg/tomcat:FuzzReplace netcfg/haproxy:FuzzParse probes/web:FuzzParseStat probes/web:FuzzParseJKStatus netcfg/ansible:FuzzParse probes/report:FuzzWrap probes/tomcat:FuzzParseUniqueID probes/tomcat:FuzzParseClass probes/igmp:FuzzParsePacket probes/web:FuzzParseBalancerManager; do \
 	  $(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) -timeout 0 || exit 1; done
 
 # .deb and .rpm for amd64 and arm64 with man pages, completions and systemd units (dist/packages).

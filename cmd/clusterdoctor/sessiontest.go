@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/netip"
 	"net/url"
@@ -116,8 +117,16 @@ func runSessionTest(ctx context.Context, f *sessionTestFlags) error {
 		members = slices.DeleteFunc(members, func(m web.Member) bool {
 			return slices.ContainsFunc(now, func(o web.Member) bool { return o.Name == m.Name })
 		})
+		if len(members) < 2 && len(now) > 0 {
+			var why []string
+			for _, o := range now {
+				why = append(why, o.Name+" is "+o.Where)
+			}
+			return usage(&probes.UsageError{Flag: "--url", Value: u.String(), Problem: fmt.Sprintf("the balancer sends to %d member now (%s): replication needs two", len(members), strings.Join(why, "; "))})
+		}
 	}
 	rep, err := replication.Run(ctx, replication.Config{URL: u, Cookie: f.cookie, Members: members, Out: out, Wait: f.wait, Timeout: requestTimeout, Insecure: f.insecure,
+		Sticky:  web.StickyFor(bals, u),
 		Resolve: func(ctx context.Context, host string) (netip.Addr, error) { return web.ResolveHost(ctx, env, host) }})
 	if err != nil {
 		return incomplete(err)

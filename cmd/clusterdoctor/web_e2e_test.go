@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/lab"
+	"github.com/clusterdoctor/clusterdoctor/probes/replication"
 )
 
 // webTree writes a Debian httpd + mod_jk configuration under a temp root: apache2.conf
@@ -168,6 +170,7 @@ func TestWebTierAgainstRealTomcats(t *testing.T) {
 
 	runningServersRead(t, l, w, one)
 	haproxyModes(t, l, w)
+	balancerManagerRead(t, l, w)
 
 	if rep, _ := preflightJSON(t, a, wasView(t, a, "was1"), "--tomcat", ta.Base, "--tomcat-home", lab.TomcatHome, "--skip", "ntp.sync"); check(t, rep, "ajp.workers").Status != probes.Skip {
 		t.Errorf("ajp.workers on a Tomcat host without httpd: %s; want skip", check(t, rep, "ajp.workers").Status)
@@ -422,6 +425,7 @@ func haproxyModes(t *testing.T, l *lab.Lab, w *lab.Host) {
 				if sticky := stickyThrough(t, hc, "http://10.99.0.10:8092/"); sticky != (c.status == probes.Pass) {
 					t.Errorf("through the real HAProxy, sessions sticky = %v; web.upstreams is to say %s", sticky, c.status)
 				}
+				sessionTestThroughHAProxy(t, w, c.status == probes.Pass)
 			}
 			args := []string{"--iface", "cl0", "--skip", "ntp.sync"}
 			if c.refused { // nothing runs: the distribution's path is read, under a root of its own
@@ -457,6 +461,45 @@ func haproxyModes(t *testing.T, l *lab.Lab, w *lab.Host) {
 	rep, _ = preflightJSON(t, w, lab.Private{}, "--iface", "cl0", "--skip", "ntp.sync")
 	if got := check(t, rep, "web.upstreams"); got.Status != probes.Warn || !strings.Contains(got.Summary+got.Detail, "server tomcat2 ("+file+":15) is MAINT for") {
 		t.Errorf("web.upstreams with tomcat2 in maintenance: %s %q (%s); want warn naming it MAINT", got.Status, got.Summary, got.Detail)
+	}
+	// session-test takes the member in maintenance out, saying so; one is left.
+	st := execute(t, w.Command(lab.Private{}, binary, "session-test", "--url", "http://10.99.0.10:8092/", "--timeout", "20s"))
+	if st.code != 2 || !strings.Contains(st.stderr, "tomcat2 is MAINT for") || !strings.Contains(st.stderr, "as HAProxy's stats socket says") {
+		t.Errorf("session-test with tomcat2 in maintenance: exit %d\n%s%s; want 2 naming it MAINT", st.code, st.stdout, st.stderr)
+	}
+}
+
+// sessionTestThroughHAProxy runs session-test through the real HAProxy on 8092, its
+// members taken from the running haproxy's own configuration: it passes exactly where
+// HAProxy keeps sessions on their node, carrying HAProxy's cookie or prefix as a browser
+// does, and says not-sticky where it does not.
+func sessionTestThroughHAProxy(t *testing.T, w *lab.Host, sticky bool) {
+	t.Helper()
+	st := execute(t, w.Command(lab.Private{}, binary, "session-test", "--url", "http://10.99.0.10:8092/", "-o", "json", "--wait", "1s", "--timeout", "30s"))
+	var rep replication.Report
+	if err := json.Unmarshal([]byte(st.stdout), &rep); err != nil {
+		t.Fatalf("session-test through HAProxy: exit %d, not JSON: %v\n%s%s", st.code, err, st.stdout, st.stderr)
+	}
+	var verdicts []string
+	notSticky := false
+	for _, s := range rep.Stickiness {
+		verdicts = append(verdicts, s.Member+" "+s.Verdict+" "+strings.Join(s.Landed, ","))
+		notSticky = notSticky || s.Verdict == replication.NotSticky
+	}
+	names := []string{}
+	for _, m := range rep.Members {
+		names = append(names, m.Name)
+	}
+	if strings.Join(names, ",") != "tomcat1,tomcat2" {
+		t.Errorf("session-test through HAProxy: members %v; want the backend's servers", names)
+	}
+	if (st.code == 0) != sticky || notSticky == sticky {
+		t.Errorf("session-test through HAProxy: exit %d, stickiness %v, problems %v; want sticky=%v", st.code, verdicts, rep.Problems, sticky)
+	}
+	for _, p := range rep.Pairs {
+		if p.Verdict != replication.Replicated {
+			t.Errorf("session-test through HAProxy: %s to %s %s (%s)", p.From, p.To, p.Verdict, p.Reason)
+		}
 	}
 }
 
@@ -513,3 +556,80 @@ func stopCmd(c *exec.Cmd) {
 
 // jkStatusWorker adds mod_jk's status worker to a workers.properties.
 const jkStatusWorker = "worker.list=jkstatus\nworker.jkstatus.type=status\n"
+
+// balancerManagerRead: a running httpd with mod_proxy_balancer over both Tomcats' HTTP
+// connectors and a balancer-manager for its own address. A member disabled through the
+// balancer-manager, as an operator takes a node out by hand, is named by web.upstreams
+// with its state, and session-test leaves it out, saying so; healthy, nothing is named.
+func balancerManagerRead(t *testing.T, l *lab.Lab, w *lab.Host) {
+	t.Helper()
+	dir := l.Path("bm-httpd")
+	run := filepath.Join(dir, "run")
+	if err := os.MkdirAll(run, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(run, 0o777)
+	writeTree(t, dir, map[string]string{"conf/httpd.conf": fmt.Sprintf(`ServerName web
+Listen 10.99.0.10:8093
+PidFile %[1]s/httpd.pid
+Mutex file:%[1]s default
+DefaultRuntimeDir %[1]s
+User www-data
+Group www-data
+ErrorLog %[1]s/error.log
+LoadModule mpm_event_module %[2]s/mod_mpm_event.so
+LoadModule authz_core_module %[2]s/mod_authz_core.so
+LoadModule authz_host_module %[2]s/mod_authz_host.so
+LoadModule proxy_module %[2]s/mod_proxy.so
+LoadModule proxy_http_module %[2]s/mod_proxy_http.so
+LoadModule proxy_balancer_module %[2]s/mod_proxy_balancer.so
+LoadModule slotmem_shm_module %[2]s/mod_slotmem_shm.so
+LoadModule lbmethod_byrequests_module %[2]s/mod_lbmethod_byrequests.so
+StartServers 1
+ServerLimit 1
+ThreadsPerChild 8
+MaxRequestWorkers 8
+<Proxy balancer://tc>
+    BalancerMember http://10.99.0.1:8080 route=tomcat1
+    BalancerMember http://10.99.0.2:8080 route=tomcat2
+    ProxySet stickysession=JSESSIONID
+</Proxy>
+<Location /balancer-manager>
+    SetHandler balancer-manager
+    Require ip 10.99.0.10
+</Location>
+ProxyPass /balancer-manager !
+ProxyPass / balancer://tc/
+`, run, lab.HTTPDModules)})
+	hp := w.Start(lab.Private{}, "bm-httpd", "apache2", "-d", dir, "-f", "conf/httpd.conf", "-DFOREGROUND")
+	defer stopCmd(hp)
+	w.WaitListening(t, "10.99.0.10:8093")
+
+	rep, _ := preflightJSON(t, w, lab.Private{}, "--iface", "cl0", "--skip", "ntp.sync")
+	if got := check(t, rep, "web.upstreams"); strings.Contains(got.Summary+got.Detail, "balancer-manager") {
+		t.Errorf("web.upstreams with every member enabled: %s %q (%s); want no balancer-manager finding", got.Status, got.Summary, got.Detail)
+	}
+	c := inside(w)
+	_, page := get(t, c, "http://10.99.0.10:8093/balancer-manager")
+	nonce := regexp.MustCompile(`nonce=([0-9a-f-]+)`).FindStringSubmatch(page)
+	if nonce == nil {
+		t.Fatalf("no nonce on the balancer-manager page:\n%s", page)
+	}
+	req, _ := http.NewRequest(http.MethodPost, "http://10.99.0.10:8093/balancer-manager",
+		strings.NewReader("b=tc&w=http://10.99.0.2:8080&w_status_D=1&nonce="+nonce[1]))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Referer", "http://10.99.0.10:8093/balancer-manager")
+	resp, err := c.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("disable tomcat2 through the balancer-manager: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	rep, _ = preflightJSON(t, w, lab.Private{}, "--iface", "cl0", "--skip", "ntp.sync")
+	if got := check(t, rep, "web.upstreams"); got.Status != probes.Warn || !strings.Contains(got.Summary+got.Detail, "server 10.99.0.2:8080 ("+dir+"/conf/httpd.conf:23) is disabled (Dis") {
+		t.Errorf("web.upstreams with tomcat2 disabled in the balancer-manager: %s %q (%s); want warn naming it", got.Status, got.Summary, got.Detail)
+	}
+	st := execute(t, w.Command(lab.Private{}, binary, "session-test", "--url", "http://10.99.0.10:8093/", "--timeout", "20s"))
+	if st.code != 2 || !strings.Contains(st.stderr, "is disabled (Dis") || !strings.Contains(st.stderr, "as httpd's balancer-manager says") {
+		t.Errorf("session-test with tomcat2 disabled in the balancer-manager: exit %d\n%s%s; want 2 naming it", st.code, st.stdout, st.stderr)
+	}
+}

@@ -22,11 +22,13 @@ type answer struct {
 	status   int
 	location string
 	session  string
+	// cookies are every cookie the answer set, by name (a balancer's own among them).
+	cookies map[string]string
 }
 
 // node is where a request goes: the balancer (the URL), or one member directly.
 type node interface {
-	get(ctx context.Context, cookie string) (answer, error)
+	get(ctx context.Context, cookie string, extra ...string) (answer, error)
 }
 
 // httpNode sends GET requests to base (scheme, host and port) for the URL's path and query.
@@ -55,15 +57,24 @@ func newHTTPClient(timeout time.Duration, insecure bool) *http.Client {
 	}
 }
 
-func (n *httpNode) get(ctx context.Context, cookie string) (answer, error) {
+func (n *httpNode) get(ctx context.Context, cookie string, extra ...string) (answer, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, n.target.String(), nil)
 	if err != nil {
 		return answer{}, err
 	}
 	req.Host = n.host
 	req.Header.Set("User-Agent", "clusterdoctor session-test")
+	var cookies []string
 	if cookie != "" {
-		req.Header.Set("Cookie", n.name+"="+cookie)
+		cookies = append(cookies, n.name+"="+cookie)
+	}
+	for _, e := range extra {
+		if e != "" {
+			cookies = append(cookies, e)
+		}
+	}
+	if len(cookies) > 0 {
+		req.Header.Set("Cookie", strings.Join(cookies, "; "))
 	}
 	resp, err := n.client.Do(req)
 	if err != nil {
@@ -71,7 +82,7 @@ func (n *httpNode) get(ctx context.Context, cookie string) (answer, error) {
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, ajp.MaxBody))
 	resp.Body.Close()
-	return answer{status: resp.StatusCode, location: resp.Header.Get("Location"), session: sessionOf(resp.Header, n.name)}, nil
+	return answer{status: resp.StatusCode, location: resp.Header.Get("Location"), session: sessionOf(resp.Header, n.name), cookies: cookiesOf(resp.Header)}, nil
 }
 
 // requestError drops net/http's "Get URL:" prefix, which the report already says.
@@ -92,7 +103,7 @@ type ajpNode struct {
 	timeout time.Duration
 }
 
-func (n *ajpNode) get(ctx context.Context, cookie string) (answer, error) {
+func (n *ajpNode) get(ctx context.Context, cookie string, _ ...string) (answer, error) {
 	req := n.req
 	req.Header = n.req.Header.Clone()
 	if cookie != "" {
@@ -124,6 +135,17 @@ func sessionOf(h http.Header, name string) string {
 		}
 	}
 	return ""
+}
+
+// cookiesOf are the cookies a response sets, by name.
+func cookiesOf(h http.Header) map[string]string {
+	out := map[string]string{}
+	for _, line := range h.Values("Set-Cookie") {
+		if c, err := http.ParseSetCookie(line); err == nil {
+			out[c.Name] = c.Value
+		}
+	}
+	return out
 }
 
 // split is a Tomcat session id's base and its route (the jvmRoute after the first dot).

@@ -51,6 +51,10 @@ type Config struct {
 	Insecure bool
 	// Resolve turns a member's host into an address, as this host resolves names.
 	Resolve func(ctx context.Context, host string) (netip.Addr, error)
+	// Sticky is how the balancer keeps a session on its node where that is not by the
+	// session id's route: the test then carries HAProxy's cookie, or takes its prefix off
+	// the session id before asking a member directly, as a browser and HAProxy do.
+	Sticky web.Sticky
 }
 
 // Bounds: members tested, and requests through the balancer per route probed.
@@ -156,6 +160,9 @@ type session struct {
 	id   string
 	made time.Time
 	via  string
+	// carry is the balancer's own cookie (Config.Sticky.Cookie) as it set it with the
+	// session: a browser sends it back with every request.
+	carry string
 }
 
 type tester struct {
@@ -208,12 +215,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return rep, nil
 }
 
-// get sends one request and counts it.
-func (t *tester) get(ctx context.Context, n node, cookie string) (answer, error) {
+// get sends one request and counts it; extra are more cookies (NAME=VALUE) for it.
+func (t *tester) get(ctx context.Context, n node, cookie string, extra ...string) (answer, error) {
 	t.mu.Lock()
 	t.rep.Requests++
 	t.mu.Unlock()
-	return n.get(ctx, cookie)
+	return n.get(ctx, cookie, extra...)
 }
 
 func (t *tester) problem(format string, args ...any) {
@@ -239,7 +246,26 @@ func (t *tester) makeSession(ctx context.Context, n node, how string) (session, 
 		return session{}, fmt.Errorf("GET %s %s answered %s without a %s cookie: the page makes no session (give a page that does, such as a login page or a JSP, which makes one unless it says session=\"false\")",
 			t.cfg.URL, how, a.statusText(), t.cfg.Cookie)
 	}
-	return session{id: a.session, made: time.Now()}, nil
+	return session{id: a.session, made: time.Now(), carry: a.cookies[t.cfg.Sticky.Cookie]}, nil
+}
+
+// plain is the session id as Tomcat knows it: without the server's prefix HAProxy puts
+// before it (cookie JSESSIONID prefix: "t1~ABC.tomcat1" is "ABC.tomcat1").
+func (t *tester) plain(id string) string {
+	if t.cfg.Sticky.Prefix {
+		if _, rest, ok := strings.Cut(id, "~"); ok {
+			return rest
+		}
+	}
+	return id
+}
+
+// carried is the balancer's own cookie for a session, as a request sends it ("" for none).
+func (t *tester) carried(s *session) string {
+	if t.cfg.Sticky.Cookie == "" || s.carry == "" {
+		return ""
+	}
+	return t.cfg.Sticky.Cookie + "=" + s.carry
 }
 
 // members resolves every member and learns its Tomcat's jvmRoute from a session it makes
@@ -303,7 +329,7 @@ func (t *tester) direct(wm web.Member, to netip.AddrPort, client *http.Client) n
 
 // owner is the index of the member whose jvmRoute a session carries, or -1.
 func (t *tester) owner(id string) int {
-	_, route := split(id)
+	_, route := split(t.plain(id))
 	if route == "" {
 		return -1
 	}
@@ -409,12 +435,13 @@ func (t *tester) pairs(ctx context.Context, pools [][]session) {
 // lookUp gives the session's cookie to the member until it answers within the session,
 // or Wait has passed since the session was made.
 func (t *tester) lookUp(ctx context.Context, p *Pair, y Member, s session) {
-	base, _ := split(s.id)
+	id := t.plain(s.id) // a member is asked as the balancer asks it
+	base, _ := split(id)
 	deadline := s.made.Add(t.cfg.Wait)
 	var fresh []string
 	for retry := firstRetry; ; retry *= 2 {
 		p.Attempts++
-		a, err := t.get(ctx, y.node, s.id)
+		a, err := t.get(ctx, y.node, id)
 		if err != nil {
 			p.Reason = fmt.Sprintf("%s did not answer: %v", y.Name, err)
 			return
@@ -466,17 +493,25 @@ func (t *tester) stickiness(ctx context.Context, sticky []*session) {
 		}
 		cookies := []string{own.id}
 		for range stickyTries {
-			cookies = append(cookies, nobodys(m.JvmRoute))
+			switch id := nobodys(m.JvmRoute); {
+			case t.cfg.Sticky.Table:
+				cookies = append(cookies, own.id) // no entry for a session nobody made
+			case t.cfg.Sticky.Prefix:
+				prefix, _, _ := strings.Cut(own.id, "~")
+				cookies = append(cookies, prefix+"~"+id)
+			default:
+				cookies = append(cookies, id)
+			}
 		}
 		away := 0
 		for k, c := range cookies {
-			a, err := t.get(ctx, t.balancer, c)
+			a, err := t.get(ctx, t.balancer, c, t.carried(own))
 			if err != nil {
 				st.Landed = append(st.Landed, "error: "+err.Error())
 				continue
 			}
 			landed := "kept"
-			if a.session != "" || k > 0 {
+			if a.session != "" || (k > 0 && c != own.id) {
 				landed = t.landedOn(a.session)
 			}
 			if landed != "kept" && landed != m.Name {

@@ -228,3 +228,73 @@ func TestHTTPS(t *testing.T) {
 		t.Errorf("Run with Insecure = %v, %+v; want it to run", err, rep)
 	}
 }
+
+// haproxyLike stands in for HAProxy in front of the fake cluster: with prefix it routes by
+// the "tN~" before the session id, strips it for the node and puts it before the ids the
+// node sets; else by its own SERVERID cookie, which it inserts. Without either: round robin.
+func (c *fakeCluster) haproxyLike(t *testing.T, prefix bool) *url.URL {
+	rr := 0
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		i := rr % len(c.routes)
+		rr++
+		mu.Unlock()
+		chosen := false
+		if ck, err := r.Cookie("JSESSIONID"); err == nil && prefix {
+			if p, rest, ok := strings.Cut(ck.Value, "~"); ok {
+				i, _ = strconv.Atoi(strings.TrimPrefix(p, "s"))
+				r.Header.Set("Cookie", "JSESSIONID="+rest)
+			}
+		}
+		if ck, err := r.Cookie("SERVERID"); err == nil && !prefix {
+			i, _ = strconv.Atoi(strings.TrimPrefix(ck.Value, "s"))
+			chosen = true
+		}
+		rec := httptest.NewRecorder()
+		c.serve(i, rec, r)
+		for _, line := range rec.Header().Values("Set-Cookie") {
+			if prefix {
+				line = strings.Replace(line, "JSESSIONID=", fmt.Sprintf("JSESSIONID=s%d~", i), 1)
+			}
+			w.Header().Add("Set-Cookie", line)
+		}
+		if !prefix && !chosen {
+			http.SetCookie(w, &http.Cookie{Name: "SERVERID", Value: fmt.Sprintf("s%d", i), Path: "/"})
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+	}))
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL + "/app/")
+	return u
+}
+
+// TestHAProxyCookies: behind a balancer that sticks by its own cookie or by a prefix on
+// the session id, the test carries the cookie and strips the prefix as a browser and
+// HAProxy do; without, the same balancer is not sticky for it.
+func TestHAProxyCookies(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		prefix bool
+		sticky web.Sticky
+		ok     bool
+	}{
+		{"insert, carried", false, web.Sticky{Cookie: "SERVERID"}, true},
+		{"prefix, stripped", true, web.Sticky{Prefix: true}, true},
+		{"insert, not carried", false, web.Sticky{}, false},
+		{"prefix, left on", true, web.Sticky{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newFakeCluster(t, "t1", "t2")
+			rep, err := Run(context.Background(), Config{URL: c.haproxyLike(t, tc.prefix), Cookie: "JSESSIONID", Members: c.members(), Wait: 300 * time.Millisecond,
+				Timeout: time.Second, Sticky: tc.sticky, Resolve: func(_ context.Context, h string) (netip.Addr, error) { return netip.ParseAddr(h) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.OK() != tc.ok {
+				t.Errorf("ok = %v (%s, problems %q); want %v", rep.OK(), verdicts(rep), rep.Problems, tc.ok)
+			}
+		})
+	}
+}

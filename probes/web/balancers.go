@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/clusterdoctor/clusterdoctor/netcfg/haproxy"
 	"github.com/clusterdoctor/clusterdoctor/netcfg/modjk"
 	"github.com/clusterdoctor/clusterdoctor/probes"
 )
@@ -44,8 +45,23 @@ type Balancer struct {
 	// id's dot, which Tomcat's jvmRoute puts there (mod_jk with sticky_session).
 	bySuffix bool
 	// runtime reads the running balancer's own view of its members (mod_jk's status
-	// worker of a running httpd); nil where there is none to ask.
-	runtime func(ctx context.Context) (map[string]jkState, string)
+	// worker of a running httpd, HAProxy's stats socket), by member name; nil where there
+	// is none to ask. runtimeName says where it comes from.
+	runtime     func(ctx context.Context) (map[string]runtimeState, string)
+	runtimeName string
+	// Sticky is how it keeps a session on a node where that is not by the session id's
+	// route (HAProxy's own cookie, prefix or stick table).
+	Sticky Sticky `json:"sticky,omitzero"`
+	// hap and hapProxy are HAProxy's configuration and the proxy section, which decide
+	// what requests the balancer gets.
+	hap      *haproxyConfig
+	hapProxy *haproxy.Section
+}
+
+// runtimeState is what a running balancer says of a member now.
+type runtimeState interface {
+	fmt.Stringer
+	sends() bool
 }
 
 // servedPath is a URL pattern a balancer is mounted on, and where it applies.
@@ -80,7 +96,7 @@ type Member struct {
 // returns its balancers: mod_jk's lb workers named in worker.list, and the upstream
 // blocks nginx proxies to.
 func Balancers(env *probes.Env) []Balancer {
-	return append(jkBalancers(env), nginxBalancers(env)...)
+	return append(append(jkBalancers(env), nginxBalancers(env)...), haproxyBalancers(env)...)
 }
 
 func jkBalancers(env *probes.Env) []Balancer {
@@ -106,6 +122,20 @@ func modProxyBalancers(conf *HTTPDConfig) []Balancer {
 			}
 			b.Members = append(b.Members, Member{Name: m.url, Scheme: m.scheme, Host: m.host, Port: m.port, Route: m.route,
 				Secret: m.secret, Where: m.where, Disabled: m.disabled})
+		}
+		if conf.PID > 0 { // the runtime view of the httpd that runs
+			name := pb.name
+			b.runtime = func(ctx context.Context) (map[string]runtimeState, string) {
+				all, note := balancerManager(ctx, conf)
+				out := map[string]runtimeState{}
+				for _, m := range b.Members {
+					if st, ok := all[name][memberKey(m.Name)]; ok {
+						out[m.Name] = st
+					}
+				}
+				return out, note
+			}
+			b.runtimeName = "httpd's balancer-manager"
 		}
 		out = append(out, b)
 	}
@@ -140,7 +170,15 @@ func modJKBalancers(env *probes.Env, conf *HTTPDConfig) []Balancer {
 			bal.bySuffix = true
 		}
 		if conf.PID > 0 { // the runtime view of the httpd that runs
-			bal.runtime = func(ctx context.Context) (map[string]jkState, string) { return jkStatus(ctx, conf, wf, ms) }
+			bal.runtime = func(ctx context.Context) (map[string]runtimeState, string) {
+				states, note := jkStatus(ctx, conf, wf, ms)
+				out := map[string]runtimeState{}
+				for name, st := range states {
+					out[name] = st
+				}
+				return out, note
+			}
+			bal.runtimeName = "mod_jk's status worker"
 		}
 		if v, ok := w.Get("balance_workers"); ok {
 			bal.Where = path + ":" + strconv.Itoa(v.Line)
@@ -248,6 +286,8 @@ func (b *Balancer) serve(p servedPath) {
 // server routes it, and where it does not though the server takes the request, why.
 func (b *Balancer) takes(host string, port int, path string) (bool, []string) {
 	switch {
+	case b.hap != nil:
+		return b.takesHAProxy(host, port, path)
 	case b.served != nil:
 		return b.serves(host, port, path)
 	case b.nginx != nil:
@@ -345,11 +385,21 @@ func OutNow(ctx context.Context, bals []Balancer, u *url.URL) (out []Member, not
 	states, note := b.runtime(ctx)
 	for _, m := range b.Members {
 		if st, ok := states[m.Name]; ok && !m.Disabled && !st.sends() {
-			m.Where = fmt.Sprintf("%s at runtime, as mod_jk's status worker says", st)
+			m.Where = fmt.Sprintf("%s at runtime, as %s says", st, b.runtimeName)
 			out = append(out, m)
 		}
 	}
 	return out, note
+}
+
+// StickyFor is how the balancer that serves the URL keeps a session on its node where
+// that is not by the session id's route (HAProxy's cookie, prefix or stick table).
+func StickyFor(bals []Balancer, u *url.URL) Sticky {
+	b, err := servingFor(bals, u)
+	if err != nil {
+		return Sticky{}
+	}
+	return b.Sticky
 }
 
 // servingFor is the one balancer that serves the URL.
@@ -476,11 +526,6 @@ func Balances(env *probes.Env) string {
 	var what []string
 	for _, b := range Balancers(env) {
 		what = append(what, b.Server+" balancer "+b.Name+" ("+b.Where+")")
-	}
-	for _, c := range loadHAProxy(env) {
-		for _, u := range c.upstreams() {
-			what = append(what, "haproxy "+u.name+" ("+u.where+")")
-		}
 	}
 	if len(what) == 0 {
 		if _, files, problems := loadNginx(env); files > 0 && len(problems) > 0 {

@@ -62,7 +62,9 @@ func (c *haproxyConfig) runtime(ctx context.Context, ups []upstream) string {
 	}
 	for i := range ups {
 		for j := range ups[i].servers {
-			ups[i].servers[j].state = states[ups[i].servers[j].runtimeKey]
+			if st, ok := states[ups[i].servers[j].runtimeKey]; ok {
+				ups[i].servers[j].state, ups[i].servers[j].stateFrom = st, "the running HAProxy"
+			}
 		}
 	}
 	return ""

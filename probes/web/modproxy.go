@@ -240,7 +240,7 @@ func httpBalancers(conf *HTTPDConfig) []upstream {
 		}
 		for _, m := range b.members {
 			if m.err == nil && m.scheme == "http" {
-				u.servers = append(u.servers, upstreamServer{addr: fmt.Sprintf("%s:%d", m.host, m.port), where: m.where, down: m.disabled})
+				u.servers = append(u.servers, upstreamServer{addr: fmt.Sprintf("%s:%d", m.host, m.port), where: m.where, down: m.disabled, runtimeKey: memberKey(m.url)})
 			}
 		}
 		if len(u.servers) > 0 {

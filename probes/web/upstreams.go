@@ -3,6 +3,7 @@ package web
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -49,9 +50,11 @@ type upstreamServer struct {
 	addr, where string
 	down        bool
 	// name and cookie are an HAProxy server's name and cookie value; runtimeKey its
-	// PROXY/SERVER in HAProxy's runtime API, and state what that says of it now.
+	// PROXY/SERVER in HAProxy's runtime API (a BalancerMember's URL in httpd's
+	// balancer-manager), and state what that says of it now, stateFrom who says it.
 	name, cookie, runtimeKey string
-	state                    serverState
+	state                    runtimeState
+	stateFrom                string
 }
 
 // memberResult is one upstream member as tested from here.
@@ -81,11 +84,26 @@ func (p Upstreams) Run(ctx context.Context, env *probes.Env) probes.Result {
 			}
 		}
 	}
+	var notes []string
 	for _, conf := range HTTPDs(env) {
-		used = append(used, httpBalancers(conf)...)
+		ups := httpBalancers(conf)
+		if conf.PID > 0 && len(ups) > 0 { // the runtime view of the httpd that runs
+			all, note := balancerManager(ctx, conf)
+			for i := range ups {
+				for j := range ups[i].servers {
+					s := &ups[i].servers[j]
+					if st, ok := all[strings.TrimPrefix(ups[i].name, "balancer://")][s.runtimeKey]; ok {
+						s.state, s.stateFrom = st, "httpd's balancer-manager"
+					}
+				}
+			}
+			if note != "" {
+				notes = append(notes, note)
+			}
+		}
+		used = append(used, ups...)
 	}
 	haps := loadHAProxy(env)
-	var notes []string
 	for _, c := range haps {
 		ups := c.upstreams()
 		if note := c.runtime(ctx, ups); note != "" {
@@ -121,8 +139,8 @@ func (p Upstreams) Run(ctx context.Context, env *probes.Env) probes.Result {
 		}
 		results = append(results, testMembers(ctx, env, u)...)
 		for _, s := range u.servers {
-			if s.state.status != "" && !s.state.sends() {
-				warns = append(warns, fmt.Sprintf("%s: server %s (%s) is %s in the running HAProxy: it sends it no sessions now", u.name, s.name, s.where, s.state))
+			if s.state != nil && !s.state.sends() {
+				warns = append(warns, fmt.Sprintf("%s: server %s (%s) is %s in %s: it sends it no sessions now", u.name, cmp.Or(s.name, s.addr), s.where, s.state, s.stateFrom))
 			}
 		}
 	}

@@ -106,9 +106,21 @@ func (p Workers) check(ctx context.Context, env *probes.Env, conf *HTTPDConfig) 
 	key, _ := env.ReadTrimmed("/etc/clusterdoctor/key") // the cluster's, when this host has it
 	results := testWorkers(ctx, env, c.targets, p.Port, []byte(key), p.given(ctx, env))
 	var states map[string]jkState
-	note := ""
+	var notes []string
 	if c.wf != nil && conf.PID > 0 { // the runtime view of the httpd that runs
+		var note string
 		states, note = jkStatus(ctx, conf, c.wf, c.ms)
+		notes = append(notes, note)
+	}
+	members := map[string]runtimeState{} // mod_proxy's AJP members, by URL
+	if proxies > 0 && conf.PID > 0 {
+		all, note := balancerManager(ctx, conf)
+		for _, b := range all {
+			for url, st := range b {
+				members[url] = st
+			}
+		}
+		notes = append(notes, note)
 	}
 	for _, r := range results {
 		if r.Problem != "" {
@@ -117,7 +129,11 @@ func (p Workers) check(ctx context.Context, env *probes.Env, conf *HTTPDConfig) 
 		if st, ok := states[r.Name]; ok && !st.sends() {
 			warns = append(warns, fmt.Sprintf("worker %s is %s, as mod_jk's status worker says now", r.Name, st))
 		}
+		if st, ok := members[memberKey(r.Name)]; ok && !st.sends() {
+			warns = append(warns, fmt.Sprintf("BalancerMember %s is %s, as httpd's balancer-manager says now", r.Name, st))
+		}
 	}
+	note := strings.Join(slices.DeleteFunc(notes, func(n string) bool { return n == "" }), "; ")
 	ev := map[string]any{"workersFile": path, "workers": results}
 	switch {
 	case len(fails) > 0:
