@@ -542,6 +542,42 @@ func TestSessionTestThroughTheWebTier(t *testing.T) {
 		}
 	}
 
+	// HAProxy in front of the same Tomcats' HTTP connectors, sticking by its own cookie:
+	// session-test carries HAProxy's cookie as a browser does. Healthy, it passes; with the
+	// receiver range dropped on was2 it says of each direction what it says through mod_jk,
+	// whose verdicts the destructive test confirms below.
+	t.Run("through HAProxy", func(t *testing.T) {
+		lab.RequireCommands(t, "haproxy")
+		file := c.lab.WriteFile("session-haproxy.cfg", "global\n    maxconn 64\ndefaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    timeout server 10s\n"+
+			"frontend www\n    bind 10.99.0.10:82\n    default_backend tomcats\n"+
+			"backend tomcats\n    cookie SERVERID insert indirect nocache\n    server tomcat1 10.99.0.1:8080 cookie t1\n    server tomcat2 10.99.0.2:8080 cookie t2\n")
+		hp := c.web.Start(lab.Private{}, "session-haproxy", "haproxy", "-db", "-f", file)
+		defer stopCmd(hp)
+		c.web.WaitListening(t, "10.99.0.10:82")
+		const hapURL = "http://10.99.0.10:82/"
+		rep, r := c.sessionTest(hapURL)
+		if r.code != 0 || verdictOf(t, rep, "tomcat1", "tomcat2").Verdict != replication.Replicated || verdictOf(t, rep, "tomcat2", "tomcat1").Verdict != replication.Replicated {
+			t.Errorf("session-test through HAProxy, healthy: exit %d, %+v, %+v, problems %q; want 0", r.code, rep.Pairs, rep.Stickiness, rep.Problems)
+		}
+		c.was["tomcat2"].Nft("table inet hapfault {\n chain input {\n  type filter hook input priority 0;\n  tcp dport 4000-4100 drop\n }\n}\n")
+		defer c.was["tomcat2"].Nft("delete table inet hapfault\n")
+		viaHAP, r := c.sessionTest(hapURL)
+		viaJK, _ := c.sessionTest(httpdURL)
+		failed := 0
+		for _, dir := range [][2]string{{"tomcat1", "tomcat2"}, {"tomcat2", "tomcat1"}} {
+			hap, jk := verdictOf(t, viaHAP, dir[0], dir[1]), verdictOf(t, viaJK, dir[0], dir[1])
+			if hap.Verdict != jk.Verdict {
+				t.Errorf("receiver range dropped on was2: %s > %s through HAProxy %s (%s), through mod_jk %s (%s)", dir[0], dir[1], hap.Verdict, hap.Reason, jk.Verdict, jk.Reason)
+			}
+			if hap.Verdict != replication.Replicated {
+				failed++
+			}
+		}
+		if failed == 0 || r.code != 1 {
+			t.Errorf("receiver range dropped on was2: through HAProxy exit %d, %d directions failed; want 1 and the direction into was2", r.code, failed)
+		}
+	})
+
 	t.Run("4000-4100/tcp dropped on was2", func(t *testing.T) {
 		c.was["tomcat2"].Nft("table inet fault {\n chain input {\n  type filter hook input priority 0;\n  tcp dport 4000-4100 drop\n }\n}\n")
 		// tomcat1 comes back while the fault is there: it cannot reach tomcat2's receiver, so

@@ -493,6 +493,7 @@ func sessionTestThroughHAProxy(t *testing.T, w *lab.Host, sticky bool) {
 	if strings.Join(names, ",") != "tomcat1,tomcat2" {
 		t.Errorf("session-test through HAProxy: members %v; want the backend's servers", names)
 	}
+	t.Logf("session-test through HAProxy: exit %d, stickiness %v", st.code, verdicts)
 	if (st.code == 0) != sticky || notSticky == sticky {
 		t.Errorf("session-test through HAProxy: exit %d, stickiness %v, problems %v; want sticky=%v", st.code, verdicts, rep.Problems, sticky)
 	}

@@ -27,12 +27,13 @@ func (l *Lab) Switch() *Host {
 	return l.sw
 }
 
-// Snoop sets br0's multicast snooping options, as `ip link set br0 type bridge OPTS...`
-// (timers in centiseconds: mcast_membership_interval 1000 is 10 s), e.g.
-// Snoop("mcast_snooping", "1", "mcast_membership_interval", "1000").
-func (l *Lab) Snoop(opts ...string) {
+// Snoop sets a lab bridge's (br0: the cluster LAN, br1: the public LAN) multicast
+// snooping options, as `ip link set BRIDGE type bridge OPTS...` (timers in centiseconds:
+// mcast_membership_interval 1000 is 10 s), e.g.
+// Snoop("br0", "mcast_snooping", "1", "mcast_membership_interval", "1000").
+func (l *Lab) Snoop(bridge string, opts ...string) {
 	l.t.Helper()
-	args := append([]string{"-n", l.bridge.name, "link", "set", "br0", "type", "bridge"}, opts...)
+	args := append([]string{"-n", l.bridge.name, "link", "set", bridge, "type", "bridge"}, opts...)
 	out, err := exec.Command("ip", args...).CombinedOutput()
 	l.must(err, "ip %v: %s", args, out)
 }
