@@ -274,33 +274,10 @@ func runningServersRead(t *testing.T, l *lab.Lab, w *lab.Host, workers string) {
 			t.Fatalf("%s: %v (the README's test command installs the stock packages)", f, err)
 		}
 	}
-	dir := l.Path("own-httpd")
-	run := filepath.Join(dir, "run")
-	if err := os.MkdirAll(run, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(run, 0o777)
-	writeTree(t, dir, map[string]string{
-		"conf/httpd.conf": fmt.Sprintf(`ServerName web
-Listen 10.99.0.10:8090
-PidFile %[1]s/httpd.pid
-Mutex file:%[1]s default
-DefaultRuntimeDir %[1]s
-User www-data
-Group www-data
-ErrorLog %[1]s/error.log
-LoadModule mpm_event_module %[2]s/mod_mpm_event.so
-LoadModule authz_core_module %[2]s/mod_authz_core.so
-LoadModule authz_host_module %[2]s/mod_authz_host.so
-LoadModule jk_module %[2]s/mod_jk.so
-StartServers 1
-ServerLimit 1
-ThreadsPerChild 8
-MaxRequestWorkers 8
-Define JKCONF conf
+	dir := ownHTTPD(t, l, "own-httpd", "10.99.0.10:8090", []string{"jk"}, `Define JKCONF conf
 JkWorkersFile ${JKCONF}/${JK_WORKERS_NAME}
-JkShmFile %[1]s/jk.shm
-JkLogFile %[1]s/jk.log
+JkShmFile RUN/jk.shm
+JkLogFile RUN/jk.log
 <IfDefine CLUSTER>
 JkMount /* lb
 <Location /jkstatus>
@@ -311,7 +288,8 @@ Require ip 10.99.0.10
 <IfDefine !CLUSTER>
 JkMount /* nosuchworker
 </IfDefine>
-`, run, lab.HTTPDModules),
+`)
+	writeTree(t, dir, map[string]string{
 		"conf/workers.properties": workers + jkStatusWorker,
 		// what apache2ctl would source; the running httpd below gets it in its environment
 		"envvars": "export JK_WORKERS_NAME=workers.properties\n",
@@ -564,33 +542,7 @@ const jkStatusWorker = "worker.list=jkstatus\nworker.jkstatus.type=status\n"
 // with its state, and session-test leaves it out, saying so; healthy, nothing is named.
 func balancerManagerRead(t *testing.T, l *lab.Lab, w *lab.Host) {
 	t.Helper()
-	dir := l.Path("bm-httpd")
-	run := filepath.Join(dir, "run")
-	if err := os.MkdirAll(run, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(run, 0o777)
-	writeTree(t, dir, map[string]string{"conf/httpd.conf": fmt.Sprintf(`ServerName web
-Listen 10.99.0.10:8093
-PidFile %[1]s/httpd.pid
-Mutex file:%[1]s default
-DefaultRuntimeDir %[1]s
-User www-data
-Group www-data
-ErrorLog %[1]s/error.log
-LoadModule mpm_event_module %[2]s/mod_mpm_event.so
-LoadModule authz_core_module %[2]s/mod_authz_core.so
-LoadModule authz_host_module %[2]s/mod_authz_host.so
-LoadModule proxy_module %[2]s/mod_proxy.so
-LoadModule proxy_http_module %[2]s/mod_proxy_http.so
-LoadModule proxy_balancer_module %[2]s/mod_proxy_balancer.so
-LoadModule slotmem_shm_module %[2]s/mod_slotmem_shm.so
-LoadModule lbmethod_byrequests_module %[2]s/mod_lbmethod_byrequests.so
-StartServers 1
-ServerLimit 1
-ThreadsPerChild 8
-MaxRequestWorkers 8
-<Proxy balancer://tc>
+	dir := ownHTTPD(t, l, "bm-httpd", "10.99.0.10:8093", []string{"proxy", "proxy_http", "proxy_balancer", "slotmem_shm", "lbmethod_byrequests"}, `<Proxy balancer://tc>
     BalancerMember http://10.99.0.1:8080 route=tomcat1
     BalancerMember http://10.99.0.2:8080 route=tomcat2
     ProxySet stickysession=JSESSIONID
@@ -601,7 +553,7 @@ MaxRequestWorkers 8
 </Location>
 ProxyPass /balancer-manager !
 ProxyPass / balancer://tc/
-`, run, lab.HTTPDModules)})
+`)
 	hp := w.Start(lab.Private{}, "bm-httpd", "apache2", "-d", dir, "-f", "conf/httpd.conf", "-DFOREGROUND")
 	defer stopCmd(hp)
 	w.WaitListening(t, "10.99.0.10:8093")
@@ -633,4 +585,27 @@ ProxyPass / balancer://tc/
 	if st.code != 2 || !strings.Contains(st.stderr, "is disabled (Dis") || !strings.Contains(st.stderr, "as httpd's balancer-manager says") {
 		t.Errorf("session-test with tomcat2 disabled in the balancer-manager: exit %d\n%s%s; want 2 naming it", st.code, st.stdout, st.stderr)
 	}
+}
+
+// ownHTTPD writes DIR/conf/httpd.conf for an httpd of its own, started as `apache2 -d DIR -f
+// conf/httpd.conf`: one small event MPM listening on listen, the authz modules and those
+// named, then body (RUN in it is the run directory). It returns DIR. The header is 15
+// lines and one per module, so body's line N is the file's line 15+len(modules)+N.
+func ownHTTPD(t *testing.T, l *lab.Lab, name, listen string, modules []string, body string) string {
+	t.Helper()
+	dir := l.Path(name)
+	run := filepath.Join(dir, "run")
+	if err := os.MkdirAll(run, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(run, 0o777)
+	var b strings.Builder
+	fmt.Fprintf(&b, "ServerName web\nListen %s\nPidFile %[2]s/httpd.pid\nMutex file:%[2]s default\nDefaultRuntimeDir %[2]s\nUser www-data\nGroup www-data\nErrorLog %[2]s/error.log\n", listen, run)
+	for _, m := range append([]string{"mpm_event", "authz_core", "authz_host"}, modules...) {
+		fmt.Fprintf(&b, "LoadModule %s_module %s/mod_%s.so\n", m, lab.HTTPDModules, m)
+	}
+	b.WriteString("StartServers 1\nServerLimit 1\nThreadsPerChild 8\nMaxRequestWorkers 8\n")
+	b.WriteString(strings.ReplaceAll(body, "RUN/", run+"/"))
+	writeTree(t, dir, map[string]string{"conf/httpd.conf": b.String()})
+	return dir
 }

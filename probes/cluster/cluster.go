@@ -287,9 +287,15 @@ func runMesh(ctx context.Context, cfg Config, s *remote.Session, hr *HostReport,
 	}
 }
 
+// membersListen is how long members listens in a cluster run: as long as the mesh that
+// runs beside it takes, four of Tomcat's heartbeat periods. A member that runs is heard
+// within one; a member gone shows by its absence (or its shutdown packet), as it would
+// in members' own 3 s, which no silence of dropTime (3 s) fits in either.
+const membersListen = "2s"
+
 func runMembers(ctx context.Context, cfg Config, s *remote.Session, hr *HostReport) {
 	var r members.Report
-	if command(ctx, cfg, s, hr, &r, "members", "-o", "json") {
+	if command(ctx, cfg, s, hr, &r, "members", "-o", "json", "--duration", membersListen) {
 		hr.mu.Lock()
 		hr.Members = &r
 		hr.mu.Unlock()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strconv"
 	"strings"
 
@@ -85,21 +84,7 @@ func balancerManager(ctx context.Context, conf *HTTPDConfig) (map[string]map[str
 }
 
 func readBalancerManager(ctx context.Context, url string) (map[string]map[string]runtimeState, error) {
-	ctx, cancel := context.WithTimeout(ctx, jkStatusTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("answered %s", resp.Status)
-	}
-	return parseBalancerManager(io.LimitReader(resp.Body, 4<<20))
+	return askStatusPage(ctx, url, parseBalancerManager)
 }
 
 // parseBalancerManager reads the page's sections: an <h3> naming balancer://NAME, then a

@@ -81,21 +81,28 @@ const jkStatusTimeout = time.Second
 // readJKStatus asks the status worker for its properties form and reads the members'
 // activation and state.
 func readJKStatus(ctx context.Context, url string) (map[string]jkState, error) {
+	return askStatusPage(ctx, url, parseJKStatus)
+}
+
+// askStatusPage GETs a balancer's own status page on this host (mod_jk's status worker,
+// httpd's balancer-manager), within jkStatusTimeout, and reads it with parse.
+func askStatusPage[T any](ctx context.Context, url string, parse func(io.Reader) (T, error)) (T, error) {
+	var zero T
 	ctx, cancel := context.WithTimeout(ctx, jkStatusTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	resp, err := http.DefaultTransport.RoundTrip(req)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("answered %s", resp.Status)
+		return zero, fmt.Errorf("answered %s", resp.Status)
 	}
-	return parseJKStatus(io.LimitReader(resp.Body, 4<<20))
+	return parse(io.LimitReader(resp.Body, 4<<20))
 }
 
 // parseJKStatus reads worker.NAME.activation and worker.NAME.state lines of mime=prop.
