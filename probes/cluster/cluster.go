@@ -273,24 +273,25 @@ func runPreflight(ctx context.Context, cfg Config, s *remote.Session, hr *HostRe
 	}
 }
 
-// meshRounds are the mesh's rounds of requests, 100 ms apart: two seconds, four of
-// Tomcat's heartbeat periods, where mcast-test alone sends 30. Loss above mcast-test's 1 %
-// is any lost request either way.
-const meshRounds = "20"
+// meshRounds are the mesh's rounds of requests, meshInterval apart: a second, where
+// mcast-test alone sends 30 at 100 ms. As many requests each way as 20 at 100 ms, and far
+// below the responders' rate limits. Loss above mcast-test's 1 % is any lost request
+// either way.
+const meshRounds, meshInterval = "20", "50ms"
 
 func runMesh(ctx context.Context, cfg Config, s *remote.Session, hr *HostReport, peers []string) {
 	var r mcast.Report
-	if command(ctx, cfg, s, hr, &r, withPeers([]string{"mcast-test", "-o", "json", "--count", meshRounds}, peers)...) {
+	if command(ctx, cfg, s, hr, &r, withPeers([]string{"mcast-test", "-o", "json", "--count", meshRounds, "--interval", meshInterval}, peers)...) {
 		hr.mu.Lock()
 		hr.Mesh = &r
 		hr.mu.Unlock()
 	}
 }
 
-// membersListen is how long members listens in a cluster run: as long as the mesh that
-// runs beside it takes, four of Tomcat's heartbeat periods. A member that runs is heard
-// within one; a member gone shows by its absence (or its shutdown packet), as it would
-// in members' own 3 s, which no silence of dropTime (3 s) fits in either.
+// membersListen is how long members listens in a cluster run: four of Tomcat's heartbeat
+// periods. A member that runs is heard within one; a member gone shows by its absence (or
+// its shutdown packet), as it would in members' own 3 s, which no silence of dropTime
+// (3 s) fits in either.
 const membersListen = "2s"
 
 func runMembers(ctx context.Context, cfg Config, s *remote.Session, hr *HostReport) {
