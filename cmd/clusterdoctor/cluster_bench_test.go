@@ -16,7 +16,9 @@ import (
 // 10.1 and a web host with httpd and mod_jk: preflight everywhere, the mesh, members and
 // session-test) against the example Ansible playbook running preflight and mcast-test on
 // the same hosts, in the same run, and reports the ratio and the seat's peak RSS (ssh
-// clients included); then with seven more hosts (sshd only, no Tomcat) for ten.
+// clients included): first with clusterdoctor on one host only (copied to the two others
+// for the run), then installed on all three as the playbook needs it; then with seven more
+// hosts (sshd only, no Tomcat, each getting a copy) for ten.
 //
 //	go test -run '^$' -bench BenchmarkCluster -benchtime 3x ./cmd/clusterdoctor  (bench/cluster.sh)
 func BenchmarkCluster(b *testing.B) {
@@ -28,7 +30,7 @@ func BenchmarkCluster(b *testing.B) {
 	ini := c.inventory("ini")
 	// The seat is a host of its own (an operator's laptop): every host is reached over
 	// ssh, and the seat's peak RSS is clusterdoctor's and its ssh clients', no host's.
-	c.web.StartSSHD(c.tier.View(), c.key+".pub")
+	webSSHD := c.web.StartSSHD(c.tier.View(), c.key+".pub")
 	ctl := c.lab.AddHost("ctl", 20)
 	seat := func(args ...string) (time.Duration, int64) {
 		b.Helper()
@@ -60,6 +62,21 @@ func BenchmarkCluster(b *testing.B) {
 			rss = max(rss, r)
 		}
 		b.ReportMetric(float64(rss)/1024, "seat-MB")
+	})
+	// As the playbook needs it: clusterdoctor installed on every host (on the sessions'
+	// PATH), so nothing is copied.
+	same := c.env["tomcat2"]
+	c.env["tomcat1"] = same
+	c.was["tomcat1"].Stop(c.sshd["tomcat1"])
+	c.startSSHD("tomcat1", c.key+".pub")
+	c.web.Stop(webSSHD)
+	webView := c.tier.View()
+	webView.Env = same
+	c.web.StartSSHD(webView, c.key+".pub")
+	b.Run("3 hosts installed", func(b *testing.B) {
+		for b.Loop() {
+			seat("-i", ini, "--url", "http://10.99.0.10/")
+		}
 	})
 	playbook := c.lab.WriteFile("ansible.ini", fmt.Sprintf("[tomcat]\n10.99.0.1\n10.99.0.2\n\n"+
 		"[tomcat:vars]\nansible_user=root\nansible_become_method=su\nansible_ssh_private_key_file=%s\nclusterdoctor_bin=%s\n", c.key, binary))

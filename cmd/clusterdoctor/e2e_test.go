@@ -26,6 +26,9 @@ import (
 // binary is the clusterdoctor built once for the end-to-end tests, run as a user would.
 var binary string
 
+// e2eVersion is the version the tests' clusterdoctor is built with.
+const e2eVersion = "0.0.0-e2e"
+
 func TestMain(m *testing.M) {
 	if port := os.Getenv("CLUSTERDOCTOR_TEST_LISTEN"); port != "" {
 		listenForever(port) // helper mode: a process that holds a TCP port (see holdPort)
@@ -45,7 +48,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "clusterdoctor")
-	build := exec.Command("go", "build", "-o", binary, ".")
+	// built as `make build` builds a release (stripped, with a version): what cluster
+	// copies to hosts, and finds on them
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version="+e2eVersion, "-o", binary, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build clusterdoctor: %v\n%s", err, out)

@@ -111,6 +111,7 @@ func Run(ctx context.Context, cfg Config) *Report {
 				return
 			}
 			sessions[i] = s
+			hr.took(s.Took)
 			hr.Reachable, hr.Hostname, hr.Binary = true, s.Hostname, binaryNote(s)
 			if given {
 				startPreflight(i)
@@ -313,6 +314,15 @@ func runSessionTest(ctx context.Context, cfg Config, s *remote.Session, hr *Host
 		hr.mu.Lock()
 		hr.SessionTest = &r
 		hr.mu.Unlock()
+	}
+}
+
+// took records how long the parts of reaching the host took ("connect.ssh", ...).
+func (h *HostReport) took(parts map[string]time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for what, d := range parts {
+		h.TimingsMs["connect."+what] = d.Milliseconds()
 	}
 }
 

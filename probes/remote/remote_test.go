@@ -22,12 +22,15 @@ func TestParseProbe(t *testing.T) {
 	if _, ok := parseProbe([]byte("x86_64\n")); ok {
 		t.Error("two lines are not a probe's answer")
 	}
-	p, ok := parseProbe([]byte("aarch64\n1000\nwas1\n/usr/bin/clusterdoctor\nabc\nclusterdoctor 1.2.3\n"))
+	p, ok := parseProbe([]byte("aarch64\n1000\nwas1\n/usr/bin/clusterdoctor\nclusterdoctor 1.2.3\nabc\n"))
 	if !ok || p.arch != "aarch64" || p.uid != "1000" || p.hostname != "was1" || p.bin != "/usr/bin/clusterdoctor" || p.sum != "abc" || p.version != "1.2.3" {
 		t.Errorf("%+v", p)
 	}
 	if p, _ := parseProbe([]byte("x86_64\n0\nweb\n")); p.bin != "" || p.version != "" {
 		t.Errorf("no clusterdoctor on PATH: %+v", p)
+	}
+	if p, _ := parseProbe([]byte("x86_64\n0\nweb\n/usr/bin/clusterdoctor\nclusterdoctor 1.2.3\n-\n")); p.version != "1.2.3" || p.sum != "" {
+		t.Errorf("this release on PATH, its checksum not taken: %+v", p)
 	}
 	if goarch("aarch64") != "arm64" || goarch("x86_64") != "amd64" {
 		t.Error("uname -m is mapped to GOARCH")

@@ -55,6 +55,9 @@ type Session struct {
 	Bin, Staged string
 	// Sudo says that commands run through sudo -n.
 	Sudo bool
+	// Took are how long Connect's parts took: "ssh" (the connection, the login and what
+	// the host is), "copy" (this binary copied there, where it was).
+	Took map[string]time.Duration
 
 	c *Client
 }
@@ -79,30 +82,29 @@ func (c *Client) sshArgs(t Target, extra ...string) []string {
 	return append(append(a, extra...), t.Addr())
 }
 
-// Connect reaches t: a control master (ssh -f -N), then what the host is and whether it
+// Connect reaches t: a control master whose first command asks what the host is and whether it
 // has this clusterdoctor; where not, the binary is copied there. An *Unreachable error
 // says why a host cannot be used, in ssh's or sudo's own words.
 func (c *Client) Connect(ctx context.Context, t Target) (*Session, error) {
-	s := &Session{Target: t, c: c}
+	s := &Session{Target: t, c: c, Took: map[string]time.Duration{}}
 	if strings.HasPrefix(t.Addr(), "-") || strings.ContainsAny(t.Addr(), " \t\n") {
 		return nil, &Unreachable{Host: t.Name, Reason: fmt.Sprintf("%q is not a host name or address", t.Addr())}
 	}
 	if t.Local {
 		return s, s.local()
 	}
-	if err := c.master(ctx, t); err != nil {
+	began := time.Now()
+	out, errOut, code, err := c.master(ctx, t, c.Self.Version)
+	if err != nil {
 		return nil, err
 	}
+	s.Took["ssh"] = time.Since(began)
 	ok := false
 	defer func() {
 		if !ok {
 			s.Close(context.WithoutCancel(ctx))
 		}
 	}()
-	out, errOut, code, err := s.shell(ctx, probeScript, nil)
-	if err != nil {
-		return nil, err
-	}
 	if code != 0 {
 		return nil, unreachable(t, code, errOut)
 	}
@@ -121,33 +123,44 @@ func (c *Client) Connect(ctx context.Context, t Target) (*Session, error) {
 				Hint: "allow " + orDefault(t.User, "the login user") + " sudo without a password (NOPASSWD), or log in as root"}
 		}
 	}
+	release := c.Self.Version != "dev" && c.Self.Version != ""
+	if info.bin != "" && release && info.version == c.Self.Version {
+		s.Bin = info.bin // this release: its checksum is not needed
+		ok = true
+		return s, nil
+	}
 	sum, err := c.Self.SHA256()
 	if err != nil {
 		return nil, err
 	}
 	switch {
-	case info.bin != "" && (info.sum == sum || info.version == c.Self.Version && c.Self.Version != "dev"):
+	case info.bin != "" && info.sum == sum:
 		s.Bin = info.bin
 	case !sameArch(info.arch):
 		return nil, &Unreachable{Host: t.Name, Reason: fmt.Sprintf("the host is %s and has no clusterdoctor %s; this one is built for %s", info.arch, c.Self.Version, runtime.GOARCH),
 			Hint: "install the clusterdoctor package there, or run cluster from a host of that architecture"}
 	default:
+		began := time.Now()
 		if err := s.stage(ctx, sum); err != nil {
 			return nil, err
 		}
+		s.Took["copy"] = time.Since(began)
 	}
 	ok = true
 	return s, nil
 }
 
 // probeScript prints uname -m, the login uid, the host name, and where this host has a
-// clusterdoctor on PATH: its path, checksum and version.
+// clusterdoctor on PATH: its path, its version, and its checksum unless that version is
+// this one's release ($1), which needs no other proof (a "dev" build always does).
 const probeScript = `uname -m; id -u; hostname
 b=$(command -v clusterdoctor 2>/dev/null) || exit 0
-echo "$b"; sha256sum "$b" 2>/dev/null | cut -d' ' -f1; "$b" version 2>/dev/null`
+v=$("$b" version 2>/dev/null | head -n 1)
+echo "$b"; echo "${v:--}"
+if [ "$v" = "clusterdoctor $1" ] && [ "$1" != dev ]; then echo -; else sha256sum "$b" 2>/dev/null | cut -d' ' -f1; fi`
 
 // probeInfo is what probeScript printed.
-type probeInfo struct{ arch, uid, hostname, bin, sum, version string }
+type probeInfo struct{ arch, uid, hostname, bin, version, sum string }
 
 func parseProbe(out []byte) (probeInfo, bool) {
 	f := strings.Split(strings.TrimSpace(string(out)), "\n")
@@ -155,30 +168,38 @@ func parseProbe(out []byte) (probeInfo, bool) {
 		return probeInfo{}, false
 	}
 	f = append(f, "", "", "")
-	return probeInfo{arch: f[0], uid: f[1], hostname: f[2], bin: f[3], sum: f[4], version: strings.TrimPrefix(f[5], "clusterdoctor ")}, true
+	dash := func(s string) string { return strings.TrimPrefix(strings.TrimSpace(s), "-") }
+	return probeInfo{arch: f[0], uid: f[1], hostname: f[2], bin: f[3],
+		version: strings.TrimPrefix(dash(f[4]), "clusterdoctor "), sum: dash(f[5])}, true
 }
 
-// master starts the control master: authentication happens here, once per host.
-func (c *Client) master(ctx context.Context, t Target) error {
-	errFile, err := os.CreateTemp(c.controlDir, "master-*.err")
-	if err != nil {
-		return fmt.Errorf("ssh to %s: %w", t.Name, err)
-	}
-	defer os.Remove(errFile.Name())
-	defer errFile.Close()
-	cmd := exec.CommandContext(ctx, c.SSH, c.sshArgs(t, "-f", "-N", "-o", "ControlMaster=yes", "-o", "ControlPersist=120")...)
-	// A file, not a pipe: the backgrounded master keeps ssh's stderr open, and Wait would
-	// wait for it to close.
-	cmd.Stderr = errFile
-	if err := cmd.Run(); err != nil {
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) {
-			return fmt.Errorf("run %s: %w", c.SSH, err)
+// master starts the control master, which runs the probe as its first command: the
+// login happens here, once per host, and the probe needs no connection of its own.
+// ControlPersist keeps the master in the background after the command; it lets go of
+// the command's output (stdout and stderr are files all the same, so that nothing waits
+// on a pipe a background process might hold).
+func (c *Client) master(ctx context.Context, t Target, version string) (stdout, stderr []byte, code int, err error) {
+	files := make([]*os.File, 2)
+	for i := range files {
+		f, err := os.CreateTemp(c.controlDir, "master-*.out")
+		if err != nil {
+			return nil, nil, -1, fmt.Errorf("ssh to %s: %w", t.Name, err)
 		}
-		b, _ := os.ReadFile(errFile.Name())
-		return unreachable(t, ee.ExitCode(), b)
+		defer os.Remove(f.Name())
+		defer f.Close()
+		files[i] = f
 	}
-	return nil
+	line := "exec /bin/sh -c " + shellLine([]string{probeScript, "sh", version})
+	cmd := exec.CommandContext(ctx, c.SSH, append(c.sshArgs(t, "-o", "ControlMaster=yes", "-o", "ControlPersist=120"), "--", line)...)
+	cmd.Stdout, cmd.Stderr = files[0], files[1]
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		return nil, nil, -1, fmt.Errorf("run %s: %w", c.SSH, err)
+	}
+	stdout, _ = os.ReadFile(files[0].Name())
+	stderr, _ = os.ReadFile(files[1].Name())
+	return stdout, stderr, cmd.ProcessState.ExitCode(), nil
 }
 
 // shell runs a shell script on the host over the control master.

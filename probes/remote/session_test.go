@@ -86,3 +86,34 @@ func TestConnectRefusesADamagedCopy(t *testing.T) {
 		t.Errorf("the damaged copy was left: %v", left)
 	}
 }
+
+// TestConnectUsesTheHostsOwn: a host whose clusterdoctor on PATH is this release is run as
+// it is; a "dev" build of another content is not trusted by its version, and is copied.
+func TestConnectUsesTheHostsOwn(t *testing.T) {
+	c, self := fakeClient(t)
+	onPath := t.TempDir()
+	installed := filepath.Join(onPath, "clusterdoctor")
+	t.Setenv("PATH", onPath+":/usr/bin:/bin")
+	ctx := context.Background()
+	for _, tc := range []struct {
+		version, installed string
+		copied             bool
+	}{
+		{"test", "#!/bin/sh\necho clusterdoctor test\n", false},
+		{"dev", "#!/bin/sh\necho clusterdoctor dev\n", true},
+		{"test", "#!/bin/sh\necho clusterdoctor 0.9\n", true},
+	} {
+		self.Version = tc.version
+		if err := os.WriteFile(installed, []byte(tc.installed), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		s, err := c.Connect(ctx, Target{Name: "h1", Address: "h1.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Staged != ""; got != tc.copied || !tc.copied && s.Bin != installed {
+			t.Errorf("this build %s, the host's %q: copied %v (bin %s); want copied %v", tc.version, tc.installed, got, s.Bin, tc.copied)
+		}
+		s.Close(ctx)
+	}
+}
