@@ -530,11 +530,14 @@ func clusterOverSSH(t *testing.T, c *clusterSeat) {
 		oneCause(t, rep, "was2", "route.multicast")
 	})
 
-	// A real firewalld on was2 (its default zone, public, lets in ssh and nothing of the
-	// cluster): --fix opens the ports through its D-Bus API, runtime and permanent, and
-	// the cluster is healthy after.
-	t.Run("fix firewall", func(t *testing.T) {
-		was2 := c.was["tomcat2"]
+	// Two fixes on two hosts, one of which fails for real: was1 lacks its multicast route,
+	// and a real firewalld on was2 (its default zone, public, lets in ssh and nothing of the
+	// cluster) cannot save its configuration (read-only). --fix routes was1 and keeps it;
+	// on was2 the port opened at runtime is closed again when the permanent one fails, and
+	// the failure is named. With the configuration writable again, --fix opens the ports
+	// through firewalld's D-Bus API, runtime and permanent, and the cluster is healthy.
+	t.Run("fix", func(t *testing.T) {
+		was1, was2 := c.was["tomcat1"], c.was["tomcat2"]
 		bus := was2.StartSystemBus()
 		fw := was2.StartFirewalld(bus, nil)
 		defer fw.Stop()
@@ -551,10 +554,43 @@ func clusterOverSSH(t *testing.T, c *clusterSeat) {
 			was2.Stop(c.sshd["tomcat2"])
 			c.startSSHD("tomcat2", c.key+".pub")
 		}()
+		was1.DelMulticastRoute()
+		defer func() {
+			if len(was1.Routes("224.0.0.0/4")) == 0 {
+				was1.AddMulticastRoute()
+			}
+		}()
+		writable := fw.ReadOnlyConfig()
+
 		rep, r := c.run(t, "-i", ini, "--fix", "--yes")
-		if !slices.ContainsFunc(rep.Before, func(f cluster.Finding) bool { return f.Host == "was2" && f.What == "firewall.ports" }) {
-			t.Errorf("the findings before the fix lack was2's firewall.ports: %+v", rep.Before)
+		fixes := map[string]cluster.Fix{}
+		for _, f := range rep.Fixes {
+			fixes[f.Host+" "+strings.Join(f.Command, " ")] = f
 		}
+		route, firewall := fixes["was1 fix route --iface cl0"], fixes["was2 fix firewall --iface cl0"]
+		if len(rep.Fixes) != 2 || !route.Applied || firewall.Applied || !strings.Contains(firewall.Error, "Read-only file system") || !strings.Contains(firewall.Error, "rolled back") {
+			t.Errorf("fixes %+v; want was1's route applied, was2's firewall failed (read-only) and rolled back\n%s", rep.Fixes, r.stderr)
+		}
+		if !strings.Contains(r.stderr, "== was1: clusterdoctor fix route --iface cl0 (for route.multicast) ==") || !strings.Contains(r.stderr, "ip route replace 224.0.0.0/4") {
+			t.Errorf("the plan was not shown before it was applied:\n%s", r.stderr)
+		}
+		if got := hostOf(t, rep, "was1").Check("route.multicast"); r.code != 1 || got == nil || got.Status != probes.Pass {
+			t.Errorf("exit %d, was1's route.multicast after %+v; want 1 (was2's ports still closed) and pass", r.code, got)
+		}
+		if got := hostOf(t, rep, "was2").Check("firewall.ports"); got == nil || got.Status != probes.Fail {
+			t.Errorf("was2's firewall.ports after the failed fix: %+v; want fail", got)
+		}
+		if got := fw.Cmd("--zone=public", "--list-ports"); strings.Contains(got, "45564/udp") || strings.Contains(got, "4000") {
+			t.Errorf("firewalld's runtime public zone after the failed fix: %s; want it as it was (8080/tcp only)", got)
+		}
+		for _, want := range []string{"was1 route.multicast", "was2 firewall.ports"} {
+			if !slices.ContainsFunc(rep.Before, func(f cluster.Finding) bool { return f.Host+" "+f.What == want }) {
+				t.Errorf("the findings before the fix lack %s: %+v", want, rep.Before)
+			}
+		}
+
+		writable()
+		rep, r = c.run(t, "-i", ini, "--fix", "--yes")
 		ports := hostOf(t, rep, "was2").Check("firewall.ports")
 		if r.code != 0 || len(rep.Fixes) != 1 || !rep.Fixes[0].Applied || strings.Join(rep.Fixes[0].Command, " ") != "fix firewall --iface cl0" ||
 			ports == nil || ports.Status != probes.Pass {
@@ -562,27 +598,6 @@ func clusterOverSSH(t *testing.T, c *clusterSeat) {
 		}
 		if got := fw.Cmd("--permanent", "--zone=public", "--list-ports"); !strings.Contains(got, "45564/udp") {
 			t.Errorf("firewalld's permanent public zone after the fix: %s", got)
-		}
-	})
-
-	t.Run("fix", func(t *testing.T) {
-		c.was["tomcat2"].DelMulticastRoute()
-		defer func() {
-			if len(c.was["tomcat2"].Routes("224.0.0.0/4")) == 0 {
-				c.was["tomcat2"].AddMulticastRoute()
-			}
-		}()
-		rep, r := c.run(t, "-i", ini, "--fix", "--yes")
-		was2 := hostOf(t, rep, "was2")
-		route := was2.Check("route.multicast")
-		if r.code != 0 || len(rep.Fixes) != 1 || !rep.Fixes[0].Applied || rep.Fixes[0].Host != "was2" || route == nil || route.Status != probes.Pass {
-			t.Errorf("exit %d, fixes %+v, was2's route.multicast after %+v; findings after %q\n%s", r.code, rep.Fixes, route, findingsOf(rep), r.stderr)
-		}
-		if !slices.ContainsFunc(rep.Before, func(f cluster.Finding) bool { return f.Host == "was2" && f.What == "route.multicast" }) {
-			t.Errorf("the findings before the fix lack was2's route.multicast: %+v", rep.Before)
-		}
-		if !strings.Contains(r.stderr, "== was2: clusterdoctor fix route --iface cl0 (for route.multicast) ==") || !strings.Contains(r.stderr, "ip route replace 224.0.0.0/4") {
-			t.Errorf("the plan was not shown before it was applied:\n%s", r.stderr)
 		}
 	})
 }

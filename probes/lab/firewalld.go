@@ -3,6 +3,7 @@ package lab
 import (
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 
@@ -68,4 +69,21 @@ func (fw *Firewalld) Cmd(args ...string) string {
 func (fw *Firewalld) Stop() {
 	stop(fw.cmd)
 	_ = fw.h.Command(Private{}, "nft", "delete", "table", "inet", "firewalld").Run()
+}
+
+// ReadOnlyConfig makes firewalld's configuration directory read-only in firewalld's own
+// mount namespace (as on a host whose /etc is read-only), so that every permanent change
+// fails in firewalld itself; the returned func makes it writable again. Nothing outside
+// firewalld's namespace sees the mount, and it goes with firewalld.
+// Equivalent to: nsenter -t PID -m mount -o remount,bind,ro DIR
+func (fw *Firewalld) ReadOnlyConfig() (restore func()) {
+	l := fw.h.lab
+	l.t.Helper()
+	pid := strconv.Itoa(fw.cmd.Process.Pid)
+	out, err := exec.Command("nsenter", "-t", pid, "-m", "sh", "-ec", `mount --bind "$1" "$1"; mount -o remount,bind,ro "$1"`, "sh", fw.Config).CombinedOutput()
+	l.must(err, "make %s read-only for firewalld: %s", fw.Config, out)
+	return func() {
+		out, err := exec.Command("nsenter", "-t", pid, "-m", "umount", fw.Config).CombinedOutput()
+		l.must(err, "make %s writable again for firewalld: %s", fw.Config, out)
+	}
 }
