@@ -117,12 +117,13 @@ func (e *Env) Path(p string) string {
 	return filepath.Join(e.Root, p)
 }
 
-// kernelFS tells the paths a node reads from this process's view of the kernel.
+// kernelFS tells the paths a node reads from this process's view of the kernel (its
+// namespaces' bind mounts included: this process runs in the host's mount namespace).
 func (e *Env) kernelFS(p string) bool {
 	if e.Node == 0 {
 		return false
 	}
-	for _, fs := range []string{"/proc", "/sys"} {
+	for _, fs := range []string{"/proc", "/sys", "/run/netns", "/run/docker/netns"} {
 		if p == fs || strings.HasPrefix(p, fs+"/") {
 			return true
 		}

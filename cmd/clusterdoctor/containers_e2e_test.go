@@ -13,10 +13,10 @@ import (
 )
 
 // nodesReport runs preflight from the machine's own network namespace for the named
-// containers and decodes it.
-func nodesReport(t *testing.T, containers ...*lab.Container) probes.Report {
+// containers, with more arguments, and decodes it.
+func nodesReport(t *testing.T, more []string, containers ...*lab.Container) probes.Report {
 	t.Helper()
-	args := []string{"preflight", "-o", "json", "--skip", "ntp.sync"}
+	args := append([]string{"preflight", "-o", "json", "--skip", "ntp.sync"}, more...)
 	for _, c := range containers {
 		args = append(args, "--container", c.Name)
 	}
@@ -60,6 +60,7 @@ func TestTomcatsInContainers(t *testing.T) {
 	t.Parallel() // its lab, containers and names are its own; most of it waits for Tomcat
 	l := lab.New(t)
 	d := l.AddHost("dock", 1)
+	peer := l.AddHost("peer", 2) // a host of the cluster beyond the containers' bridge
 	base := func(name, route string, extra map[string]string) string {
 		files := tcConf{JvmRoute: route}.files()
 		for k, v := range extra {
@@ -74,7 +75,7 @@ func TestTomcatsInContainers(t *testing.T) {
 		c.WaitLog(t, 90*time.Second, "Server startup in", "Replication member added")
 	}
 
-	rep := nodesReport(t, c1, c2)
+	rep := nodesReport(t, nil, c1, c2)
 	for c, host := range map[*lab.Container]string{c1: "tcnode1", c2: "tcnode2"} {
 		n := nodeOf(t, rep, c)
 		got := n.Report
@@ -83,10 +84,14 @@ func TestTomcatsInContainers(t *testing.T) {
 			t.Errorf("node of %s: %s %+v host %q iface %q instances %+v; want podman's name, its JVM (pid %d), host %s, eth0 and /usr/local/tomcat",
 				c.Name, n.Name, n.Node, got.Host, got.Settings.Iface, got.Settings.Instances, c.PID, host)
 		}
-		for _, id := range []string{"tomcat.cluster", "tomcat.receiver", "hosts.hostname", "link.cluster", "tomcat.members"} {
+		for _, id := range []string{"tomcat.cluster", "tomcat.receiver", "hosts.hostname", "link.cluster", "tomcat.members", "container.network"} {
 			if r := check(t, *got, id); r.Status != probes.Pass {
 				t.Errorf("%s: %s = %s %q (%s); want pass", c.Name, id, r.Status, r.Summary, r.Detail)
 			}
+		}
+		// the seed's shape: both Tomcats on the engine's bridge of one host, no peer beyond
+		if r := check(t, *got, "container.network"); r.Evidence["bridge"] != "podman0" || !strings.Contains(fmt.Sprint(r.Evidence["hostNamespace"]), "conmon") {
+			t.Errorf("%s: container.network %q %v; want podman0, found through conmon", c.Name, r.Summary, r.Evidence)
 		}
 	}
 
@@ -161,7 +166,18 @@ func TestTomcatsInContainers(t *testing.T) {
 		Base:  base("c2-faults", "tomcat2", map[string]string{"webapps/shop/WEB-INF/web.xml": plainWebXML, "webapps/shop/index.jsp": "x"}),
 		Hosts: "127.0.0.1\tlocalhost\n127.0.0.1\ttcnode2\n"})
 	c2.WaitLog(t, 90*time.Second, "Server startup in")
-	rep = nodesReport(t, c1, c2)
+	// Run with a peer on another host (the operator's host list): the containers'
+	// Receivers advertise addresses of podman0, which that host cannot reach, and their
+	// multicast stays on the bridge.
+	rep = nodesReport(t, []string{"--peer", peer.Addr.String()}, c1, c2)
+	for _, c := range []*lab.Container{c1, c2} {
+		r := check(t, *nodeOf(t, rep, c).Report, "container.network")
+		t.Logf("%s with a peer on another host: container.network %s: %s", c.Name, r.Status, r.Summary)
+		if r.Status != probes.Fail || !strings.Contains(r.Summary, "Tomcat advertises 10.88.") || !strings.Contains(r.Summary, "bridge podman0") ||
+			!strings.Contains(r.Summary, "multicast heartbeats stay on bridge podman0") || !strings.Contains(r.Remediation, "--network host") {
+			t.Errorf("%s with a peer on another host: container.network = %s %q (%s); want fail naming its 10.88 address, podman0 and the multicast", c.Name, r.Status, r.Summary, r.Remediation)
+		}
+	}
 	bad := nodeOf(t, rep, c2).Report
 	if r := check(t, *bad, "tomcat.receiver"); r.Status != probes.Fail || !strings.Contains(r.Summary, "loopback 127.0.0.1") {
 		t.Errorf("%s with its name on 127.0.0.1: tomcat.receiver = %s %q; want fail, loopback", c2.Name, r.Status, r.Summary)

@@ -2,11 +2,8 @@ package igmp_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/igmp"
@@ -23,7 +20,7 @@ func TestSnoopingBehindContainers(t *testing.T) {
 	jvm := node.Start(lab.Private{}, "node-jvm", "sleep", "60") // stands in for the container's Tomcat
 	lonely := other.Start(lab.Private{}, "other-jvm", "sleep", "60")
 	for _, p := range []int{jvm.Process.Pid, lonely.Process.Pid} {
-		waitInNamespace(t, p)
+		lab.WaitInNamespace(t, p)
 	}
 
 	run := func(nodes ...int) probes.Result {
@@ -50,17 +47,4 @@ func TestSnoopingBehindContainers(t *testing.T) {
 	if r := run(lonely.Process.Pid); r.Status != probes.Skip {
 		t.Errorf("a namespace without a link from here: %s %q; want skip", r.Status, r.Summary)
 	}
-}
-
-// waitInNamespace waits until pid has left this process's network namespace (`ip netns
-// exec` enters it, then executes the command).
-func waitInNamespace(t *testing.T, pid int) {
-	t.Helper()
-	self, _ := os.Readlink("/proc/self/ns/net")
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid)); err == nil && ns != self {
-			return
-		}
-	}
-	t.Fatalf("pid %d did not enter its namespace", pid)
 }

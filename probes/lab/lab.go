@@ -469,3 +469,16 @@ func (h *Host) Listen(addr string) net.Listener {
 	h.lab.t.Cleanup(func() { ln.Close() })
 	return ln
 }
+
+// WaitInNamespace waits until pid has left this process's network namespace (`ip netns
+// exec` enters the host's, then executes the command).
+func WaitInNamespace(t testing.TB, pid int) {
+	t.Helper()
+	self, _ := os.Readlink("/proc/self/ns/net")
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid)); err == nil && ns != self {
+			return
+		}
+	}
+	t.Fatalf("pid %d did not enter its namespace", pid)
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/container"
 	"github.com/clusterdoctor/clusterdoctor/probes/firewall"
 	"github.com/clusterdoctor/clusterdoctor/probes/hostnames"
 	"github.com/clusterdoctor/clusterdoctor/probes/igmp"
@@ -71,6 +72,7 @@ func checks(s probes.Settings, choice Choice, found *tomcat.Found) []probes.Prob
 		tomcat.AJP{Found: found, LocalTargets: web.AJPTargets},
 		tomcat.Deployer{Found: found},
 		tomcat.Logs{Found: found, PeersExpected: len(s.Peers) > 0},
+		container.NetworkCheck{Iface: s.Iface, Peers: s.Peers, Membership: s.Membership},
 		web.Workers{Port: s.McastPort, Routes: s.Routes},
 		web.Upstreams{},
 	}

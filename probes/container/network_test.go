@@ -1,0 +1,122 @@
+package container
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/vishvananda/netlink"
+
+	"github.com/clusterdoctor/clusterdoctor/probes"
+	"github.com/clusterdoctor/clusterdoctor/probes/lab"
+)
+
+// TestJudgeNetwork: the verdicts from a node's address, its host side and the peers
+// beyond its network (logic only; TestNetworkOfANode runs it against the kernel).
+func TestJudgeNetwork(t *testing.T) {
+	addr := netip.MustParsePrefix("10.88.0.5/16")
+	peer := netip.MustParseAddr("10.99.0.2")
+	bridge := HostSide{Kind: "veth", Namespace: "the host's own network namespace", Link: "veth1", Bridge: "podman0", Egress: map[netip.Addr]string{peer: "eth0"}}
+	overlay := bridge
+	overlay.Tunnels = []string{"flannel.1 (vxlan)"}
+	for _, tc := range []struct {
+		name      string
+		side      HostSide
+		beyond    []netip.Addr
+		multicast bool
+		status    probes.Status
+		want      []string // in the summary
+		fix       []string // in the remediation
+	}{
+		{"one host's containers", bridge, nil, true, probes.Pass, []string{"bridge podman0 in the host's own network namespace", "no peer given"}, nil},
+		{"a peer beyond the bridge", bridge, []netip.Addr{peer}, true, probes.Fail,
+			[]string{"Tomcat advertises 10.88.0.5", "10.99.0.2 through eth0", "multicast heartbeats stay on bridge podman0:"}, []string{"--network host", "StaticMembershipService"}},
+		{"static membership beyond the bridge", bridge, []netip.Addr{peer}, false, probes.Fail, []string{"Tomcat advertises 10.88.0.5"}, []string{"macvlan"}},
+		{"an overlay routes it", overlay, []netip.Addr{peer}, false, probes.Pass, []string{"overlay flannel.1 (vxlan)"}, nil},
+		{"an overlay carries no multicast", overlay, []netip.Addr{peer}, true, probes.Fail, []string{"multicast heartbeats stay"}, []string{"StaticMembershipService"}},
+		{"macvlan on the LAN", HostSide{Kind: "macvlan"}, nil, true, probes.Pass, []string{"macvlan on the hosts' LAN"}, nil},
+		{"macvlan, a peer in another subnet", HostSide{Kind: "macvlan"}, []netip.Addr{peer}, true, probes.Fail, []string{"multicast does not cross"}, []string{"StaticMembershipService"}},
+	} {
+		r := judgeNetwork("eth0", addr, tc.side, tc.beyond, tc.multicast)
+		if r.Status != tc.status {
+			t.Errorf("%s: %s %q; want %s", tc.name, r.Status, r.Summary, tc.status)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(r.Summary, w) {
+				t.Errorf("%s: summary %q lacks %q", tc.name, r.Summary, w)
+			}
+		}
+		for _, w := range tc.fix {
+			if !strings.Contains(r.Remediation, w) {
+				t.Errorf("%s: remediation %q lacks %q", tc.name, r.Remediation, w)
+			}
+		}
+		if tc.name == "an overlay carries no multicast" && strings.Contains(r.Summary, "advertises") {
+			t.Errorf("%s: an overlay routes unicast, yet %q", tc.name, r.Summary)
+		}
+	}
+}
+
+// TestNetworkOfANode: a node whose eth1 is a veth into a bridge of another namespace (the
+// host, as an engine's bridge is), a process in the node standing in for its Tomcat. The
+// check finds the host's side through the veth, and judges by the peers given: none
+// beyond the bridge passes, another lab host fails (routed by the host, multicast stays
+// on the bridge), and an overlay device on the host lets unicast through.
+func TestNetworkOfANode(t *testing.T) {
+	lab.RequireRoot(t)
+	l := lab.New(t)
+	host, node := l.AddHost("host", 1), l.AddHost("node", 2)
+	l.AddHost("other", 3)
+	host.BridgeTo("cbr0", node, "eth1")
+	must := func(err error, what string) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	br, err := host.NL().LinkByName("cbr0")
+	must(err, "find cbr0")
+	must(host.NL().AddrAdd(br, &netlink.Addr{IPNet: &net.IPNet{IP: net.IPv4(10, 77, 0, 1), Mask: net.CIDRMask(24, 32)}}), "address cbr0")
+	eth1, err := node.NL().LinkByName("eth1")
+	must(err, "find eth1")
+	must(node.NL().AddrAdd(eth1, &netlink.Addr{IPNet: &net.IPNet{IP: net.IPv4(10, 77, 0, 5), Mask: net.CIDRMask(24, 32)}}), "address eth1")
+	jvm := node.Start(lab.Private{}, "node-jvm", "sleep", "120") // stands in for the container's Tomcat
+	lab.WaitInNamespace(t, jvm.Process.Pid)
+
+	run := func(membership string, peers ...string) probes.Result {
+		var r probes.Result
+		must(node.Do(func() error {
+			env, err := probes.NewEnv("/")
+			if err != nil {
+				return err
+			}
+			defer env.Close()
+			env.Node = jvm.Process.Pid
+			r = NetworkCheck{Iface: "eth1", Peers: peers, Membership: membership}.Run(context.Background(), env)
+			return nil
+		}), "run in the node")
+		return r
+	}
+	if r := run(probes.Multicast); r.Status != probes.Pass || !strings.Contains(r.Summary, "bridge cbr0") || r.Evidence["hostLink"] != "p-node" {
+		t.Errorf("no peer beyond the bridge: %s %q %v; want pass naming cbr0 and p-node", r.Status, r.Summary, r.Evidence)
+	}
+	if r := run(probes.Multicast, "10.77.0.9"); r.Status != probes.Pass {
+		t.Errorf("a peer on the bridge's network: %s %q; want pass", r.Status, r.Summary)
+	}
+	r := run(probes.Multicast, "10.99.0.3")
+	if r.Status != probes.Fail || !strings.Contains(r.Summary, "Tomcat advertises 10.77.0.5") || !strings.Contains(r.Summary, "10.99.0.3 through cl0") ||
+		!strings.Contains(r.Summary, "multicast heartbeats stay on bridge cbr0:") || !strings.Contains(r.Detail, "StaticMembershipService") {
+		t.Errorf("a peer on another host: %s %q (%s); want fail, routed through the host's cl0, multicast on cbr0", r.Status, r.Summary, r.Detail)
+	}
+	vx := &netlink.Vxlan{LinkAttrs: netlink.LinkAttrs{Name: "ovl0"}, VxlanId: 42, Port: 4789}
+	must(host.NL().LinkAdd(vx), "add vxlan ovl0")
+	if r := run("static", "10.99.0.3"); r.Status != probes.Pass || !strings.Contains(r.Summary, "overlay ovl0 (vxlan)") {
+		t.Errorf("static membership with an overlay on the host: %s %q; want pass naming ovl0", r.Status, r.Summary)
+	}
+	// Run on a host for itself, the check leaves it to the nodes' runs.
+	if r := (NetworkCheck{Iface: "cl0"}).Run(context.Background(), &probes.Env{}); r.Status != probes.Skip {
+		t.Errorf("on a host for itself: %s %q; want skip", r.Status, r.Summary)
+	}
+}
