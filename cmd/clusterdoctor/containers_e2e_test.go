@@ -117,7 +117,7 @@ func TestTomcatsInContainers(t *testing.T) {
 	// nginx on the host with the seed's upstream, round robin over the published ports.
 	w := d.NewWebTier("dock")
 	w.Nginx(80, "server 127.0.0.1:8080;\n    server 127.0.0.1:8081;")
-	w.StartNginx(80)
+	ngx := w.StartNginx(80)
 	// web.upstreams on the host names the container behind each published port.
 	webRep, _ := preflightJSON(t, d, w.View(), "--skip", "ntp.sync")
 	up := check(t, webRep, "web.upstreams")
@@ -133,31 +133,58 @@ func TestTomcatsInContainers(t *testing.T) {
 			t.Errorf("web.upstreams on the host: member 127.0.0.1:%s is %q; want %s's published port (%v)", port, got, c.Name, up.Evidence)
 		}
 	}
-	st := execute(t, d.Command(w.View(), binary, "session-test", "--url", "http://10.99.0.1/", "-o", "json", "--timeout", "30s"))
-	var sr struct {
+	type sessionReport struct {
 		Pairs []struct {
 			From, To, Verdict string
 		}
 		Stickiness []struct{ Member, Verdict string }
+		Members    []struct{ Name, Address, Container string }
 	}
-	if err := json.Unmarshal([]byte(st.stdout), &sr); err != nil {
-		t.Fatalf("session-test: exit %d, not JSON (%v)\n%s\n%s", st.code, err, st.stdout, st.stderr)
-	}
-	replicated, sticky := 0, 0
-	for _, p := range sr.Pairs {
-		if p.Verdict == "replicated" {
-			replicated++
+	sessionTest := func() (sessionReport, run) {
+		t.Helper()
+		st := execute(t, d.Command(w.View(), binary, "session-test", "--url", "http://10.99.0.1/", "-o", "json", "--timeout", "30s"))
+		var sr sessionReport
+		if err := json.Unmarshal([]byte(st.stdout), &sr); err != nil {
+			t.Fatalf("session-test: exit %d, not JSON (%v)\n%s\n%s", st.code, err, st.stdout, st.stderr)
 		}
-	}
-	for _, s := range sr.Stickiness {
-		if s.Verdict == "sticky" {
-			sticky++
+		// each member is named by the container behind the published port
+		for _, m := range sr.Members {
+			if want := map[string]string{"127.0.0.1:8080": c1.Name, "127.0.0.1:8081": c2.Name}[m.Address]; m.Container != "podman container "+want {
+				t.Errorf("session-test's member %s (%s) is %q; want podman container %s", m.Name, m.Address, m.Container, want)
+			}
 		}
+		return sr, st
 	}
-	if st.code != 1 || len(sr.Pairs) != 2 || replicated != 2 || sticky != 0 {
+	count := func(sr sessionReport) (replicated, sticky int) {
+		for _, p := range sr.Pairs {
+			if p.Verdict == "replicated" {
+				replicated++
+			}
+		}
+		for _, s := range sr.Stickiness {
+			if s.Verdict == "sticky" {
+				sticky++
+			}
+		}
+		return replicated, sticky
+	}
+	sr, st := sessionTest()
+	if replicated, sticky := count(sr); st.code != 1 || len(sr.Pairs) != 2 || replicated != 2 || sticky != 0 {
 		t.Errorf("session-test through the seed's round-robin upstream: exit %d, %d of %d pairs replicated, %d sticky; want 1, both replicated, none sticky\n%s",
 			st.code, replicated, len(sr.Pairs), sticky, st.stdout)
 	}
+	// The seed's upstream with a route map on the session cookie's jvmRoute: sticky.
+	w.NginxHTTP("map $cookie_JSESSIONID $backend {\n    ~\\.tomcat1$ tomcat1;\n    ~\\.tomcat2$ tomcat2;\n    default tomcats;\n}\n" +
+		"upstream tomcat1 { server 127.0.0.1:8080; }\nupstream tomcat2 { server 127.0.0.1:8081; }\n" +
+		"upstream tomcats { server 127.0.0.1:8080; server 127.0.0.1:8081; }\n" +
+		"server {\n    listen 10.99.0.1:80;\n    location / { proxy_pass http://$backend; }\n}\n")
+	w.Stop(ngx)
+	ngx = w.StartNginx(80)
+	sr, st = sessionTest()
+	if replicated, sticky := count(sr); st.code != 0 || replicated != 2 || sticky != 2 {
+		t.Errorf("session-test through a route map on the session cookie: exit %d, %d pairs replicated, %d sticky; want 0, both, both\n%s", st.code, replicated, sticky, st.stdout)
+	}
+	w.Stop(ngx)
 
 	// The seed's faults in tc2: its host name mapped to 127.0.0.1 in its /etc/hosts, and an
 	// application without <distributable/>.

@@ -256,7 +256,9 @@ func peakKB(t *testing.T, h *lab.Host, args ...string) int {
 // (its interfaces, its host name) and named by its ip netns name.
 func ownTomcatOnly(t *testing.T, hosts map[*lab.Host]*lab.Tomcat) {
 	t.Helper()
-	nodeArgs := []string{"preflight", "-o", "json", "--skip", "ntp.sync"}
+	// the operator's host list, as on every host: the lab hosts' LAN is routable between
+	// them, so container.network passes each node
+	nodeArgs := []string{"preflight", "-o", "json", "--skip", "ntp.sync", "--peer", "10.99.0.1", "--peer", "10.99.0.2"}
 	for h, tc := range hosts {
 		rep, r := preflightJSON(t, h, wasView(t, h, h.Name), "--skip", "ntp.sync")
 		if len(rep.Settings.Instances) != 1 || rep.Settings.Instances[0].Base != tc.Base || rep.Settings.Instances[0].PID != tc.PID() {
@@ -297,10 +299,13 @@ func ownTomcatOnly(t *testing.T, hosts map[*lab.Host]*lab.Tomcat) {
 			t.Errorf("node %s = %s pid %d host %q iface %q instances %+v; want %s's Tomcat (pid %d) on cl0", h.Namespace(), n.Name, n.Node.PID,
 				got.Host, got.Settings.Iface, got.Settings.Instances, h.Name, tc.PID())
 		}
-		for _, id := range []string{"tomcat.cluster", "tomcat.receiver", "hosts.hostname", "link.cluster"} {
+		for _, id := range []string{"tomcat.cluster", "tomcat.receiver", "hosts.hostname", "link.cluster", "container.network"} {
 			if c := check(t, *got, id); c.Status != probes.Pass {
 				t.Errorf("node %s: %s = %s %q (%s); want pass", h.Name, id, c.Status, c.Summary, c.Detail)
 			}
+		}
+		if c := check(t, *got, "container.network"); c.Evidence["bridge"] != "br0" || !strings.Contains(c.Summary, "no peer given (--peer) is beyond it") {
+			t.Errorf("node %s: container.network %q %v; want the lab's LAN bridge br0, every peer on its network", h.Name, c.Summary, c.Evidence)
 		}
 		if c := check(t, *got, "ntp.sync"); c.Status != probes.Skip {
 			t.Errorf("node %s: ntp.sync = %s %q; want skipped (a container keeps its host's clock)", h.Name, c.Status, c.Summary)

@@ -126,8 +126,9 @@ func runSessionTest(ctx context.Context, f *sessionTestFlags) error {
 		}
 	}
 	rep, err := replication.Run(ctx, replication.Config{URL: u, Cookie: f.cookie, Members: members, Out: out, Wait: f.wait, Timeout: requestTimeout, Insecure: f.insecure,
-		Sticky:  web.StickyFor(bals, u),
-		Resolve: func(ctx context.Context, host string) (netip.Addr, error) { return web.ResolveHost(ctx, env, host) }})
+		Sticky:    web.StickyFor(bals, u),
+		Resolve:   func(ctx context.Context, host string) (netip.Addr, error) { return web.ResolveHost(ctx, env, host) },
+		Container: func(ctx context.Context, to netip.AddrPort) string { return web.ContainerBehind(ctx, env, to) }})
 	if err != nil {
 		return incomplete(err)
 	}

@@ -51,6 +51,9 @@ type Config struct {
 	Insecure bool
 	// Resolve turns a member's host into an address, as this host resolves names.
 	Resolve func(ctx context.Context, host string) (netip.Addr, error)
+	// Container names the container behind a member's address ("" for none; nil: not
+	// asked).
+	Container func(ctx context.Context, to netip.AddrPort) string
 	// Sticky is how the balancer keeps a session on its node where that is not by the
 	// session id's route: the test then carries HAProxy's cookie, or takes its prefix off
 	// the session id before asking a member directly, as a browser and HAProxy do.
@@ -106,7 +109,10 @@ type Member struct {
 	Route    string `json:"route,omitempty"`
 	JvmRoute string `json:"jvmRoute,omitempty"`
 	Where    string `json:"where,omitempty"`
-	Error    string `json:"error,omitempty"`
+	// Container names the container behind a port this host publishes ("podman container
+	// tc1"), where the member is one.
+	Container string `json:"container,omitempty"`
+	Error     string `json:"error,omitempty"`
 
 	node node
 }
@@ -285,6 +291,9 @@ func (t *tester) members(ctx context.Context, client *http.Client) {
 				return
 			}
 			to := netip.AddrPortFrom(addr, uint16(wm.Port))
+			if t.cfg.Container != nil {
+				m.Container = t.cfg.Container(ctx, to)
+			}
 			m.node = t.direct(wm, to, client)
 			s, err := t.makeSession(ctx, m.node, "from "+wm.Name+" directly ("+wm.Scheme+"://"+to.String()+")")
 			if err != nil {

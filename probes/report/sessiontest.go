@@ -37,7 +37,11 @@ func SessionTestText(w io.Writer, rep *replication.Report, opt Options) error {
 		if i < len(rep.Stickiness) {
 			st = rep.Stickiness[i]
 		}
-		fmt.Fprintf(tw, "%s\t%s://%s\t%s\t%s\t%s\n", m.Name, m.Scheme, m.Address, dash(m.JvmRoute), paintGood(st.Verdict, replication.Sticky, opt), dash(strings.Join(st.Landed, ", ")))
+		addr := m.Scheme + "://" + m.Address
+		if m.Container != "" {
+			addr += " (" + m.Container + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.Name, addr, dash(m.JvmRoute), paintGood(st.Verdict, replication.Sticky, opt), dash(strings.Join(st.Landed, ", ")))
 	}
 	tw.Flush()
 	fmt.Fprintln(bw)

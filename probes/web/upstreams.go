@@ -397,10 +397,17 @@ func testMember(ctx context.Context, env *probes.Env, name string, s upstreamSer
 		return r
 	}
 	r.Outcome, r.Status = "http", status
-	if addr.IsLoopback() || isLocal(env, addr) {
-		r.Container = container.PublishedBy(ctx, env, port)
-	}
+	r.Container = ContainerBehind(ctx, env, to)
 	return r
+}
+
+// ContainerBehind names the container an engine publishes to on this host (see
+// container.PublishedBy): "" where to is not a port of this host, or no engine's.
+func ContainerBehind(ctx context.Context, env *probes.Env, to netip.AddrPort) string {
+	if addr := to.Addr(); !addr.IsLoopback() && !isLocal(env, addr) {
+		return ""
+	}
+	return container.PublishedBy(ctx, env, int(to.Port()))
 }
 
 // httpStatus sends GET / and returns the status line's code and text: any answer counts
