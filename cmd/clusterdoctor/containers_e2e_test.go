@@ -215,6 +215,11 @@ func TestTomcatsInContainers(t *testing.T) {
 	if r := check(t, *nodeOf(t, rep, c1).Report, "tomcat.receiver"); r.Status != probes.Pass {
 		t.Errorf("%s beside the faulty container: tomcat.receiver = %s %q; want pass", c1.Name, r.Status, r.Summary)
 	}
+	// The monitoring formats carry the nodes: Nagios goes CRITICAL on tc2's failure.
+	nagios := execute(t, exec.Command(binary, "preflight", "-o", "nagios", "--skip", "ntp.sync", "--container", c1.Name, "--container", c2.Name))
+	if nagios.code != 2 || !strings.Contains(nagios.stdout, "\n[FAIL] [podman container "+c2.Name+"] tomcat.receiver: ") {
+		t.Errorf("preflight -o nagios with the faulty container: exit %d\n%s; want 2 (CRITICAL) naming its tomcat.receiver", nagios.code, nagios.stdout)
+	}
 	if rep.ExitCode(false) != probes.ExitFailed {
 		t.Errorf("exit code with a failing node = %d; want 1", rep.ExitCode(false))
 	}

@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -118,6 +120,13 @@ func TestPrometheusParses(t *testing.T) {
 	if fams["clusterdoctor_last_run_timestamp_seconds"].Metric[0].GetGauge().GetValue() != float64(sample().StartedAt.Unix()) {
 		t.Error("last run timestamp")
 	}
+	promtoolCheck(t, out)
+	promtoolCheck(t, render(t, "prometheus", withNodes()))
+}
+
+// promtoolCheck runs `promtool check metrics` on out where Debian's promtool is at hand.
+func promtoolCheck(t *testing.T, out []byte) {
+	t.Helper()
 	promtool := "/opt/clusterdoctor-test/prometheus/usr/bin/promtool"
 	if p, err := exec.LookPath("promtool"); err == nil {
 		promtool = p
@@ -152,4 +161,77 @@ func TestTextfileAtomic(t *testing.T) {
 	if err := Textfile(filepath.Join(dir, "no", "such", "dir.prom"), sample()); err == nil || !strings.Contains(err.Error(), "dir.prom") {
 		t.Errorf("missing directory: %v", err)
 	}
+}
+
+// withNodes is a healthy host with two container nodes: one checked, whose
+// container.network fails, and one that could not be checked.
+func withNodes() *probes.Report {
+	host := []probes.Result{{ID: "link.cluster", Status: probes.Pass, Summary: "cl0 is up"}}
+	node := []probes.Result{{ID: "tomcat.cluster", Status: probes.Pass, Summary: "<Cluster> at engine level"},
+		{ID: "container.network", Status: probes.Fail, Summary: "eth0 10.88.0.5/16: Tomcat advertises 10.88.0.5", Remediation: "--network host"}}
+	return &probes.Report{Host: "dock", StartedAt: time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC), Checks: host, Summary: probes.Summarize(host),
+		Nodes: []probes.NodeReport{
+			{Name: "podman container tc1", ExitCode: 1, Report: &probes.Report{Host: "tcnode1", Checks: node, Summary: probes.Summarize(node)}},
+			{Name: "podman container tc2", ExitCode: 3, Error: "not finished before the deadline (--timeout)"},
+		}}
+}
+
+// TestFormatsWithNodes: the nodes' checks are in every machine format, named by their node,
+// and decide the verdict as the host's do; a node that could not be checked says so.
+func TestFormatsWithNodes(t *testing.T) {
+	rep := withNodes()
+	var doc junitSuites
+	if err := xml.Unmarshal(render(t, "junit", rep), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Suites) != 3 || doc.Suites[1].Name != "clusterdoctor preflight: podman container tc1" || doc.Suites[1].Failures != 1 ||
+		doc.Suites[1].Hostname != "tcnode1" || doc.Suites[2].Errors != 1 || doc.Suites[2].Cases[0].Error == nil ||
+		!strings.Contains(doc.Suites[2].Cases[0].Error.Message, "deadline") {
+		t.Errorf("junit suites: %+v", doc.Suites)
+	}
+
+	tap := string(render(t, "tap", rep))
+	for _, want := range []string{"1..4\n", "not ok 3 - [podman container tc1] container.network: eth0", "ok 4 - [podman container tc2] preflight: the node could not be checked: not finished"} {
+		if !strings.Contains(tap, want) {
+			t.Errorf("TAP lacks %q:\n%s", want, tap)
+		}
+	}
+
+	nagios := string(render(t, "nagios", rep))
+	if NagiosCode(rep) != NagiosCritical || !strings.HasPrefix(nagios, "CLUSTERDOCTOR CRITICAL - 1 failed, 0 warned, 1 unknown: [podman container tc1] container.network, [podman container tc2] preflight on dock") ||
+		!strings.Contains(nagios, "\n[FAIL] [podman container tc1] container.network: eth0 10.88.0.5/16") {
+		t.Errorf("nagios (code %d):\n%s", NagiosCode(rep), nagios)
+	}
+	rep.Nodes = rep.Nodes[1:]
+	if NagiosCode(rep) != NagiosUnknown {
+		t.Errorf("a healthy host with a node not checked: code %d; want UNKNOWN", NagiosCode(rep))
+	}
+
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(bytes.NewReader(render(t, "prometheus", withNodes())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	failing, checked := "", map[string]float64{}
+	for _, m := range fams["clusterdoctor_node_check_status"].GetMetric() {
+		l := labels(m)
+		if m.GetGauge().GetValue() == 1 && l["status"] == "fail" {
+			failing = l["node"] + " " + l["check"]
+		}
+	}
+	for _, m := range fams["clusterdoctor_node_checked"].GetMetric() {
+		checked[labels(m)["node"]] = m.GetGauge().GetValue()
+	}
+	if failing != "podman container tc1 container.network" || checked["podman container tc1"] != 1 || checked["podman container tc2"] != 0 ||
+		len(fams["clusterdoctor_check_status"].GetMetric()) != 5 {
+		t.Errorf("prometheus: failing %q, checked %v, host series %d", failing, checked, len(fams["clusterdoctor_check_status"].GetMetric()))
+	}
+}
+
+func labels(m *dto.Metric) map[string]string {
+	out := map[string]string{}
+	for _, l := range m.GetLabel() {
+		out[l.GetName()] = l.GetValue()
+	}
+	return out
 }

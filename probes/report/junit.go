@@ -34,6 +34,7 @@ type junitCase struct {
 	Name      string        `xml:"name,attr"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitMessage `xml:"failure"`
+	Error     *junitMessage `xml:"error"`
 	Skipped   *junitMessage `xml:"skipped"`
 	SystemOut string        `xml:"system-out,omitempty"`
 }
@@ -44,9 +45,36 @@ type junitMessage struct {
 	Text    string `xml:",chardata"`
 }
 
-// JUnit writes the report as JUnit XML.
+// JUnit writes the report as JUnit XML: a test suite for the host, and one for each node
+// (a container's Tomcat, checked in its namespaces); a node that could not be checked is
+// a suite with one <error>.
 func JUnit(w io.Writer, rep *probes.Report) error {
-	s := junitSuite{Name: "clusterdoctor preflight", Tests: len(rep.Checks), Failures: rep.Summary.Fail,
+	suites := []junitSuite{junitSuiteOf("clusterdoctor preflight", rep)}
+	for _, n := range rep.Nodes {
+		name := "clusterdoctor preflight: " + n.Name
+		if n.Report == nil {
+			suites = append(suites, junitSuite{Name: name, Tests: 1, Errors: 1, Time: seconds(0), Timestamp: rep.StartedAt.UTC().Format("2006-01-02T15:04:05"),
+				Hostname: rep.Host, Cases: []junitCase{{Class: "clusterdoctor.node", Name: "preflight", Time: seconds(0),
+					Error: &junitMessage{Message: n.Error, Type: fmt.Sprintf("exit %d", n.ExitCode)}}}})
+			continue
+		}
+		suites = append(suites, junitSuiteOf(name, n.Report))
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(junitSuites{Suites: suites}); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// junitSuiteOf is one report's checks as a test suite.
+func junitSuiteOf(name string, rep *probes.Report) junitSuite {
+	s := junitSuite{Name: name, Tests: len(rep.Checks), Failures: rep.Summary.Fail,
 		Skipped: rep.Summary.Skip + rep.Summary.Unknown, Time: seconds(float64(rep.DurationMs) / 1000),
 		Timestamp: rep.StartedAt.UTC().Format("2006-01-02T15:04:05"), Hostname: rep.Host}
 	for _, r := range rep.Checks {
@@ -63,16 +91,7 @@ func JUnit(w io.Writer, rep *probes.Report) error {
 		}
 		s.Cases = append(s.Cases, c)
 	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(junitSuites{Suites: []junitSuite{s}}); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return s
 }
 
 func seconds(s float64) string { return fmt.Sprintf("%.3f", s) }

@@ -25,6 +25,8 @@ import (
 //	clusterdoctor_build_info{version}             1
 //	clusterdoctor_tomcat_member_up{address, port}                 1 heard, 0 gone or an expected peer not heard
 //	clusterdoctor_tomcat_member_heartbeat_age_seconds{address, port}  since its last heartbeat
+//	clusterdoctor_node_check_status{node, check, status}  a node's (a container's Tomcat) checks, as above
+//	clusterdoctor_node_checked{node}               1 for a node checked, 0 for one that could not be
 //
 // The member series come from tomcat.members (when a Tomcat runs here): Tomcat itself only
 // logs a member leaving at INFO, so an alert on clusterdoctor_tomcat_member_up == 0 is
@@ -50,11 +52,13 @@ var (
 	descBuildInfo = prometheus.NewDesc("clusterdoctor_build_info", "clusterdoctor's version.", []string{"version"}, nil)
 	descMemberUp  = prometheus.NewDesc("clusterdoctor_tomcat_member_up", "1 for a Tomcat cluster member heard in the last run, 0 for one gone or an expected peer not heard.", []string{"address", "port"}, nil)
 	descMemberAge = prometheus.NewDesc("clusterdoctor_tomcat_member_heartbeat_age_seconds", "Time from a member's last heartbeat to the end of listening.", []string{"address", "port"}, nil)
+	descNodeCheck = prometheus.NewDesc("clusterdoctor_node_check_status", "1 for the status a node's check has (a container's Tomcat, checked in its namespaces), 0 for the others.", []string{"node", "check", "status"}, nil)
+	descNodeRun   = prometheus.NewDesc("clusterdoctor_node_checked", "1 for a node (a container's Tomcat) checked in the last run, 0 for one that could not be.", []string{"node"}, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descStatus, descDuration, descChecks, descLastRun, descRunTime, descBuildInfo, descMemberUp, descMemberAge} {
+	for _, d := range []*prometheus.Desc{descStatus, descDuration, descChecks, descLastRun, descRunTime, descBuildInfo, descMemberUp, descMemberAge, descNodeCheck, descNodeRun} {
 		ch <- d
 	}
 }
@@ -84,6 +88,22 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 		probes.Fail: rep.Summary.Fail, probes.Skip: rep.Summary.Skip, probes.Unknown: rep.Summary.Unknown}
 	for _, s := range probes.Statuses {
 		gauge(descChecks, float64(counts[s]), string(s))
+	}
+	for _, n := range rep.Nodes {
+		if n.Report == nil {
+			gauge(descNodeRun, 0, n.Name)
+			continue
+		}
+		gauge(descNodeRun, 1, n.Name)
+		for _, r := range n.Report.Checks {
+			for _, s := range probes.Statuses {
+				v := 0.0
+				if r.Status == s {
+					v = 1
+				}
+				gauge(descNodeCheck, v, n.Name, r.ID, string(s))
+			}
+		}
 	}
 	gauge(descLastRun, float64(rep.StartedAt.UnixMilli())/1000)
 	gauge(descRunTime, float64(rep.DurationMs)/1000)
