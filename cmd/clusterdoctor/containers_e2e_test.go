@@ -187,12 +187,16 @@ func TestTomcatsInContainers(t *testing.T) {
 	w.Stop(ngx)
 
 	// The seed's faults in tc2: its host name mapped to 127.0.0.1 in its /etc/hosts, and an
-	// application without <distributable/>.
+	// application without <distributable/>, and a page that puts a non-serializable
+	// attribute in a replicated session (asked once through the published port).
 	d.RemoveContainer(c2)
 	c2 = d.StartContainer(lab.ContainerSpec{Name: "tc2", Hostname: "tcnode2", Publish: []string{"127.0.0.1:8081:8080"},
-		Base:  base("c2-faults", "tomcat2", map[string]string{"webapps/shop/WEB-INF/web.xml": plainWebXML, "webapps/shop/index.jsp": "x"}),
+		Base: base("c2-faults", "tomcat2", map[string]string{"webapps/shop/WEB-INF/web.xml": plainWebXML, "webapps/shop/index.jsp": "x",
+			"webapps/ROOT/bad.jsp": `<% session.setAttribute("loginStatus", new Object()); %>ok`}),
 		Hosts: "127.0.0.1\tlocalhost\n127.0.0.1\ttcnode2\n"})
 	c2.WaitLog(t, 90*time.Second, "Server startup in")
+	requestIn(t, d, "http://127.0.0.1:8081/bad.jsp")
+	c2.WaitFile(t, "localhost.", 10*time.Second, "setAttribute: Non-serializable attribute [loginStatus]")
 	// Run with a peer on another host (the operator's host list): the containers'
 	// Receivers advertise addresses of podman0, which that host cannot reach, and their
 	// multicast stays on the bridge.
@@ -211,6 +215,12 @@ func TestTomcatsInContainers(t *testing.T) {
 	}
 	if r := check(t, *bad, "tomcat.distributable"); r.Status != probes.Warn || !strings.Contains(r.Summary, "localhost/shop") {
 		t.Errorf("%s with shop not distributable: tomcat.distributable = %s %q; want warn naming it", c2.Name, r.Status, r.Summary)
+	}
+	if r := check(t, *bad, "tomcat.logs"); r.Status != probes.Fail || !strings.Contains(r.Summary, `session attribute "loginStatus"`) {
+		t.Errorf("%s after a non-serializable attribute: tomcat.logs = %s %q; want fail naming it", c2.Name, r.Status, r.Summary)
+	}
+	if r := check(t, *nodeOf(t, rep, c1).Report, "tomcat.logs"); r.Status == probes.Fail {
+		t.Errorf("%s beside the faulty container: tomcat.logs = %s %q; the fault is %s's", c1.Name, r.Status, r.Summary, c2.Name)
 	}
 	if r := check(t, *nodeOf(t, rep, c1).Report, "tomcat.receiver"); r.Status != probes.Pass {
 		t.Errorf("%s beside the faulty container: tomcat.receiver = %s %q; want pass", c1.Name, r.Status, r.Summary)

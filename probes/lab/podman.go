@@ -118,9 +118,21 @@ func (h *Host) RemoveContainer(c *Container) {
 // WaitLog waits until the container's catalina.out holds every text.
 func (c *Container) WaitLog(t testing.TB, timeout time.Duration, texts ...string) string {
 	t.Helper()
+	return c.waitIn(t, func() string { return c.Log }, timeout, texts...)
+}
+
+// WaitFile waits until the newest file of the container's logs/ whose name starts with
+// prefix ("localhost." for the host's application log) holds every text, and returns it.
+func (c *Container) WaitFile(t testing.TB, prefix string, timeout time.Duration, texts ...string) string {
+	t.Helper()
+	return c.waitIn(t, func() string { return newestLog(c.Base, prefix) }, timeout, texts...)
+}
+
+func (c *Container) waitIn(t testing.TB, file func() string, timeout time.Duration, texts ...string) string {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		b, _ := os.ReadFile(c.Log)
+		b, _ := os.ReadFile(file())
 		missing := ""
 		for _, s := range texts {
 			if !strings.Contains(string(b), s) {
@@ -132,7 +144,7 @@ func (c *Container) WaitLog(t testing.TB, timeout time.Duration, texts ...string
 			return string(b)
 		}
 		if _, err := os.Stat(fmt.Sprintf("/proc/%d", c.PID)); err != nil || time.Now().After(deadline) {
-			t.Fatalf("container %s: %q not logged:\n%s", c.Name, missing, tail(b, 4000))
+			t.Fatalf("container %s: %q not logged in %s:\n%s", c.Name, missing, file(), tail(b, 4000))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

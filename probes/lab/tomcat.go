@@ -129,7 +129,7 @@ func (tc *Tomcat) WaitFile(t testing.TB, prefix string, timeout time.Duration, t
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		b, _ := os.ReadFile(tc.newestLog(prefix))
+		b, _ := os.ReadFile(newestLog(tc.Base, prefix))
 		log := string(b)
 		missing := ""
 		for _, s := range texts {
@@ -148,13 +148,13 @@ func (tc *Tomcat) WaitFile(t testing.TB, prefix string, timeout time.Duration, t
 	}
 }
 
-// newestLog is the last-modified file of logs/ whose name starts with prefix.
-func (tc *Tomcat) newestLog(prefix string) string {
-	ents, _ := os.ReadDir(filepath.Join(tc.Base, "logs"))
-	best, bestTime := filepath.Join(tc.Base, "logs", prefix), time.Time{}
+// newestLog is the last-modified file of base's logs/ whose name starts with prefix.
+func newestLog(base, prefix string) string {
+	ents, _ := os.ReadDir(filepath.Join(base, "logs"))
+	best, bestTime := filepath.Join(base, "logs", prefix), time.Time{}
 	for _, e := range ents {
 		if info, err := e.Info(); err == nil && strings.HasPrefix(e.Name(), prefix) && info.ModTime().After(bestTime) {
-			best, bestTime = filepath.Join(tc.Base, "logs", e.Name()), info.ModTime()
+			best, bestTime = filepath.Join(base, "logs", e.Name()), info.ModTime()
 		}
 	}
 	return best
