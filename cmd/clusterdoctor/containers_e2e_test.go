@@ -186,6 +186,26 @@ func TestTomcatsInContainers(t *testing.T) {
 	}
 	w.Stop(ngx)
 
+	// Docker's icc=false, as a rule of the container host's forward chain (br_netfilter
+	// passes bridged traffic to it): the kernel drops what the containers send each other,
+	// Tomcat loses its member, and container.network names the rule on both nodes.
+	icc := []string{"FORWARD", "-i", "podman0", "-o", "podman0", "-j", "DROP"}
+	if out, err := d.Command(lab.Private{}, "iptables", append([]string{"-I"}, icc...)...).CombinedOutput(); err != nil {
+		t.Fatalf("iptables -I %v: %v\n%s", icc, err, out)
+	}
+	c1.WaitLog(t, 20*time.Second, "Verification complete. Member disappeared")
+	rep = nodesReport(t, nil, c1, c2)
+	for _, c := range []*lab.Container{c1, c2} {
+		r := check(t, *nodeOf(t, rep, c).Report, "container.network")
+		if r.Status != probes.Fail || !strings.Contains(r.Summary, "drop what the other containers on podman0 send it") ||
+			!strings.Contains(r.Summary, "heartbeats to 228.0.0.4:45564/udp by rule handle") || !strings.Contains(r.Remediation, `"icc": true`) {
+			t.Errorf("%s with the containers' traffic dropped on the host: container.network = %s %q; want fail naming the forward rule", c.Name, r.Status, r.Summary)
+		}
+	}
+	if out, err := d.Command(lab.Private{}, "iptables", append([]string{"-D"}, icc...)...).CombinedOutput(); err != nil {
+		t.Fatalf("iptables -D %v: %v\n%s", icc, err, out)
+	}
+
 	// The seed's faults in tc2: its host name mapped to 127.0.0.1 in its /etc/hosts, and an
 	// application without <distributable/>, and a page that puts a non-serializable
 	// attribute in a replicated session (asked once through the published port).

@@ -34,6 +34,19 @@ type HostSide struct {
 	// Tunnels are the overlay devices of the host side (vxlan, ipip, gre, geneve,
 	// wireguard), through which a routed container network may reach other hosts.
 	Tunnels []string
+	// Dropped says what of the cluster's traffic from the other ports of the bridge the
+	// host side's forward rules drop (br_netfilter passes bridged IPv4 to them), each
+	// with the rule; Undecided why they could not be run.
+	Dropped   []string
+	Undecided string
+}
+
+// Traffic is what the node's Tomcat receives from the others on its bridge: heartbeats
+// to the group, replication to its Receiver.
+type Traffic struct {
+	Group             netip.Addr
+	McastPort, RxPort int
+	Multicast         bool
 }
 
 // tunnelKinds are the link kinds an overlay between hosts is made of.
@@ -44,7 +57,7 @@ var tunnelKinds = []string{"vxlan", "ipip", "gre", "gretap", "geneve", "wireguar
 // it is looked for among the namespaces of the node's ancestors (an engine's conmon or
 // shim, the host itself) and the named ones (ip netns, Docker's), compared by the id this
 // namespace gives each.
-func findHostSide(env *probes.Env, link netlink.Link, peers []netip.Addr) (HostSide, error) {
+func findHostSide(env *probes.Env, link netlink.Link, own netip.Prefix, traffic Traffic, peers []netip.Addr) (HostSide, error) {
 	hs := HostSide{Kind: link.Type(), Egress: map[netip.Addr]string{}}
 	if hs.Kind != "veth" {
 		return hs, nil
@@ -53,11 +66,12 @@ func findHostSide(env *probes.Env, link netlink.Link, peers []netip.Addr) (HostS
 	if a.NetNsID < 0 {
 		return hs, fmt.Errorf("the other end of %s is in the node's own namespace", a.Name)
 	}
-	h, label, err := nsByID(env, a.NetNsID)
+	h, ns, label, err := nsByID(env, a.NetNsID)
 	if err != nil {
 		return hs, err
 	}
 	defer h.Close()
+	defer ns.Close()
 	hs.Namespace = label
 	peer, err := h.LinkByIndex(a.ParentIndex)
 	if err != nil {
@@ -67,6 +81,7 @@ func findHostSide(env *probes.Env, link netlink.Link, peers []netip.Addr) (HostS
 	if m := peer.Attrs().MasterIndex; m > 0 {
 		if br, err := h.LinkByIndex(m); err == nil {
 			hs.Bridge = br.Attrs().Name
+			hs.Dropped, hs.Undecided = bridged(ns, br.Attrs(), own, traffic)
 		}
 	}
 	if links, err := h.LinkList(); err == nil {
@@ -92,8 +107,9 @@ func findHostSide(env *probes.Env, link netlink.Link, peers []netip.Addr) (HostS
 // maxAncestors bounds the walk up a node's process tree.
 const maxAncestors = 16
 
-// nsByID opens the network namespace this one numbers id, and names it.
-func nsByID(env *probes.Env, id int) (*netlink.Handle, string, error) {
+// nsByID opens the network namespace this one numbers id (a netlink handle in it, and the
+// namespace's file, both for the caller to close), and names it.
+func nsByID(env *probes.Env, id int) (*netlink.Handle, *os.File, string, error) {
 	type candidate struct{ path, label string }
 	var cands []candidate
 	for pid, i := env.Node, 0; pid > 1 && i < maxAncestors; i++ {
@@ -125,13 +141,13 @@ func nsByID(env *probes.Env, id int) (*netlink.Handle, string, error) {
 			label = "the host's own network namespace"
 		}
 		h, err := netlink.NewHandleAt(netns.NsHandle(int(fd.Fd())))
-		fd.Close()
 		if err != nil {
-			return nil, "", fmt.Errorf("netlink in %s: %w", c.label, err)
+			fd.Close()
+			return nil, nil, "", fmt.Errorf("netlink in %s: %w", c.label, err)
 		}
-		return h, label, nil
+		return h, fd, label, nil
 	}
-	return nil, "", fmt.Errorf("no namespace of the node's ancestors or under /run/netns is the one its veth leads to (netnsid %d)", id)
+	return nil, nil, "", fmt.Errorf("no namespace of the node's ancestors or under /run/netns is the one its veth leads to (netnsid %d)", id)
 }
 
 // nsName names the namespace f opens as the kernel does ("net:[4026531840]").

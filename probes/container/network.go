@@ -24,6 +24,10 @@ type NetworkCheck struct {
 	Peers []string
 	// Membership is how the node's Tomcat finds its members (probes.Multicast, ...).
 	Membership string
+	// Group, McastPort and ReceiverPort are what the other containers on the bridge send
+	// it (heartbeats, replication).
+	Group                   netip.Addr
+	McastPort, ReceiverPort int
 }
 
 // ID implements probes.Probe.
@@ -71,18 +75,22 @@ func (p NetworkCheck) Run(ctx context.Context, env *probes.Env) probes.Result {
 			beyond = append(beyond, peer.Addr)
 		}
 	}
-	side, err := findHostSide(env, link, beyond)
+	multicast := p.Membership == probes.Multicast
+	side, err := findHostSide(env, link, own[0], Traffic{Group: p.Group, McastPort: p.McastPort, RxPort: p.ReceiverPort, Multicast: multicast}, beyond)
 	if err != nil {
 		return probes.UnknownResult(id, "cannot see the host's side of "+p.Iface+": "+err.Error())
 	}
-	r := judgeNetwork(p.Iface, own[0], side, beyond, p.Membership == probes.Multicast)
+	r := judgeNetwork(p.Iface, own[0], side, beyond, multicast)
 	r.ID = id
+	if side.Undecided != "" {
+		r.Detail = strings.TrimSpace(r.Detail + " The host's forward rules could not be run for the bridge: " + side.Undecided)
+	}
 	egress := map[string]string{}
 	for peer, dev := range side.Egress {
 		egress[peer.String()] = dev
 	}
 	r.Evidence = map[string]any{"iface": p.Iface, "address": own[0].String(), "kind": side.Kind, "hostNamespace": side.Namespace,
-		"hostLink": side.Link, "bridge": side.Bridge, "peersBeyond": addrList(beyond), "egress": egress, "tunnels": side.Tunnels}
+		"hostLink": side.Link, "bridge": side.Bridge, "peersBeyond": addrList(beyond), "egress": egress, "tunnels": side.Tunnels, "dropped": side.Dropped}
 	return r
 }
 
@@ -119,6 +127,18 @@ func judgeNetwork(iface string, addr netip.Prefix, side HostSide, beyond []netip
 	}
 	short := on
 	on += " in " + side.Namespace
+	var problems, fixes []string
+	if len(side.Dropped) > 0 {
+		problems = append(problems, fmt.Sprintf("the forward rules of %s drop what the other containers on %s send it (br_netfilter passes bridged traffic to them): %s",
+			side.Namespace, side.Bridge, strings.Join(side.Dropped, "; ")))
+		fixes = append(fixes, fmt.Sprintf("accept %s's own traffic in that namespace's forward chain (iptables -I FORWARD -i %s -o %s -j ACCEPT; Docker: \"icc\": true; firewalld: the bridge in the trusted zone)",
+			side.Bridge, side.Bridge, side.Bridge))
+	}
+	if len(beyond) == 0 && len(problems) > 0 {
+		r := probes.FailResult("", where+": "+strings.Join(problems, "; "))
+		r.Remediation = strings.Join(fixes, "; ")
+		return r
+	}
 	if len(beyond) == 0 {
 		r := probes.PassResult("", fmt.Sprintf("%s is on %s, and no peer given (--peer) is beyond it: the Tomcats of this host's containers reach each other there", where, on))
 		r.Detail = fmt.Sprintf("Tomcats of other hosts reach %s only if it is routed to them: give the cluster's hosts with --peer to have that judged", addr.Addr())
@@ -132,11 +152,10 @@ func judgeNetwork(iface string, addr netip.Prefix, side HostSide, beyond []netip
 		}
 		through = append(through, b.String()+" through "+dev)
 	}
-	if len(side.Tunnels) > 0 && !multicast {
+	if len(side.Tunnels) > 0 && !multicast && len(problems) == 0 {
 		return probes.PassResult("", fmt.Sprintf("%s is on %s; the peers are routed (%s) and the host has the overlay %s: other hosts reach %s where it routes this network",
 			where, on, strings.Join(through, ", "), strings.Join(side.Tunnels, ", "), addr.Addr()))
 	}
-	var problems []string
 	if len(side.Tunnels) == 0 {
 		problems = append(problems, fmt.Sprintf("Tomcat advertises %s, an address of %s, which the peers %s reach only through the host (%s): they cannot reach it, and a published port does not change the address Tomcat advertises",
 			addr.Addr(), on, addrList(beyond), strings.Join(through, ", ")))
@@ -145,7 +164,6 @@ func judgeNetwork(iface string, addr netip.Prefix, side HostSide, beyond []netip
 		problems = append(problems, fmt.Sprintf("its multicast heartbeats stay on %s: the host routes no multicast to %s", short, addrList(beyond)))
 	}
 	r := probes.FailResult("", where+": "+strings.Join(problems, "; "))
-	var fixes []string
 	if len(side.Tunnels) == 0 {
 		fixes = append(fixes, reachFix)
 	}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 
 	"github.com/clusterdoctor/clusterdoctor/probes"
 	"github.com/clusterdoctor/clusterdoctor/probes/lab"
@@ -21,6 +23,8 @@ func TestJudgeNetwork(t *testing.T) {
 	bridge := HostSide{Kind: "veth", Namespace: "the host's own network namespace", Link: "veth1", Bridge: "podman0", Egress: map[netip.Addr]string{peer: "eth0"}}
 	overlay := bridge
 	overlay.Tunnels = []string{"flannel.1 (vxlan)"}
+	dropping := bridge
+	dropping.Dropped = []string{"heartbeats to 228.0.0.4:45564/udp by rule handle 4 of chain FORWARD (table ip filter)"}
 	for _, tc := range []struct {
 		name      string
 		side      HostSide
@@ -37,6 +41,8 @@ func TestJudgeNetwork(t *testing.T) {
 		{"an overlay routes it", overlay, []netip.Addr{peer}, false, probes.Pass, []string{"overlay flannel.1 (vxlan)"}, nil},
 		{"an overlay carries no multicast", overlay, []netip.Addr{peer}, true, probes.Fail, []string{"multicast heartbeats stay"}, []string{"StaticMembershipService"}},
 		{"macvlan on the LAN", HostSide{Kind: "macvlan"}, nil, true, probes.Pass, []string{"macvlan on the hosts' LAN"}, nil},
+		{"the host's forward rules drop the bridge's traffic", dropping, nil, true, probes.Fail,
+			[]string{"the forward rules of the host's own network namespace drop what the other containers on podman0 send it", "heartbeats to 228.0.0.4:45564/udp by rule handle 4"}, []string{`"icc": true`}},
 		{"macvlan, a peer in another subnet", HostSide{Kind: "macvlan"}, []netip.Addr{peer}, true, probes.Fail, []string{"multicast does not cross"}, []string{"StaticMembershipService"}},
 	} {
 		r := judgeNetwork("eth0", addr, tc.side, tc.beyond, tc.multicast)
@@ -66,6 +72,7 @@ func TestJudgeNetwork(t *testing.T) {
 // on the bridge), and an overlay device on the host lets unicast through.
 func TestNetworkOfANode(t *testing.T) {
 	lab.RequireRoot(t)
+	lab.RequireCommands(t, "nft")
 	l := lab.New(t)
 	host, node := l.AddHost("host", 1), l.AddHost("node", 2)
 	l.AddHost("other", 3)
@@ -94,7 +101,7 @@ func TestNetworkOfANode(t *testing.T) {
 			}
 			defer env.Close()
 			env.Node = jvm.Process.Pid
-			r = NetworkCheck{Iface: "eth1", Peers: peers, Membership: membership}.Run(context.Background(), env)
+			r = NetworkCheck{Iface: "eth1", Peers: peers, Membership: membership, Group: netip.MustParseAddr("228.0.0.4"), McastPort: 45564, ReceiverPort: 4000}.Run(context.Background(), env)
 			return nil
 		}), "run in the node")
 		return r
@@ -115,8 +122,41 @@ func TestNetworkOfANode(t *testing.T) {
 	if r := run("static", "10.99.0.3"); r.Status != probes.Pass || !strings.Contains(r.Summary, "overlay ovl0 (vxlan)") {
 		t.Errorf("static membership with an overlay on the host: %s %q; want pass naming ovl0", r.Status, r.Summary)
 	}
+	// The host's forward rules drop the heartbeats between the bridge's ports (br_netfilter
+	// passes bridged traffic to them, as it does on this kernel by default).
+	out, err := host.Command(lab.Private{}, "nft", "add table ip filter; add chain ip filter FORWARD { type filter hook forward priority 0; }; "+
+		"add rule ip filter FORWARD iifname cbr0 oifname cbr0 udp dport 45564 drop").CombinedOutput()
+	must(err, "nft: "+string(out))
+	if r := run(probes.Multicast); r.Status != probes.Fail || !strings.Contains(r.Summary, "drop what the other containers on cbr0 send it") ||
+		!strings.Contains(r.Summary, "heartbeats to 228.0.0.4:45564/udp by rule handle") || strings.Contains(r.Summary, "replication to") {
+		t.Errorf("the host's forward rules drop the heartbeats: %s %q; want fail naming the rule, and replication let through", r.Status, r.Summary)
+	}
 	// Run on a host for itself, the check leaves it to the nodes' runs.
 	if r := (NetworkCheck{Iface: "cl0"}).Run(context.Background(), &probes.Env{}); r.Status != probes.Skip {
 		t.Errorf("on a host for itself: %s %q; want skip", r.Status, r.Summary)
+	}
+}
+
+// TestSpareThread: what runs on a spare thread may change its namespaces; the process's
+// main thread (whose view /proc/self and /proc/net give) never moves, and never runs it.
+func TestSpareThread(t *testing.T) {
+	lab.RequireRoot(t)
+	before, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		var tid int
+		var err error
+		onSpareThread(func() {
+			tid = unix.Gettid()
+			err = unix.Unshare(unix.CLONE_NEWNET)
+		})
+		if err != nil || tid == unix.Getpid() {
+			t.Fatalf("on thread %d (the main thread is %d): %v", tid, unix.Getpid(), err)
+		}
+	}
+	if after, _ := os.Readlink("/proc/self/ns/net"); after != before {
+		t.Errorf("the main thread moved from %s to %s", before, after)
 	}
 }

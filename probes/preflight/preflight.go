@@ -72,7 +72,7 @@ func checks(s probes.Settings, choice Choice, found *tomcat.Found) []probes.Prob
 		tomcat.AJP{Found: found, LocalTargets: web.AJPTargets},
 		tomcat.Deployer{Found: found},
 		tomcat.Logs{Found: found, PeersExpected: len(s.Peers) > 0},
-		container.NetworkCheck{Iface: s.Iface, Peers: s.Peers, Membership: s.Membership},
+		container.NetworkCheck{Iface: s.Iface, Peers: s.Peers, Membership: s.Membership, Group: s.Group, McastPort: s.McastPort, ReceiverPort: s.ReceiverPorts.From},
 		web.Workers{Port: s.McastPort, Routes: s.Routes},
 		web.Upstreams{},
 	}

@@ -12,11 +12,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Packet is the inbound packet to decide: a new flow's first packet on the cluster
-// interface.
+// Packet is the packet to decide: a new flow's first packet on the cluster interface,
+// inbound or (with OutIface) forwarded.
 type Packet struct {
-	Iface        string
-	Index        int   // the interface's index
+	Iface string
+	Index int // the interface's index
+	// OutIface and OutIndex are the interface a forwarded packet leaves by (a bridge's
+	// own, for traffic between its ports).
+	OutIface     string
+	OutIndex     int
 	Proto        uint8 // unix.IPPROTO_UDP, _TCP, _IGMP
 	Src, Dst     netip.Addr
 	Sport, Dport uint16
@@ -46,8 +50,18 @@ const maxDepth = 16
 // Decide runs the packet through every inbound base chain in order: it is accepted when
 // no chain drops it (an accept ends one base chain, not the rest).
 func (rs *Ruleset) Decide(p Packet) Decision {
-	last := Decision{Accepted: true, By: "no nftables chain on the input path", Table: "nftables"}
-	for _, c := range rs.Base {
+	return rs.decide(rs.Base, p, "no nftables chain on the input path")
+}
+
+// DecideForward runs a forwarded packet (p.OutIface set) through the forward hook's base
+// chains, as Decide does the inbound ones.
+func (rs *Ruleset) DecideForward(p Packet) Decision {
+	return rs.decide(rs.Forward, p, "no nftables chain on the forward path")
+}
+
+func (rs *Ruleset) decide(chains []*nftables.Chain, p Packet, none string) Decision {
+	last := Decision{Accepted: true, By: none, Table: "nftables"}
+	for _, c := range chains {
 		if rs.skip[c.Table.Name] {
 			continue
 		}
@@ -306,6 +320,20 @@ func (ev *evaluator) meta(k expr.MetaKey) ([]byte, error) {
 		return b, nil
 	case expr.MetaKeyIIF:
 		return binary.NativeEndian.AppendUint32(nil, uint32(ev.p.Index)), nil
+	case expr.MetaKeyOIFNAME:
+		if ev.p.OutIface == "" {
+			return nil, fmt.Errorf("a rule on the input path reads the output interface")
+		}
+		b := make([]byte, 16)
+		copy(b, ev.p.OutIface)
+		return b, nil
+	case expr.MetaKeyOIF:
+		if ev.p.OutIface == "" {
+			return nil, fmt.Errorf("a rule on the input path reads the output interface")
+		}
+		return binary.NativeEndian.AppendUint32(nil, uint32(ev.p.OutIndex)), nil
+	case expr.MetaKeyOIFTYPE:
+		return binary.NativeEndian.AppendUint16(nil, unix.ARPHRD_ETHER), nil
 	case expr.MetaKeyL4PROTO:
 		return []byte{ev.p.Proto}, nil
 	case expr.MetaKeyNFPROTO:

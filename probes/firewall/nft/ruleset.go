@@ -17,16 +17,20 @@ import (
 	"github.com/google/nftables"
 )
 
-// Ruleset is the part of the kernel's rule set that sees inbound IPv4 packets.
+// Ruleset is the part of the kernel's rule set that sees inbound IPv4 packets, and the
+// packets it forwards.
 type Ruleset struct {
 	// Base are the filter chains on the prerouting and input hooks, in the order the
 	// kernel runs them (hook, then priority).
-	Base   []*nftables.Chain
-	chains map[chainKey]*nftables.Chain
-	rules  map[chainKey][]*nftables.Rule
-	sets   map[chainKey]*set // by table and set name
-	conn   *nftables.Conn
-	skip   map[string]bool // tables Decide passes over (see Without)
+	Base []*nftables.Chain
+	// Forward are the filter chains on the forward hook, by priority: a router's, and a
+	// bridge's where br_netfilter passes bridged IPv4 to them (bridge-nf-call-iptables).
+	Forward []*nftables.Chain
+	chains  map[chainKey]*nftables.Chain
+	rules   map[chainKey][]*nftables.Rule
+	sets    map[chainKey]*set // by table and set name
+	conn    *nftables.Conn
+	skip    map[string]bool // tables Decide passes over (see Without)
 }
 
 // Without is the rule set without the tables of these names, of any family: what the
@@ -73,6 +77,20 @@ func Load() (*Ruleset, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nftables: %w", err)
 	}
+	return load(c)
+}
+
+// LoadAt reads the chains of the network namespace nsFd opens (nft -n NS list chains,
+// without entering it).
+func LoadAt(nsFd int) (*Ruleset, error) {
+	c, err := nftables.New(nftables.WithNetNSFd(nsFd))
+	if err != nil {
+		return nil, fmt.Errorf("nftables: %w", err)
+	}
+	return load(c)
+}
+
+func load(c *nftables.Conn) (*Ruleset, error) {
 	chains, err := c.ListChains()
 	if err != nil {
 		if errors.Is(err, os.ErrPermission) {
@@ -83,17 +101,28 @@ func Load() (*Ruleset, error) {
 	rs := &Ruleset{chains: map[chainKey]*nftables.Chain{}, rules: map[chainKey][]*nftables.Rule{}, sets: map[chainKey]*set{}, conn: c}
 	for _, ch := range chains {
 		rs.chains[keyOf(ch)] = ch
-		if inbound(ch) {
+		switch {
+		case inbound(ch):
 			rs.Base = append(rs.Base, ch)
+		case forward(ch):
+			rs.Forward = append(rs.Forward, ch)
 		}
 	}
-	slices.SortStableFunc(rs.Base, func(a, b *nftables.Chain) int {
-		if c := cmp.Compare(hookOrder(a), hookOrder(b)); c != 0 {
-			return c
-		}
-		return cmp.Compare(*a.Priority, *b.Priority)
-	})
+	for _, base := range [][]*nftables.Chain{rs.Base, rs.Forward} {
+		slices.SortStableFunc(base, func(a, b *nftables.Chain) int {
+			if c := cmp.Compare(hookOrder(a), hookOrder(b)); c != 0 {
+				return c
+			}
+			return cmp.Compare(*a.Priority, *b.Priority)
+		})
+	}
 	return rs, nil
+}
+
+// forward: a filter base chain on the forward hook of an ip or inet table.
+func forward(c *nftables.Chain) bool {
+	return c.Hooknum != nil && c.Priority != nil && c.Type == nftables.ChainTypeFilter && *c.Hooknum == *nftables.ChainHookForward &&
+		(c.Table.Family == nftables.TableFamilyIPv4 || c.Table.Family == nftables.TableFamilyINet)
 }
 
 // inbound: a filter base chain that IPv4 packets to this host pass (ip and inet tables,
