@@ -121,11 +121,19 @@ func TestTomcatsInContainers(t *testing.T) {
 	// web.upstreams on the host names the container behind each published port.
 	webRep, _ := preflightJSON(t, d, w.View(), "--skip", "ntp.sync")
 	up := check(t, webRep, "web.upstreams")
-	named := map[string]string{}
+	named, via := map[string]string{}, map[string]string{}
 	members, _ := up.Evidence["members"].([]any)
 	for _, m := range members {
 		if mm, ok := m.(map[string]any); ok {
 			named[fmt.Sprint(mm["server"])] = fmt.Sprint(mm["container"])
+			via[fmt.Sprint(mm["server"])] = fmt.Sprint(mm["containerVia"])
+		}
+	}
+	// netavark publishes by a DNAT rule in the host's nat OUTPUT chain: the kernel sends
+	// nginx's connection to the container before conmon's placeholder socket sees it
+	for server, how := range via {
+		if !strings.HasPrefix(how, "DNAT to 10.88.") {
+			t.Errorf("web.upstreams: %s found by %q; want netavark's DNAT rule", server, how)
 		}
 	}
 	for port, c := range map[string]*lab.Container{"8080": c1, "8081": c2} {

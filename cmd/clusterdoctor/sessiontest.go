@@ -126,9 +126,12 @@ func runSessionTest(ctx context.Context, f *sessionTestFlags) error {
 		}
 	}
 	rep, err := replication.Run(ctx, replication.Config{URL: u, Cookie: f.cookie, Members: members, Out: out, Wait: f.wait, Timeout: requestTimeout, Insecure: f.insecure,
-		Sticky:    web.StickyFor(bals, u),
-		Resolve:   func(ctx context.Context, host string) (netip.Addr, error) { return web.ResolveHost(ctx, env, host) },
-		Container: func(ctx context.Context, to netip.AddrPort) string { return web.ContainerBehind(ctx, env, to) }})
+		Sticky:  web.StickyFor(bals, u),
+		Resolve: func(ctx context.Context, host string) (netip.Addr, error) { return web.ResolveHost(ctx, env, host) },
+		Container: func(ctx context.Context, to netip.AddrPort) string {
+			name, _ := web.ContainerBehind(ctx, env, to)
+			return name
+		}})
 	if err != nil {
 		return incomplete(err)
 	}

@@ -160,3 +160,58 @@ func TestSpareThread(t *testing.T) {
 		t.Errorf("the main thread moved from %s to %s", before, after)
 	}
 }
+
+// TestPublishedByDNAT: a port this host publishes by a nat rule (nftables' own dnat, and
+// iptables-nft's DNAT target as Docker and netavark write it) is named by the namespace
+// the rule sends it to, found by the address a veth of this host leads to.
+func TestPublishedByDNAT(t *testing.T) {
+	lab.RequireRoot(t)
+	lab.RequireCommands(t, "nft", "iptables")
+	l := lab.New(t)
+	host, node := l.AddHost("host", 1), l.AddHost("node", 2)
+	host.BridgeTo("cbr0", node, "eth1")
+	eth1, err := node.NL().LinkByName("eth1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := node.NL().AddrAdd(eth1, &netlink.Addr{IPNet: &net.IPNet{IP: net.IPv4(10, 77, 0, 5), Mask: net.CIDRMask(24, 32)}}); err != nil {
+		t.Fatal(err)
+	}
+	jvm := node.Start(lab.Private{}, "node-jvm", "sleep", "120")
+	lab.WaitInNamespace(t, jvm.Process.Pid)
+	for _, cmd := range [][]string{
+		{"nft", "add table ip own; add chain ip own out { type nat hook output priority -100; }; add rule ip own out ip daddr 127.0.0.1 tcp dport 8080 dnat to 10.77.0.5:8080"},
+		{"iptables", "-t", "nat", "-A", "OUTPUT", "-d", "127.0.0.1", "-p", "tcp", "--dport", "8081", "-j", "DNAT", "--to-destination", "10.77.0.5:8080"},
+	} {
+		if out, err := host.Command(lab.Private{}, cmd[0], cmd[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", cmd, err, out)
+		}
+	}
+	published := func(port uint16) (name string) {
+		if err := host.Do(func() error {
+			env, err := probes.NewEnv("/")
+			if err != nil {
+				return err
+			}
+			defer env.Close()
+			var via string
+			name, via = PublishedBy(context.Background(), env, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port))
+			if name != "" && !strings.HasPrefix(via, "DNAT to 10.77.0.5:8080 by rule handle") {
+				t.Errorf("127.0.0.1:%d found by %q; want the DNAT rule", port, via)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return name
+	}
+	want := "network namespace " + node.Namespace()
+	for _, port := range []uint16{8080, 8081} {
+		if got := published(port); got != want {
+			t.Errorf("127.0.0.1:%d: %q; want %q", port, got, want)
+		}
+	}
+	if got := published(8082); got != "" {
+		t.Errorf("127.0.0.1:8082, no rule and no listener: %q; want none", got)
+	}
+}

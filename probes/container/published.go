@@ -3,6 +3,7 @@ package container
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"strings"
 
@@ -10,14 +11,21 @@ import (
 	"github.com/clusterdoctor/clusterdoctor/probes/ports"
 )
 
-// PublishedBy names the container behind a port an engine publishes on this host: the
-// process that holds the listening socket is Podman's conmon for the container (its
-// -n NAME) or Docker's docker-proxy (its -container-ip). "" where the port is no
-// engine's. Equivalent to: ss -ltnp 'sport = :PORT', then the owner's command line.
-func PublishedBy(ctx context.Context, env *probes.Env, port int) string {
+// PublishedBy names the container behind a port an engine publishes on this host, where
+// this host connects to at (one of its own addresses): the container a nat rule of this
+// host sends the connection to (behindDNAT), else the one of the process that holds the
+// listening socket, Podman's conmon for the container (its -n NAME) or Docker's
+// docker-proxy (its -container-ip); via says which. "" where the port is no engine's.
+// Equivalent to: iptables -t nat -S OUTPUT, or ss -ltnp 'sport = :PORT' and the owner's
+// command line.
+func PublishedBy(ctx context.Context, env *probes.Env, at netip.AddrPort) (name, via string) {
+	if name, via := behindDNAT(env, at); name != "" {
+		return name, via
+	}
+	port := int(at.Port())
 	holders, err := ports.Listening(ctx, env, func(p int) bool { return p == port })
 	if err != nil {
-		return ""
+		return "", ""
 	}
 	for _, h := range holders {
 		if h.PID <= 0 {
@@ -27,11 +35,12 @@ func PublishedBy(ctx context.Context, env *probes.Env, port int) string {
 		if err != nil {
 			continue
 		}
-		if name := publisher(strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")); name != "" {
-			return name
+		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+		if name := publisher(args); name != "" {
+			return name, fmt.Sprintf("the listening socket of %s (pid %d)", filepath.Base(args[0]), h.PID)
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // publisher reads an engine's port-holding process's command line.

@@ -65,8 +65,10 @@ type memberResult struct {
 	Status   string `json:"status,omitempty"`
 	Problem  string `json:"problem,omitempty"`
 	// Container names the container an engine publishes the member's port for, where the
-	// member is a port of this host ("podman container tc1").
-	Container string `json:"container,omitempty"`
+	// member is a port of this host ("podman container tc1"); ContainerVia how: the
+	// DNAT rule that sends it there, or the engine's process holding the port.
+	Container    string `json:"container,omitempty"`
+	ContainerVia string `json:"containerVia,omitempty"`
 }
 
 // Run implements probes.Probe.
@@ -397,17 +399,18 @@ func testMember(ctx context.Context, env *probes.Env, name string, s upstreamSer
 		return r
 	}
 	r.Outcome, r.Status = "http", status
-	r.Container = ContainerBehind(ctx, env, to)
+	r.Container, r.ContainerVia = ContainerBehind(ctx, env, to)
 	return r
 }
 
-// ContainerBehind names the container an engine publishes to on this host (see
-// container.PublishedBy): "" where to is not a port of this host, or no engine's.
-func ContainerBehind(ctx context.Context, env *probes.Env, to netip.AddrPort) string {
+// ContainerBehind names the container an engine publishes to on this host, and how it
+// was found (see container.PublishedBy): "" where to is not a port of this host, or no
+// engine's.
+func ContainerBehind(ctx context.Context, env *probes.Env, to netip.AddrPort) (name, via string) {
 	if addr := to.Addr(); !addr.IsLoopback() && !isLocal(env, addr) {
-		return ""
+		return "", ""
 	}
-	return container.PublishedBy(ctx, env, int(to.Port()))
+	return container.PublishedBy(ctx, env, to)
 }
 
 // httpStatus sends GET / and returns the status line's code and text: any answer counts

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
+	"github.com/google/nftables/xt"
 	"golang.org/x/sys/unix"
 )
 
@@ -113,6 +115,9 @@ type evaluator struct {
 	pkt        []byte // IPv4 header then the transport header
 	regs       [64]byte
 	readSource bool
+	// dnat, in DNAT's run, is where a destination NAT sends the packet (unset until one
+	// does); nil elsewhere, where a NAT statement is not evaluated.
+	dnat *netip.AddrPort
 }
 
 // chain runs c's rules; verdictNone when it falls off the end (or returns).
@@ -282,12 +287,31 @@ func (ev *evaluator) expr(t *nftables.Table, e expr.Any) (ok bool, v expr.Verdic
 	case *expr.Match:
 		ok, err := ev.xtMatch(e)
 		return ok, v, "", err
+	case *expr.NAT:
+		if ev.dnat == nil || e.Type != expr.NATTypeDestNAT {
+			return false, v, "", fmt.Errorf("nat expression (type %d) is not evaluated here", e.Type)
+		}
+		to, err := ev.natTarget(e)
+		if err != nil {
+			return false, v, "", err
+		}
+		*ev.dnat = to
+		return true, expr.VerdictAccept, "", nil
 	case *expr.Target:
 		switch e.Name {
 		case "REJECT":
 			return true, expr.VerdictDrop, "", nil
-		case "LOG", "NFLOG":
+		case "LOG", "NFLOG", "MARK", "CONNMARK":
 			return true, v, "", nil
+		case "DNAT":
+			if ev.dnat != nil {
+				to, err := xtDNAT(e)
+				if err != nil {
+					return false, v, "", err
+				}
+				*ev.dnat = to
+				return true, expr.VerdictAccept, "", nil
+			}
 		}
 		return false, v, "", fmt.Errorf("iptables target %s is not evaluated", e.Name)
 	}
@@ -460,4 +484,77 @@ func packetBytes(p Packet) []byte {
 		t[0] = 0x11 // membership query
 	}
 	return b
+}
+
+// DNAT runs a connection this host makes (p: no Iface, OutIface the route's device, "lo"
+// for its own addresses) through the output hook's nat chains, and returns where a
+// destination NAT sends it; ok is false where none does. Equivalent to reading `nft list
+// ruleset` (iptables -t nat -S OUTPUT) for the port.
+func (rs *Ruleset) DNAT(p Packet) (to netip.AddrPort, by string, ok bool, err error) {
+	for _, c := range rs.Dstnat {
+		if rs.skip[c.Table.Name] {
+			continue
+		}
+		var at netip.AddrPort
+		ev := &evaluator{rs: rs, p: p, pkt: packetBytes(p), dnat: &at}
+		_, by, err := ev.chain(c, 0)
+		if err != nil {
+			return netip.AddrPort{}, "", false, err
+		}
+		if at.IsValid() {
+			if at.Port() == 0 { // --to-destination ADDR: the port is kept
+				at = netip.AddrPortFrom(at.Addr(), p.Dport)
+			}
+			return at, by, true, nil
+		}
+	}
+	return netip.AddrPort{}, "", false, nil
+}
+
+// natTarget reads a DNAT statement's address and port from its registers (network order).
+func (ev *evaluator) natTarget(e *expr.NAT) (netip.AddrPort, error) {
+	if e.RegAddrMin == 0 {
+		return netip.AddrPort{}, fmt.Errorf("a DNAT without an address")
+	}
+	a, err := ev.read(e.RegAddrMin, 4)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	port := ev.p.Dport
+	if e.RegProtoMin != 0 {
+		b, err := ev.read(e.RegProtoMin, 2)
+		if err != nil {
+			return netip.AddrPort{}, err
+		}
+		port = binary.BigEndian.Uint16(b)
+	}
+	return netip.AddrPortFrom(netip.AddrFrom4([4]byte(a)), port), nil
+}
+
+// xtDNAT reads iptables' DNAT target (--to-destination ADDR[:PORT]) in its compat form.
+func xtDNAT(t *expr.Target) (netip.AddrPort, error) {
+	var ip net.IP
+	var flags uint
+	var port uint16
+	switch info := t.Info.(type) {
+	case *xt.NatIPv4MultiRangeCompat:
+		if len(*info) == 0 {
+			return netip.AddrPort{}, fmt.Errorf("iptables DNAT without a range")
+		}
+		ip, flags, port = (*info)[0].MinIP, (*info)[0].Flags, (*info)[0].MinPort
+	case *xt.NatRange:
+		ip, flags, port = info.MinIP, info.Flags, info.MinPort
+	case *xt.NatRange2:
+		ip, flags, port = info.MinIP, info.Flags, info.MinPort
+	default:
+		return netip.AddrPort{}, fmt.Errorf("iptables target DNAT (revision %d) is not evaluated", t.Rev)
+	}
+	a, ok := netip.AddrFromSlice(ip.To4())
+	if !ok || xt.NatRangeFlags(flags)&xt.NatRangeMapIPs == 0 {
+		return netip.AddrPort{}, fmt.Errorf("iptables DNAT without an IPv4 address")
+	}
+	if xt.NatRangeFlags(flags)&xt.NatRangeProtoSpecified == 0 {
+		port = 0
+	}
+	return netip.AddrPortFrom(a, port), nil
 }

@@ -26,11 +26,15 @@ type Ruleset struct {
 	// Forward are the filter chains on the forward hook, by priority: a router's, and a
 	// bridge's where br_netfilter passes bridged IPv4 to them (bridge-nf-call-iptables).
 	Forward []*nftables.Chain
-	chains  map[chainKey]*nftables.Chain
-	rules   map[chainKey][]*nftables.Rule
-	sets    map[chainKey]*set // by table and set name
-	conn    *nftables.Conn
-	skip    map[string]bool // tables Decide passes over (see Without)
+	// Dstnat are the nat chains on the output hook, by priority: where a connection this
+	// host makes to one of its own ports is sent elsewhere (a container engine's
+	// published ports).
+	Dstnat []*nftables.Chain
+	chains map[chainKey]*nftables.Chain
+	rules  map[chainKey][]*nftables.Rule
+	sets   map[chainKey]*set // by table and set name
+	conn   *nftables.Conn
+	skip   map[string]bool // tables Decide passes over (see Without)
 }
 
 // Without is the rule set without the tables of these names, of any family: what the
@@ -106,9 +110,11 @@ func load(c *nftables.Conn) (*Ruleset, error) {
 			rs.Base = append(rs.Base, ch)
 		case forward(ch):
 			rs.Forward = append(rs.Forward, ch)
+		case dstnat(ch):
+			rs.Dstnat = append(rs.Dstnat, ch)
 		}
 	}
-	for _, base := range [][]*nftables.Chain{rs.Base, rs.Forward} {
+	for _, base := range [][]*nftables.Chain{rs.Base, rs.Forward, rs.Dstnat} {
 		slices.SortStableFunc(base, func(a, b *nftables.Chain) int {
 			if c := cmp.Compare(hookOrder(a), hookOrder(b)); c != 0 {
 				return c
@@ -117,6 +123,12 @@ func load(c *nftables.Conn) (*Ruleset, error) {
 		})
 	}
 	return rs, nil
+}
+
+// dstnat: a nat base chain on the output hook of an ip or inet table.
+func dstnat(c *nftables.Chain) bool {
+	return c.Hooknum != nil && c.Priority != nil && c.Type == nftables.ChainTypeNAT && *c.Hooknum == *nftables.ChainHookOutput &&
+		(c.Table.Family == nftables.TableFamilyIPv4 || c.Table.Family == nftables.TableFamilyINet)
 }
 
 // forward: a filter base chain on the forward hook of an ip or inet table.
