@@ -2,6 +2,7 @@ package igmp
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"syscall"
 	"time"
@@ -209,4 +210,22 @@ func trimNul(b []byte) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
+}
+
+// Carrying is the bridge that carries iface's traffic: iface itself, or the bridge iface
+// is a port of; why says which.
+func (ls Links) Carrying(iface string) (b Bridge, why string, ok bool) {
+	idx := -1
+	if ifi, err := net.InterfaceByName(iface); err == nil {
+		idx = ifi.Index
+	}
+	for _, b := range ls.Bridges {
+		switch {
+		case b.Name == iface:
+			return b, "the cluster interface", true
+		case ls.Master[idx] == b.Index:
+			return b, iface + " is its port", true
+		}
+	}
+	return Bridge{}, "", false
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"time"
@@ -152,14 +151,8 @@ func bridgeFor(iface string) (*Bridge, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx := -1
-	if ifi, err := net.InterfaceByName(iface); err == nil {
-		idx = ifi.Index
-	}
-	for _, b := range ls.Bridges {
-		if b.Name == iface || ls.Master[idx] == b.Index {
-			return &b, nil
-		}
+	if b, _, ok := ls.Carrying(iface); ok {
+		return &b, nil
 	}
 	return nil, nil
 }

@@ -3,7 +3,6 @@ package igmp
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"time"
 
@@ -86,17 +85,8 @@ func (p SnoopingCheck) bridges(env *probes.Env) ([]carried, error) {
 			out = append(out, carried{b, why})
 		}
 	}
-	idx := -1
-	if ifi, err := net.InterfaceByName(p.Iface); err == nil {
-		idx = ifi.Index
-	}
-	for _, b := range ls.Bridges {
-		switch {
-		case b.Name == p.Iface:
-			add(b, "the cluster interface")
-		case ls.Master[idx] == b.Index:
-			add(b, p.Iface+" is its port")
-		}
+	if b, why, ok := ls.Carrying(p.Iface); ok {
+		add(b, why)
 	}
 	for _, pid := range p.Nodes {
 		nsid, err := netnsID(env, pid)
