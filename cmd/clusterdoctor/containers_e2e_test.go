@@ -52,7 +52,10 @@ func nodeOf(t *testing.T, rep probes.Report, c *lab.Container) probes.NodeReport
 // as a node of its own, named by the engine's name for it, in the container's network
 // (its eth0 on the engine's bridge, its own /etc/hosts and host name); session-test
 // through the seed's round-robin upstream finds sessions replicated both ways and not
-// sticky; the seed's faults in one container fail in that container's report only.
+// sticky, and through a route map sticky; the seed's faults in one container fail in that
+// container's report only; the host's forward rules dropping the bridge's traffic, and a
+// second container host in the host list (each Receiver on its own host's bridge), fail
+// container.network.
 func TestTomcatsInContainers(t *testing.T) {
 	lab.RequireTomcat(t)
 	lab.RequirePodman(t)
@@ -60,7 +63,7 @@ func TestTomcatsInContainers(t *testing.T) {
 	t.Parallel() // its lab, containers and names are its own; most of it waits for Tomcat
 	l := lab.New(t)
 	d := l.AddHost("dock", 1)
-	peer := l.AddHost("peer", 2) // a host of the cluster beyond the containers' bridge
+	d2 := l.AddHost("dock2", 2) // another container host of the cluster
 	base := func(name, route string, extra map[string]string) string {
 		files := tcConf{JvmRoute: route}.files()
 		for k, v := range extra {
@@ -71,9 +74,11 @@ func TestTomcatsInContainers(t *testing.T) {
 	c1 := d.StartContainer(lab.ContainerSpec{Name: "tc1", Hostname: "tcnode1", Base: base("c1", "tomcat1", nil), Publish: []string{"127.0.0.1:8080:8080"},
 		Binds: map[string]string{"/usr/local/bin/clusterdoctor": binary}})
 	c2 := d.StartContainer(lab.ContainerSpec{Name: "tc2", Hostname: "tcnode2", Base: base("c2", "tomcat2", nil), Publish: []string{"127.0.0.1:8081:8080"}})
+	c3 := d2.StartContainer(lab.ContainerSpec{Name: "tc3", Hostname: "tcnode3", Base: base("c3", "tomcat3", nil)})
 	for _, c := range []*lab.Container{c1, c2} {
 		c.WaitLog(t, 90*time.Second, "Server startup in", "Replication member added")
 	}
+	c3.WaitLog(t, 90*time.Second, "Server startup in")
 
 	rep := nodesReport(t, nil, c1, c2)
 	for c, host := range map[*lab.Container]string{c1: "tcnode1", c2: "tcnode2"} {
@@ -225,14 +230,19 @@ func TestTomcatsInContainers(t *testing.T) {
 	c2.WaitLog(t, 90*time.Second, "Server startup in")
 	requestIn(t, d, "http://127.0.0.1:8081/bad.jsp")
 	c2.WaitFile(t, "localhost.", 10*time.Second, "setAttribute: Non-serializable attribute [loginStatus]")
-	// Run with a peer on another host (the operator's host list): the containers'
-	// Receivers advertise addresses of podman0, which that host cannot reach, and their
-	// multicast stays on the bridge.
-	rep = nodesReport(t, []string{"--peer", peer.Addr.String()}, c1, c2)
+	// Run with the operator's host list, both container hosts: each container's Receiver
+	// advertises an address of its host's podman0, which the other host cannot reach, and
+	// its multicast stays on that bridge; its own host is no peer beyond it.
+	rep = nodesReport(t, []string{"--peer", d.Addr.String(), "--peer", d2.Addr.String()}, c1, c2, c3)
+	if r := check(t, *nodeOf(t, rep, c3).Report, "container.network"); r.Status != probes.Fail ||
+		!strings.Contains(r.Summary, "which the peers "+d.Addr.String()+" reach only through the host ("+d.Addr.String()+" through cl0)") {
+		t.Errorf("%s on the other container host: container.network = %s %q; want fail naming %s only", c3.Name, r.Status, r.Summary, d.Addr)
+	}
 	for _, c := range []*lab.Container{c1, c2} {
 		r := check(t, *nodeOf(t, rep, c).Report, "container.network")
 		t.Logf("%s with a peer on another host: container.network %s: %s", c.Name, r.Status, r.Summary)
 		if r.Status != probes.Fail || !strings.Contains(r.Summary, "Tomcat advertises 10.88.") || !strings.Contains(r.Summary, "bridge podman0") ||
+			!strings.Contains(r.Summary, "which the peers "+d2.Addr.String()+" reach only through the host") ||
 			!strings.Contains(r.Summary, "multicast heartbeats stay on bridge podman0") || !strings.Contains(r.Remediation, "--network host") {
 			t.Errorf("%s with a peer on another host: container.network = %s %q (%s); want fail naming its 10.88 address, podman0 and the multicast", c.Name, r.Status, r.Summary, r.Remediation)
 		}

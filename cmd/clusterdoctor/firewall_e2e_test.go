@@ -73,6 +73,7 @@ func richRules(src, action string) func(fw *lab.Firewalld) {
 // each configuration, that firewall.ports' verdict is what the kernel does with real
 // membership traffic from a.
 func TestFirewallPortsMatchesTheKernel(t *testing.T) {
+	t.Parallel() // its lab is its own, and discovery keeps to each lab host's namespace
 	for _, tc := range []struct {
 		name    string
 		setup   func(fw *lab.Firewalld)
@@ -250,6 +251,7 @@ func TestFirewallZoneFromNetworkManager(t *testing.T) {
 // each peer.
 func TestFirewallPortsJudgesEveryPeer(t *testing.T) {
 	lab.RequireCommands(t, "nft", "iptables-legacy")
+	t.Parallel() // its lab is its own, and discovery keeps to each lab host's namespace
 	openPorts := func(fw *lab.Firewalld) {
 		for _, p := range []string{"45564/udp", "4000-4100/tcp", "8009/tcp"} {
 			fw.Cmd("--add-port=" + p)

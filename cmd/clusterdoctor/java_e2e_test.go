@@ -17,6 +17,7 @@ import (
 // check's address is Java's, and its status follows from that address.
 func TestHostnameAgreesWithJava(t *testing.T) {
 	lab.RequireCommands(t, "java")
+	t.Parallel() // its lab is its own, and discovery keeps to each lab host's namespace
 	oracle, err := filepath.Abs("testdata/LocalHost.java")
 	if err != nil {
 		t.Fatal(err)

@@ -45,6 +45,7 @@ func saysAny(m *members.Member, text string) bool {
 func TestMembersOfRealTomcats(t *testing.T) {
 	lab.RequireTomcat(t)
 	lab.RequireCommands(t, "nft")
+	t.Parallel() // its lab is its own, and discovery keeps to each lab host's namespace
 	l := lab.New(t)
 	a, b, c := l.AddHost("was1", 1), l.AddHost("was2", 2), l.AddHost("obs", 3)
 	for _, h := range []*lab.Host{a, b, c} {

@@ -47,6 +47,7 @@ func centos7(extra ...string) []string {
 // verdict on the membership port must be what the kernel does with real multicast.
 func TestNftablesVerdictMatchesTheKernel(t *testing.T) {
 	lab.RequireCommands(t, "nft", "iptables")
+	t.Parallel() // its lab is its own, and discovery keeps to each lab host's namespace
 	accept := `
 	chain input { type filter hook input priority 0; policy drop;
 		ct state established,related accept

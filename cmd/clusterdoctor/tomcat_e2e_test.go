@@ -75,6 +75,7 @@ func TestTomcatDerivesSettings(t *testing.T) {
 // Tomcat's own log shows what it does with it, and the check names it.
 func TestTomcatLint(t *testing.T) {
 	lab.RequireTomcat(t)
+	t.Parallel() // its lab is its own, and discovery keeps to each lab host's namespace
 	l := lab.New(t)
 	a := l.AddHost("was1", 1)
 	a.AddMulticastRoute()

@@ -50,6 +50,7 @@ func newTree(t *testing.T, files map[string]string) string {
 // answered by a CPong); the seeds' configuration mistakes are named with file and line.
 func TestWebTierAgainstRealTomcats(t *testing.T) {
 	lab.RequireTomcat(t)
+	t.Parallel() // its lab is its own, and discovery keeps to each lab host's namespace
 	l := lab.New(t)
 	a, b, w := l.AddHost("was1", 1), l.AddHost("was2", 2), l.AddHost("web", 10)
 	for _, h := range []*lab.Host{a, b, w} {

@@ -29,8 +29,10 @@ type HostSide struct {
 	Namespace string
 	// Link is the veth's other end; Bridge the bridge it is a port of ("" for none).
 	Link, Bridge string
-	// Egress is the interface the host side sends each peer through.
+	// Egress is the interface the host side sends each peer through; Own are the peers
+	// that are the host side's own addresses (the node's own host, in the host list).
 	Egress map[netip.Addr]string
+	Own    []netip.Addr
 	// Tunnels are the overlay devices of the host side (vxlan, ipip, gre, geneve,
 	// wireguard), through which a routed container network may reach other hosts.
 	Tunnels []string
@@ -91,7 +93,19 @@ func findHostSide(env *probes.Env, link netlink.Link, own netip.Prefix, traffic 
 			}
 		}
 	}
+	local := map[netip.Addr]bool{}
+	if addrs, err := h.AddrList(nil, netlink.FAMILY_V4); err == nil {
+		for _, a := range addrs {
+			if ip, ok := netip.AddrFromSlice(a.IP.To4()); ok {
+				local[ip] = true
+			}
+		}
+	}
 	for _, p := range peers {
+		if local[p] {
+			hs.Own = append(hs.Own, p)
+			continue
+		}
 		routes, err := h.RouteGet(net.IP(p.AsSlice()))
 		if err != nil || len(routes) == 0 {
 			hs.Egress[p] = ""

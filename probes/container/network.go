@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -80,6 +81,8 @@ func (p NetworkCheck) Run(ctx context.Context, env *probes.Env) probes.Result {
 	if err != nil {
 		return probes.UnknownResult(id, "cannot see the host's side of "+p.Iface+": "+err.Error())
 	}
+	// the node's own host, given in the host list, reaches the bridge directly
+	beyond = slices.DeleteFunc(beyond, func(a netip.Addr) bool { return slices.Contains(side.Own, a) })
 	r := judgeNetwork(p.Iface, own[0], side, beyond, multicast)
 	r.ID = id
 	if side.Undecided != "" {

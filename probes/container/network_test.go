@@ -112,6 +112,10 @@ func TestNetworkOfANode(t *testing.T) {
 	if r := run(probes.Multicast, "10.77.0.9"); r.Status != probes.Pass {
 		t.Errorf("a peer on the bridge's network: %s %q; want pass", r.Status, r.Summary)
 	}
+	// the node's own host in the host list (its LAN address) reaches the bridge itself
+	if r := run(probes.Multicast, "10.99.0.1"); r.Status != probes.Pass {
+		t.Errorf("the host list naming the node's own host: %s %q; want pass", r.Status, r.Summary)
+	}
 	r := run(probes.Multicast, "10.99.0.3")
 	if r.Status != probes.Fail || !strings.Contains(r.Summary, "Tomcat advertises 10.77.0.5") || !strings.Contains(r.Summary, "10.99.0.3 through cl0") ||
 		!strings.Contains(r.Summary, "multicast heartbeats stay on bridge cbr0:") || !strings.Contains(r.Detail, "StaticMembershipService") {
