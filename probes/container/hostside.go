@@ -95,8 +95,8 @@ func findHostSide(env *probes.Env, link netlink.Link, own netip.Prefix, traffic 
 	}
 	local := map[netip.Addr]bool{}
 	if addrs, err := h.AddrList(nil, netlink.FAMILY_V4); err == nil {
-		for _, a := range addrs {
-			if ip, ok := netip.AddrFromSlice(a.IP.To4()); ok {
+		for _, ad := range addrs {
+			if ip, ok := netip.AddrFromSlice(ad.IP.To4()); ok {
 				local[ip] = true
 			}
 		}
@@ -132,12 +132,12 @@ func nsByID(env *probes.Env, id int) (*netlink.Handle, *os.File, string, error) 
 			break
 		}
 		comm, _ := env.ReadFile(fmt.Sprintf("/proc/%d/comm", pid), 256)
-		cands = append(cands, candidate{fmt.Sprintf("/proc/%d/ns/net", pid), fmt.Sprintf("the network namespace of %s (pid %d)", trimNL(comm), pid)})
+		cands = append(cands, candidate{env.Path(fmt.Sprintf("/proc/%d/ns/net", pid)), fmt.Sprintf("the network namespace of %s (pid %d)", trimNL(comm), pid)})
 	}
-	for _, dir := range []string{"/run/netns", "/run/docker/netns"} {
-		names, _ := filepath.Glob(filepath.Join(env.Path(dir), "*"))
+	for _, dir := range []struct{ path, by string }{{"/run/netns", "ip netns"}, {"/run/docker/netns", "Docker's"}} {
+		names, _ := filepath.Glob(filepath.Join(env.Path(dir.path), "*"))
 		for _, n := range names {
-			cands = append(cands, candidate{n, "network namespace " + filepath.Base(n) + " (ip netns)"})
+			cands = append(cands, candidate{n, "network namespace " + filepath.Base(n) + " (" + dir.by + ")"})
 		}
 	}
 	for _, c := range cands {

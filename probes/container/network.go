@@ -48,6 +48,8 @@ func (p NetworkCheck) Run(ctx context.Context, env *probes.Env) probes.Result {
 		return probes.UnknownResult(id, probes.ContainerReason)
 	case env.Node == 0:
 		return probes.SkipResult(id, "this host's own Tomcat shares the host's network; the host checks each container's Tomcat as a node of its own, with this check")
+	case env.Netlink == nil:
+		return probes.UnknownResult(id, "no netlink handle: reading the interfaces needs root")
 	}
 	link, err := env.Netlink.LinkByName(p.Iface)
 	if err != nil {
