@@ -319,19 +319,19 @@ func runSessionTest(ctx context.Context, cfg Config, s *remote.Session, hr *Host
 
 // took records how long the parts of reaching the host took ("connect.ssh", ...).
 func (h *HostReport) took(parts map[string]time.Duration) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	for what, d := range parts {
-		h.TimingsMs["connect."+what] = d.Milliseconds()
+		h.record("connect."+what, d)
 	}
 }
 
 // timing records how long what took on the host, since began.
-func (h *HostReport) timing(what string, began time.Time) {
+func (h *HostReport) timing(what string, began time.Time) { h.record(what, time.Since(began)) }
+
+func (h *HostReport) record(what string, d time.Duration) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.TimingsMs == nil {
 		h.TimingsMs = map[string]int64{}
 	}
-	h.TimingsMs[what] = time.Since(began).Milliseconds()
+	h.TimingsMs[what] = d.Milliseconds()
 }

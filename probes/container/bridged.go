@@ -6,11 +6,13 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"strings"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/clusterdoctor/clusterdoctor/probes/firewall/nft"
+	"github.com/clusterdoctor/clusterdoctor/probes/firewall/xtables"
 )
 
 // bridged runs what the node's Tomcat receives from another container on its bridge
@@ -21,7 +23,7 @@ import (
 // keep the containers of one host apart. Equivalent to: nft list chain ip filter FORWARD
 // in the host's namespace, read for a packet from a sibling to the node.
 func bridged(ns *os.File, br *netlink.LinkAttrs, own netip.Prefix, t Traffic) (dropped []string, undecided string) {
-	on, err := sysctlIn(ns, "/proc/sys/net/bridge/bridge-nf-call-iptables")
+	on, legacy, err := forwardFacts(ns)
 	switch {
 	case os.IsNotExist(err):
 		return nil, "" // no br_netfilter: bridged traffic meets no IPv4 rule
@@ -29,6 +31,9 @@ func bridged(ns *os.File, br *netlink.LinkAttrs, own netip.Prefix, t Traffic) (d
 		return nil, "bridge-nf-call-iptables: " + err.Error()
 	case on != "1":
 		return nil, ""
+	}
+	if legacy {
+		undecided = "legacy iptables has FORWARD rules or policy there too, which are not read"
 	}
 	rs, err := nft.LoadAt(int(ns.Fd()))
 	if err != nil {
@@ -52,7 +57,7 @@ func bridged(ns *os.File, br *netlink.LinkAttrs, own netip.Prefix, t Traffic) (d
 		d := rs.DecideForward(pk.p)
 		switch {
 		case d.Unknown != "":
-			undecided = pk.what + ": " + d.Unknown
+			undecided = strings.TrimPrefix(undecided+"; "+pk.what+": "+d.Unknown, "; ")
 		case !d.Accepted:
 			dropped = append(dropped, fmt.Sprintf("%s by %s", pk.what, d.By))
 		}
@@ -69,19 +74,26 @@ func siblingOf(own netip.Prefix) netip.Addr {
 	return a
 }
 
-// sysctlIn reads a sysctl of the network namespace ns: /proc/sys/net shows the reading
-// thread's namespace, so a spare thread enters it, and ends after.
-func sysctlIn(ns *os.File, path string) (v string, err error) {
+// forwardFacts reads, in the network namespace ns, whether br_netfilter passes bridged
+// IPv4 to its hooks (bridge-nf-call-iptables: /proc/sys/net shows the reading thread's
+// namespace) and whether a legacy iptables filter table there has FORWARD rules or a
+// policy other than accept, beside nftables. A spare
+// thread enters the namespace, and ends after.
+func forwardFacts(ns *os.File) (brnf string, legacy bool, err error) {
 	onSpareThread(func() {
 		if err = unix.Setns(int(ns.Fd()), unix.CLONE_NEWNET); err != nil {
 			err = fmt.Errorf("enter the namespace: %w", err)
 			return
 		}
 		var b []byte
-		b, err = os.ReadFile(path)
-		v = string(bytes.TrimSpace(b))
+		if b, err = os.ReadFile("/proc/sys/net/bridge/bridge-nf-call-iptables"); err != nil {
+			return
+		}
+		brnf = string(bytes.TrimSpace(b))
+		tbl, lerr := xtables.Load()
+		legacy = lerr == nil && !tbl.ForwardUntouched()
 	})
-	return v, err
+	return brnf, legacy, err
 }
 
 // onSpareThread runs fn on an OS thread of its own that is not the process's main thread,

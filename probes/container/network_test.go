@@ -72,7 +72,7 @@ func TestJudgeNetwork(t *testing.T) {
 // on the bridge), and an overlay device on the host lets unicast through.
 func TestNetworkOfANode(t *testing.T) {
 	lab.RequireRoot(t)
-	lab.RequireCommands(t, "nft")
+	lab.RequireCommands(t, "nft", "iptables-legacy")
 	l := lab.New(t)
 	host, node := l.AddHost("host", 1), l.AddHost("node", 2)
 	l.AddHost("other", 3)
@@ -106,7 +106,7 @@ func TestNetworkOfANode(t *testing.T) {
 		}), "run in the node")
 		return r
 	}
-	if r := run(probes.Multicast); r.Status != probes.Pass || !strings.Contains(r.Summary, "bridge cbr0") || r.Evidence["hostLink"] != "p-node" {
+	if r := run(probes.Multicast); r.Status != probes.Pass || !strings.Contains(r.Summary, "bridge cbr0") || r.Evidence["hostLink"] != "p-node" || strings.Contains(r.Detail, "legacy") {
 		t.Errorf("no peer beyond the bridge: %s %q %v; want pass naming cbr0 and p-node", r.Status, r.Summary, r.Evidence)
 	}
 	if r := run(probes.Multicast, "10.77.0.9"); r.Status != probes.Pass {
@@ -134,6 +134,13 @@ func TestNetworkOfANode(t *testing.T) {
 	if r := run(probes.Multicast); r.Status != probes.Fail || !strings.Contains(r.Summary, "drop what the other containers on cbr0 send it") ||
 		!strings.Contains(r.Summary, "heartbeats to 228.0.0.4:45564/udp by rule handle") || strings.Contains(r.Summary, "replication to") {
 		t.Errorf("the host's forward rules drop the heartbeats: %s %q; want fail naming the rule, and replication let through", r.Status, r.Summary)
+	}
+	// Legacy iptables beside nftables: its FORWARD chain is not read, and the check says so.
+	if out, err := host.Command(lab.Private{}, "iptables-legacy", "-A", "FORWARD", "-i", "cbr0", "-j", "ACCEPT").CombinedOutput(); err != nil {
+		t.Fatalf("iptables-legacy: %v\n%s", err, out)
+	}
+	if r := run(probes.Multicast); !strings.Contains(r.Detail, "legacy iptables has FORWARD rules or policy there too") {
+		t.Errorf("beside a legacy filter table: detail %q; want it named as not read", r.Detail)
 	}
 	// Run on a host for itself, the check leaves it to the nodes' runs.
 	if r := (NetworkCheck{Iface: "cl0"}).Run(context.Background(), &probes.Env{}); r.Status != probes.Skip {

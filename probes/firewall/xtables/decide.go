@@ -182,3 +182,16 @@ func conntrack(m ext) (bool, error) {
 	}
 	return (mask&(1<<(2+1)) != 0) != (inv&state != 0), nil // XT_CONNTRACK_STATE_BIT(IP_CT_NEW)
 }
+
+// ForwardUntouched says whether FORWARD has no rule and accepts by its policy, as the
+// kernel makes the table in every namespace: then it decides nothing.
+func (t *Table) ForwardUntouched() bool {
+	if t.forward != t.fpol {
+		return false
+	}
+	e, err := t.entryAt(t.fpol)
+	if err != nil || len(e.target.data) < 4 {
+		return false
+	}
+	return int32(binary.NativeEndian.Uint32(e.target.data)) == -nfAccept-1
+}

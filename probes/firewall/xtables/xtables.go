@@ -18,15 +18,17 @@ const (
 	soGetInfo    = 64 // IPT_SO_GET_INFO
 	soGetEntries = 65 // IPT_SO_GET_ENTRIES
 	hookLocalIn  = 1  // NF_INET_LOCAL_IN
+	hookForward  = 2  // NF_INET_FORWARD
 	infoSize     = 32 + 4 + 5*4 + 5*4 + 4 + 4
 	entriesHead  = 40 // struct ipt_get_entries: name[32], size, then 8-aligned entries
 )
 
-// Table is the filter table's entries and where INPUT starts.
+// Table is the filter table's entries and where INPUT and FORWARD start.
 type Table struct {
-	blob   []byte // the entries, as the kernel lays them out
-	input  uint32 // offset of INPUT's first rule
-	policy uint32 // offset of INPUT's policy (its underflow entry)
+	blob          []byte // the entries, as the kernel lays them out
+	input         uint32 // offset of INPUT's first rule
+	policy        uint32 // offset of INPUT's policy (its underflow entry)
+	forward, fpol uint32 // FORWARD's first rule and its policy
 }
 
 // ErrNoTable: the legacy filter table is not loaded in this namespace.
@@ -50,6 +52,7 @@ func Load() (*Table, error) {
 	ne := binary.NativeEndian
 	input := ne.Uint32(info[36+4*hookLocalIn:])
 	policy := ne.Uint32(info[56+4*hookLocalIn:])
+	forward, fpol := ne.Uint32(info[36+4*hookForward:]), ne.Uint32(info[56+4*hookForward:])
 	size := ne.Uint32(info[infoSize-4:])
 	buf := make([]byte, entriesHead+int(size))
 	copy(buf, "filter")
@@ -57,7 +60,7 @@ func Load() (*Table, error) {
 	if err := getsockopt(fd, soGetEntries, buf); err != nil {
 		return nil, fmt.Errorf("iptables: IPT_SO_GET_ENTRIES: %w", err)
 	}
-	return &Table{blob: buf[entriesHead:], input: input, policy: policy}, nil
+	return &Table{blob: buf[entriesHead:], input: input, policy: policy, forward: forward, fpol: fpol}, nil
 }
 
 func getsockopt(fd, opt int, buf []byte) error {
